@@ -1,0 +1,665 @@
+//! The per-request decision: the only thing the nginx module calls on the
+//! hot path.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::basic::{parse_basic, BasicError};
+use crate::cookie::{find_cookie, set_cookie, CookieLookup};
+use crate::grants;
+use crate::section::Sections;
+use crate::token::{self, Secret, TokenError};
+use crate::users::{AuthFailure, UsersFile};
+
+pub const DEFAULT_COOKIE_NAME: &str = "example_jwt";
+pub const DEFAULT_TTL: u64 = 3600;
+pub const DEFAULT_LEEWAY: u64 = 0;
+
+/// Everything a decision needs, built at nginx config time and shared
+/// read-only between requests.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub users: Arc<UsersFile>,
+    pub secret: Arc<Secret>,
+    pub cookie_name: String,
+    /// Token lifetime and cookie `Max-Age`, in seconds.
+    pub ttl: u64,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    pub leeway: u64,
+    pub sections: Arc<Sections>,
+}
+
+/// The parts of a request the decision looks at, as raw bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestView<'a> {
+    /// The value of every `Cookie` header.
+    pub cookie_headers: &'a [&'a [u8]],
+    pub authorization: Option<&'a [u8]>,
+    /// nginx's `r->uri`: decoded, dot segments resolved, slashes merged.
+    pub uri: &'a [u8],
+    /// The request came over https (sets the cookie's `Secure` flag).
+    pub secure: bool,
+    /// Unix time in seconds.
+    pub now: u64,
+}
+
+/// Who the request is from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub user: String,
+    /// Section names or `_all_`.
+    pub allowed_resources: Vec<String>,
+}
+
+impl Identity {
+    /// The grants as one comma-separated string, e.g. for a header to the
+    /// backend. Entries cannot contain `,` (they are validated section
+    /// names), so the result splits back unambiguously.
+    pub fn sections_joined(&self) -> String {
+        self.allowed_resources.join(",")
+    }
+}
+
+/// Why a request gets a 401. For the log line: never contains a password,
+/// a token or the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DenyReason {
+    /// Neither a session cookie nor an Authorization header.
+    NoCredentials,
+    BadCookie(TokenError),
+    /// The session cookie is present more than once.
+    DuplicateCookie,
+    /// The session cookie's value is not a valid cookie-value.
+    MalformedCookie,
+    BadAuthorization(BasicError),
+    UnknownUser,
+    WrongPassword,
+    /// The login was right but no token could be made (see
+    /// [`token::issue`]); a configuration problem.
+    CannotIssue(TokenError),
+}
+
+impl fmt::Display for DenyReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DenyReason::NoCredentials => f.write_str("no credentials"),
+            DenyReason::BadCookie(e) => write!(f, "invalid session cookie: {e}"),
+            DenyReason::DuplicateCookie => f.write_str("duplicate session cookie"),
+            DenyReason::MalformedCookie => f.write_str("malformed session cookie"),
+            DenyReason::BadAuthorization(e) => write!(f, "invalid authorization header: {e}"),
+            DenyReason::UnknownUser => AuthFailure::UnknownUser.fmt(f),
+            DenyReason::WrongPassword => AuthFailure::WrongPassword.fmt(f),
+            DenyReason::CannotIssue(e) => write!(f, "cannot issue session token: {e}"),
+        }
+    }
+}
+
+/// What to do with a request.
+#[must_use]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Pass it on. `set_cookie` is a complete `Set-Cookie` value when a Basic
+    /// login just minted a session token.
+    Allow {
+        identity: Identity,
+        set_cookie: Option<String>,
+    },
+    /// 401 with `WWW-Authenticate`. `user` is the name from a Basic header,
+    /// if one was parsed (never a name taken from an unverified cookie).
+    Unauthorized {
+        user: Option<String>,
+        reason: DenyReason,
+    },
+    /// 403: authenticated, but `section` is not granted.
+    Forbidden { identity: Identity, section: String },
+}
+
+impl Policy {
+    /// A policy with the default cookie name, lifetime and leeway.
+    pub fn new(users: Arc<UsersFile>, secret: Arc<Secret>, sections: Arc<Sections>) -> Policy {
+        Policy {
+            users,
+            secret,
+            cookie_name: DEFAULT_COOKIE_NAME.to_owned(),
+            ttl: DEFAULT_TTL,
+            leeway: DEFAULT_LEEWAY,
+            sections,
+        }
+    }
+
+    /// Decides a request.
+    ///
+    /// A valid session cookie wins and no password is checked. Otherwise a
+    /// Basic header is verified and, if right, a token is minted and
+    /// returned as `set_cookie`. Whoever is let in is then checked against
+    /// the section of the URI. A duplicate or malformed cookie counts as a
+    /// bad cookie, never as one of its copies.
+    pub fn decide(&self, req: &RequestView<'_>) -> Decision {
+        let cookie = find_cookie(req.cookie_headers.iter().copied(), &self.cookie_name);
+        let cookie_problem = match cookie {
+            CookieLookup::Absent => None,
+            CookieLookup::Duplicate => Some(DenyReason::DuplicateCookie),
+            CookieLookup::Malformed => Some(DenyReason::MalformedCookie),
+            CookieLookup::Found(value) => {
+                match token::verify(&self.secret, value, req.now, self.leeway) {
+                    Ok(claims) => {
+                        let identity = Identity {
+                            user: claims.sub,
+                            allowed_resources: claims.allowed_resources,
+                        };
+                        return self.admit(identity, req.uri, None);
+                    }
+                    Err(e) => Some(DenyReason::BadCookie(e)),
+                }
+            }
+        };
+
+        let Some(authorization) = req.authorization else {
+            return Decision::Unauthorized {
+                user: None,
+                reason: cookie_problem.unwrap_or(DenyReason::NoCredentials),
+            };
+        };
+        let credentials = match parse_basic(authorization) {
+            Ok(c) => c,
+            Err(e) => {
+                return Decision::Unauthorized {
+                    user: None,
+                    reason: DenyReason::BadAuthorization(e),
+                }
+            }
+        };
+        let user = match self
+            .users
+            .authenticate(&credentials.user, credentials.password.as_bytes())
+        {
+            Ok(user) => user,
+            Err(failure) => {
+                return Decision::Unauthorized {
+                    user: Some(credentials.user),
+                    reason: match failure {
+                        AuthFailure::UnknownUser => DenyReason::UnknownUser,
+                        AuthFailure::WrongPassword => DenyReason::WrongPassword,
+                    },
+                }
+            }
+        };
+        let token = match token::issue(&self.secret, &user.name, &user.sections, req.now, self.ttl)
+        {
+            Ok(t) => t,
+            Err(e) => {
+                return Decision::Unauthorized {
+                    user: Some(credentials.user),
+                    reason: DenyReason::CannotIssue(e),
+                }
+            }
+        };
+        let identity = Identity {
+            user: user.name.clone(),
+            allowed_resources: user.sections.clone(),
+        };
+        let cookie = set_cookie(&self.cookie_name, &token, self.ttl, req.secure);
+        self.admit(identity, req.uri, Some(cookie))
+    }
+
+    fn admit(&self, identity: Identity, uri: &[u8], set_cookie: Option<String>) -> Decision {
+        match self.sections.resolve_uri(uri) {
+            Some(section) if !grants::allows(&identity.allowed_resources, section) => {
+                Decision::Forbidden {
+                    identity,
+                    section: section.to_owned(),
+                }
+            }
+            _ => Decision::Allow {
+                identity,
+                set_cookie,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::tests::{forge, secret, KEY};
+    use crate::users::tests::demo_file;
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+
+    const NOW: u64 = 1_700_000_000;
+
+    fn policy() -> Policy {
+        Policy::new(
+            Arc::new(UsersFile::parse(demo_file().as_bytes()).unwrap()),
+            Arc::new(secret()),
+            Arc::new(Sections::new(["hr", "marketing", "finance"]).unwrap()),
+        )
+    }
+
+    fn basic(user: &str, password: &str) -> Vec<u8> {
+        format!("Basic {}", STANDARD.encode(format!("{user}:{password}"))).into_bytes()
+    }
+
+    fn decide(p: &Policy, cookies: &[&[u8]], auth: Option<&[u8]>, uri: &str) -> Decision {
+        p.decide(&RequestView {
+            cookie_headers: cookies,
+            authorization: auth,
+            uri: uri.as_bytes(),
+            secure: false,
+            now: NOW,
+        })
+    }
+
+    fn login(p: &Policy, user: &str, password: &str, secure: bool) -> Decision {
+        let auth = basic(user, password);
+        p.decide(&RequestView {
+            cookie_headers: &[],
+            authorization: Some(&auth),
+            uri: b"/",
+            secure,
+            now: NOW,
+        })
+    }
+
+    /// The token inside a `Set-Cookie` value.
+    fn token_of(set_cookie: &str) -> String {
+        let (pair, _) = set_cookie.split_once(';').unwrap();
+        pair.strip_prefix("example_jwt=").unwrap().to_owned()
+    }
+
+    fn cookie_for(p: &Policy, user: &str, resources: &[&str]) -> String {
+        let resources: Vec<String> = resources.iter().map(|s| s.to_string()).collect();
+        let t = token::issue(&p.secret, user, &resources, NOW, 3600).unwrap();
+        format!("example_jwt={t}")
+    }
+
+    fn allowed(d: &Decision) -> bool {
+        matches!(d, Decision::Allow { .. })
+    }
+
+    #[test]
+    fn basic_login_mints_cookie() {
+        let p = policy();
+        let Decision::Allow {
+            identity,
+            set_cookie: Some(sc),
+        } = login(&p, "mike", "123456", false)
+        else {
+            panic!("mike should log in");
+        };
+        assert_eq!(identity.user, "mike");
+        assert_eq!(identity.allowed_resources, ["marketing"]);
+        assert!(sc.starts_with("example_jwt=ey"), "{sc}");
+        assert!(
+            sc.ends_with("; Path=/; HttpOnly; SameSite=Lax; Max-Age=3600"),
+            "{sc}"
+        );
+        assert!(!sc.contains("Secure"));
+        let claims = token::verify(&p.secret, token_of(&sc).as_bytes(), NOW, 0).unwrap();
+        assert_eq!(claims.sub, "mike");
+        assert_eq!(claims.allowed_resources, ["marketing"]);
+        assert_eq!((claims.iat, claims.exp), (NOW, NOW + 3600));
+
+        // Secure over https, and the configured name and ttl.
+        let mut p2 = policy();
+        p2.cookie_name = "dash_session".into();
+        p2.ttl = 600;
+        let Decision::Allow {
+            set_cookie: Some(sc),
+            identity,
+        } = login(&p2, "mica", "1234", true)
+        else {
+            panic!("mica should log in");
+        };
+        assert_eq!(identity.allowed_resources, ["_all_"]);
+        assert!(sc.starts_with("dash_session=ey"));
+        assert!(
+            sc.ends_with("; Path=/; HttpOnly; SameSite=Lax; Max-Age=600; Secure"),
+            "{sc}"
+        );
+        assert_eq!(identity.sections_joined(), "_all_");
+    }
+
+    #[test]
+    fn minted_cookie_is_accepted_next_time() {
+        let p = policy();
+        let Decision::Allow {
+            set_cookie: Some(sc),
+            ..
+        } = login(&p, "mike", "123456", false)
+        else {
+            panic!()
+        };
+        let pair = sc.split(';').next().unwrap().to_owned();
+        let d = decide(&p, &[pair.as_bytes()], None, "/marketing/x");
+        assert_eq!(
+            d,
+            Decision::Allow {
+                identity: Identity {
+                    user: "mike".into(),
+                    allowed_resources: vec!["marketing".into()]
+                },
+                set_cookie: None
+            }
+        );
+        assert!(matches!(
+            decide(&p, &[pair.as_bytes()], None, "/hr"),
+            Decision::Forbidden { ref section, .. } if section == "hr"
+        ));
+    }
+
+    #[test]
+    fn cookie_wins_over_basic() {
+        let p = policy();
+        let cookie = cookie_for(&p, "mike", &["marketing"]);
+        // Even a wrong Basic password is not looked at.
+        let wrong = basic("mica", "nope");
+        let d = decide(&p, &[cookie.as_bytes()], Some(&wrong), "/");
+        assert_eq!(
+            d,
+            Decision::Allow {
+                identity: Identity {
+                    user: "mike".into(),
+                    allowed_resources: vec!["marketing".into()]
+                },
+                set_cookie: None
+            }
+        );
+        let garbage: &[u8] = b"Bearer x";
+        assert!(allowed(&decide(
+            &p,
+            &[cookie.as_bytes()],
+            Some(garbage),
+            "/"
+        )));
+    }
+
+    #[test]
+    fn bad_cookie_falls_back_to_basic() {
+        let p = policy();
+        let expired = {
+            let t =
+                token::issue(&p.secret, "mike", &["marketing".into()], NOW - 7200, 3600).unwrap();
+            format!("example_jwt={t}")
+        };
+        let auth = basic("mica", "1234");
+        let d = decide(&p, &[expired.as_bytes()], Some(&auth), "/hr");
+        let Decision::Allow {
+            identity,
+            set_cookie: Some(_),
+        } = d
+        else {
+            panic!("{d:?}")
+        };
+        assert_eq!(identity.user, "mica");
+        // Without Basic, the cookie's problem is the reason.
+        assert_eq!(
+            decide(&p, &[expired.as_bytes()], None, "/"),
+            Decision::Unauthorized {
+                user: None,
+                reason: DenyReason::BadCookie(TokenError::Expired)
+            }
+        );
+        // With a bad Basic too, the Basic problem is the reason.
+        let wrong = basic("mica", "4321");
+        assert_eq!(
+            decide(&p, &[expired.as_bytes()], Some(&wrong), "/"),
+            Decision::Unauthorized {
+                user: Some("mica".into()),
+                reason: DenyReason::WrongPassword
+            }
+        );
+    }
+
+    #[test]
+    fn unauthorized_reasons() {
+        let p = policy();
+        let good = cookie_for(&p, "mike", &["marketing"]);
+        type Case<'a> = (Vec<Vec<u8>>, Option<Vec<u8>>, Option<&'a str>, DenyReason);
+        let cases: Vec<Case> = vec![
+            (vec![], None, None, DenyReason::NoCredentials),
+            (
+                vec![b"other=1".to_vec()],
+                None,
+                None,
+                DenyReason::NoCredentials,
+            ),
+            (
+                vec![good.clone().into_bytes(), good.clone().into_bytes()],
+                None,
+                None,
+                DenyReason::DuplicateCookie,
+            ),
+            (
+                vec![format!("{good}; {good}").into_bytes()],
+                None,
+                None,
+                DenyReason::DuplicateCookie,
+            ),
+            (
+                vec![b"example_jwt=\"x".to_vec()],
+                None,
+                None,
+                DenyReason::MalformedCookie,
+            ),
+            (
+                vec![b"example_jwt=".to_vec()],
+                None,
+                None,
+                DenyReason::BadCookie(TokenError::Malformed),
+            ),
+            (
+                vec![b"example_jwt=a.b.c".to_vec()],
+                None,
+                None,
+                DenyReason::BadCookie(TokenError::Malformed),
+            ),
+            (
+                vec![],
+                Some(basic("nobody", "1234")),
+                Some("nobody"),
+                DenyReason::UnknownUser,
+            ),
+            (
+                vec![],
+                Some(basic("mica", "12345")),
+                Some("mica"),
+                DenyReason::WrongPassword,
+            ),
+            (
+                vec![],
+                Some(basic("MICA", "1234")),
+                Some("MICA"),
+                DenyReason::UnknownUser,
+            ),
+            (
+                vec![],
+                Some(b"Bearer abc".to_vec()),
+                None,
+                DenyReason::BadAuthorization(BasicError::NotBasic),
+            ),
+            (
+                vec![],
+                Some(b"Basic !!!".to_vec()),
+                None,
+                DenyReason::BadAuthorization(BasicError::BadBase64),
+            ),
+            (
+                vec![b"example_jwt=x.y.z".to_vec()],
+                Some(b"Basic".to_vec()),
+                None,
+                DenyReason::BadAuthorization(BasicError::NoCredentials),
+            ),
+        ];
+        for (cookies, auth, user, reason) in cases {
+            let cookies: Vec<&[u8]> = cookies.iter().map(Vec::as_slice).collect();
+            let d = decide(&p, &cookies, auth.as_deref(), "/");
+            assert_eq!(
+                d,
+                Decision::Unauthorized {
+                    user: user.map(str::to_owned),
+                    reason: reason.clone()
+                },
+                "{reason}"
+            );
+        }
+    }
+
+    #[test]
+    fn duplicate_cookie_with_basic_logs_in_again() {
+        let p = policy();
+        let good = cookie_for(&p, "mike", &["marketing"]);
+        let auth = basic("mike", "123456");
+        let d = decide(&p, &[good.as_bytes(), good.as_bytes()], Some(&auth), "/");
+        assert!(
+            matches!(
+                d,
+                Decision::Allow {
+                    set_cookie: Some(_),
+                    ..
+                }
+            ),
+            "{d:?}"
+        );
+    }
+
+    #[test]
+    fn sections() {
+        let p = policy();
+        let mike = cookie_for(&p, "mike", &["marketing"]);
+        let mica = cookie_for(&p, "mica", &["_all_"]);
+        let nobody = cookie_for(&p, "x", &[]);
+        let forbidden = |c: &str, uri: &str| -> Option<String> {
+            match decide(&p, &[c.as_bytes()], None, uri) {
+                Decision::Forbidden { section, .. } => Some(section),
+                Decision::Allow { .. } => None,
+                d => panic!("{d:?}"),
+            }
+        };
+        for uri in [
+            "/",
+            "/marketing",
+            "/Marketing/page",
+            "/assets/x.css",
+            "/_dash-layout",
+            "/hrx",
+        ] {
+            assert_eq!(forbidden(&mike, uri), None, "{uri}");
+        }
+        for uri in ["/hr", "/hr/", "/HR", "//hr", "/hr/x"] {
+            assert_eq!(forbidden(&mike, uri).as_deref(), Some("hr"), "{uri}");
+        }
+        assert_eq!(forbidden(&mike, "/finance").as_deref(), Some("finance"));
+        for uri in ["/hr", "/marketing", "/finance", "/"] {
+            assert_eq!(forbidden(&mica, uri), None, "{uri}");
+        }
+        assert_eq!(forbidden(&nobody, "/"), None);
+        assert_eq!(
+            forbidden(&nobody, "/marketing").as_deref(),
+            Some("marketing")
+        );
+
+        // A Basic login to a forbidden section is a 403, not a 401.
+        let auth = basic("mike", "123456");
+        let d = decide(&p, &[], Some(&auth), "/hr/page");
+        assert_eq!(
+            d,
+            Decision::Forbidden {
+                identity: Identity {
+                    user: "mike".into(),
+                    allowed_resources: vec!["marketing".into()]
+                },
+                section: "hr".into()
+            }
+        );
+    }
+
+    #[test]
+    fn tampered_cookie_is_refused() {
+        let p = policy();
+        let forged = forge(
+            r#"{"alg":"HS256","typ":"JWT"}"#,
+            &format!(
+                r#"{{"sub":"mike","allowed_resources":["_all_"],"iat":{NOW},"exp":{}}}"#,
+                NOW + 60
+            ),
+            b"not-the-key-not-the-key-not-the-key",
+            "HS256",
+        );
+        let cookie = format!("example_jwt={forged}");
+        assert_eq!(
+            decide(&p, &[cookie.as_bytes()], None, "/hr"),
+            Decision::Unauthorized {
+                user: None,
+                reason: DenyReason::BadCookie(TokenError::SignatureMismatch)
+            }
+        );
+        // The same claims with the right key pass: the key is all that differs.
+        let real = forge(
+            r#"{"alg":"HS256","typ":"JWT"}"#,
+            &format!(
+                r#"{{"sub":"mike","allowed_resources":["_all_"],"iat":{NOW},"exp":{}}}"#,
+                NOW + 60
+            ),
+            KEY,
+            "HS256",
+        );
+        let cookie = format!("example_jwt=\"{real}\"");
+        assert!(allowed(&decide(&p, &[cookie.as_bytes()], None, "/hr")));
+    }
+
+    #[test]
+    fn leeway_is_applied() {
+        let mut p = policy();
+        let t = token::issue(&p.secret, "mike", &["marketing".into()], NOW - 3605, 3600).unwrap();
+        let c = format!("example_jwt={t}");
+        assert!(!allowed(&decide(&p, &[c.as_bytes()], None, "/")));
+        p.leeway = 10;
+        assert!(allowed(&decide(&p, &[c.as_bytes()], None, "/")));
+    }
+
+    #[test]
+    fn reasons_display_without_secrets() {
+        let p = policy();
+        let auth = basic("mica", "supersecret");
+        let d = decide(&p, &[], Some(&auth), "/");
+        let Decision::Unauthorized { reason, user } = d else {
+            panic!()
+        };
+        assert_eq!(user.as_deref(), Some("mica"));
+        assert_eq!(reason.to_string(), "password mismatch");
+        assert_eq!(DenyReason::UnknownUser.to_string(), "user not found");
+        assert_eq!(
+            DenyReason::BadCookie(TokenError::Expired).to_string(),
+            "invalid session cookie: token expired"
+        );
+        assert_eq!(
+            DenyReason::BadAuthorization(BasicError::BadBase64).to_string(),
+            "invalid authorization header: credentials are not valid base64"
+        );
+        let dbg = format!("{p:?}");
+        assert!(!dbg.contains("0123456789abcdef"), "{dbg}");
+        assert!(!dbg.contains("$2y$"), "{dbg}");
+    }
+
+    #[test]
+    fn policy_can_be_shared() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Policy>();
+        shareable::<Decision>();
+    }
+
+    #[test]
+    fn sections_joined() {
+        let id = Identity {
+            user: "u".into(),
+            allowed_resources: vec!["hr".into(), "marketing".into()],
+        };
+        assert_eq!(id.sections_joined(), "hr,marketing");
+        let none = Identity {
+            user: "u".into(),
+            allowed_resources: vec![],
+        };
+        assert_eq!(none.sections_joined(), "");
+    }
+}

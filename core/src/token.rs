@@ -1,0 +1,877 @@
+//! The session token: an HS256 JWT carried in the session cookie.
+//!
+//! The `jsonwebtoken` crate computes and checks the HMAC; the framing is
+//! parsed here, strictly, because a generic JWT decoder accepts more than
+//! this module should (other algorithms, loosely typed claims, its own idea
+//! of the current time).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::crypto::{self, CryptoProvider};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use serde::{Deserialize, Deserializer, Serialize};
+use zeroize::Zeroizing;
+
+use crate::grants::ALL;
+use crate::section::valid_section_name;
+use crate::users::io_message;
+
+/// Longest token accepted or issued; browsers keep cookies up to 4 KiB.
+pub const MAX_TOKEN_LEN: usize = 4096;
+
+/// Shortest secret accepted: HS256 wants at least its 256-bit output size.
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// `{"alg":"HS256","typ":"JWT"}`, the header every token is issued with
+/// (byte for byte what PyJWT writes).
+const HEADER_B64: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+
+/// Why a secret was refused.
+#[derive(Debug)]
+pub enum SecretError {
+    TooShort {
+        len: usize,
+    },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    TooShortIn {
+        path: PathBuf,
+        len: usize,
+    },
+    /// `jsonwebtoken` has no crypto backend (a build problem).
+    NoCryptoProvider,
+}
+
+impl fmt::Display for SecretError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretError::TooShort { len } => write!(
+                f,
+                "secret is {len} bytes, at least {MIN_SECRET_LEN} are required"
+            ),
+            SecretError::Read { path, source } => write!(
+                f,
+                "cannot read secret file \"{}\": {}",
+                path.display(),
+                io_message(source)
+            ),
+            SecretError::TooShortIn { path, len } => write!(
+                f,
+                "secret in \"{}\" is {len} bytes, at least {MIN_SECRET_LEN} are required",
+                path.display()
+            ),
+            SecretError::NoCryptoProvider => f.write_str("no JWT crypto provider is available"),
+        }
+    }
+}
+
+impl std::error::Error for SecretError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SecretError::Read { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// `jsonwebtoken` panics on first use if it cannot pick a backend (e.g. if
+/// feature unification ever enabled both). Installing ours explicitly while
+/// the config is loaded turns that into an error, and since every
+/// [`Secret`] goes through here, signing and verifying never hit the panic.
+fn ensure_crypto_provider() -> bool {
+    if CryptoProvider::try_get_default().is_none() {
+        let _ = crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
+    }
+    CryptoProvider::try_get_default().is_some()
+}
+
+/// The HMAC key. Its bytes are wiped on drop and never printed.
+#[derive(Clone)]
+pub struct Secret {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    len: usize,
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Secret")
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Secret {
+    /// Uses `bytes` as the key, minus one trailing `\n` or `\r\n`: a key
+    /// file made with `openssl rand -base64 48 > file` ends with a newline
+    /// that other readers of the file would not count as key material.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Secret, SecretError> {
+        let key = bytes
+            .strip_suffix(b"\r\n")
+            .or_else(|| bytes.strip_suffix(b"\n"))
+            .unwrap_or(bytes);
+        if key.len() < MIN_SECRET_LEN {
+            return Err(SecretError::TooShort { len: key.len() });
+        }
+        if !ensure_crypto_provider() {
+            return Err(SecretError::NoCryptoProvider);
+        }
+        let too_short = |_| SecretError::TooShort { len: key.len() };
+        Ok(Secret {
+            encoding: EncodingKey::from_secret(key).map_err(too_short)?,
+            decoding: DecodingKey::from_secret(key).map_err(too_short)?,
+            len: key.len(),
+        })
+    }
+
+    /// Reads the key from a file; errors name the file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Secret, SecretError> {
+        let path = path.as_ref();
+        let bytes = Zeroizing::new(std::fs::read(path).map_err(|source| SecretError::Read {
+            path: path.to_owned(),
+            source,
+        })?);
+        Secret::from_bytes(&bytes).map_err(|e| match e {
+            SecretError::TooShort { len } => SecretError::TooShortIn {
+                path: path.to_owned(),
+                len,
+            },
+            e => e,
+        })
+    }
+
+    /// Key length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Always false: a secret has at least [`MIN_SECRET_LEN`] bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// The token's claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user name.
+    pub sub: String,
+    /// Section names, or `_all_`.
+    pub allowed_resources: Vec<String>,
+    pub iat: u64,
+    pub exp: u64,
+}
+
+/// What [`verify`] accepts: every field typed exactly (`exp` an unsigned
+/// integer, `allowed_resources` an array of strings…), duplicates refused by
+/// serde, unknown claims ignored.
+#[derive(Deserialize)]
+struct WireClaims {
+    sub: String,
+    allowed_resources: Vec<String>,
+    iat: u64,
+    exp: u64,
+    #[serde(default, deserialize_with = "present_u64")]
+    nbf: Option<u64>,
+}
+
+/// `nbf`, when present, must be a number: `null` is not "absent".
+fn present_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    u64::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+struct WireHeader {
+    alg: String,
+    #[serde(default)]
+    typ: Option<String>,
+    /// Extensions this module does not implement must be refused (RFC 7515
+    /// §4.1.11); it implements none.
+    #[serde(default)]
+    crit: Option<serde_json::Value>,
+}
+
+/// Why a token was refused. Never includes the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenError {
+    TooLong,
+    Malformed,
+    AlgorithmNotAllowed,
+    SignatureMismatch,
+    InvalidClaims,
+    Expired,
+    NotYetValid,
+    Signing,
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TokenError::TooLong => "token too long",
+            TokenError::Malformed => "token malformed",
+            TokenError::AlgorithmNotAllowed => "token algorithm not allowed",
+            TokenError::SignatureMismatch => "token signature mismatch",
+            TokenError::InvalidClaims => "token claims invalid",
+            TokenError::Expired => "token expired",
+            TokenError::NotYetValid => "token not yet valid",
+            TokenError::Signing => "token signing failed",
+        })
+    }
+}
+
+impl std::error::Error for TokenError {}
+
+/// Signs a token for `sub` valid from `now` for `ttl` seconds.
+///
+/// Fails only if the token would exceed [`MAX_TOKEN_LEN`] (a user with very
+/// many sections), since issuing a token [`verify`] refuses would loop the
+/// browser through logins.
+pub fn issue(
+    secret: &Secret,
+    sub: &str,
+    allowed_resources: &[String],
+    now: u64,
+    ttl: u64,
+) -> Result<String, TokenError> {
+    let claims = Claims {
+        sub: sub.to_owned(),
+        allowed_resources: allowed_resources.to_vec(),
+        iat: now,
+        exp: now.saturating_add(ttl),
+    };
+    let payload = serde_json::to_vec(&claims).map_err(|_| TokenError::Signing)?;
+    let mut token = String::with_capacity(HEADER_B64.len() + payload.len() * 4 / 3 + 48);
+    token.push_str(HEADER_B64);
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
+    let signature = crypto::sign(token.as_bytes(), &secret.encoding, Algorithm::HS256)
+        .map_err(|_| TokenError::Signing)?;
+    token.push('.');
+    token.push_str(&signature);
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(TokenError::TooLong);
+    }
+    Ok(token)
+}
+
+fn is_base64url(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+/// Decodes a JSON object segment. A JSON array would also deserialize into a
+/// struct through serde's sequence form, so it is refused up front.
+fn json_object<T: for<'de> Deserialize<'de>>(segment: &str) -> Option<T> {
+    let bytes = URL_SAFE_NO_PAD.decode(segment).ok()?;
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace())?;
+    if *first != b'{' {
+        return None;
+    }
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Checks a token and returns its claims.
+///
+/// In order: length, shape (three non-empty base64url segments), header
+/// (`alg` exactly `HS256`, no `crit`, `typ` absent or `JWT`), signature,
+/// claim types and values, then time: `exp + leeway > now`, and `nbf` (if
+/// present) `<= now + leeway`. The clock is the caller's `now`, never the
+/// system's, so nginx's cached time is used and tests are deterministic.
+pub fn verify(secret: &Secret, token: &[u8], now: u64, leeway: u64) -> Result<Claims, TokenError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(TokenError::TooLong);
+    }
+    if !token.iter().all(|&b| is_base64url(b) || b == b'.') {
+        return Err(TokenError::Malformed);
+    }
+    let token = std::str::from_utf8(token).map_err(|_| TokenError::Malformed)?;
+    let (signed, signature) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
+    let (header, payload) = signed.split_once('.').ok_or(TokenError::Malformed)?;
+    if header.is_empty() || payload.is_empty() || signature.is_empty() || payload.contains('.') {
+        return Err(TokenError::Malformed);
+    }
+
+    let header: WireHeader = json_object(header).ok_or(TokenError::Malformed)?;
+    if header.alg != "HS256" {
+        return Err(TokenError::AlgorithmNotAllowed);
+    }
+    if header.crit.is_some() {
+        return Err(TokenError::Malformed);
+    }
+    if header.typ.is_some_and(|t| !t.eq_ignore_ascii_case("JWT")) {
+        return Err(TokenError::Malformed);
+    }
+
+    match crypto::verify(
+        signature,
+        signed.as_bytes(),
+        &secret.decoding,
+        Algorithm::HS256,
+    ) {
+        Ok(true) => {}
+        Ok(false) => return Err(TokenError::SignatureMismatch),
+        Err(_) => return Err(TokenError::Malformed),
+    }
+
+    let claims: WireClaims = json_object(payload).ok_or(TokenError::InvalidClaims)?;
+    // Signed by us, so these hold unless the key leaked; checked anyway
+    // because the user name and sections end up in log lines and headers.
+    let sub_ok = !claims.sub.is_empty() && !claims.sub.chars().any(char::is_control);
+    let resources_ok = claims
+        .allowed_resources
+        .iter()
+        .all(|r| r == ALL || valid_section_name(r));
+    if !sub_ok || !resources_ok {
+        return Err(TokenError::InvalidClaims);
+    }
+
+    if claims.exp.saturating_add(leeway) <= now {
+        return Err(TokenError::Expired);
+    }
+    if claims
+        .nbf
+        .is_some_and(|nbf| nbf > now.saturating_add(leeway))
+    {
+        return Err(TokenError::NotYetValid);
+    }
+    Ok(Claims {
+        sub: claims.sub,
+        allowed_resources: claims.allowed_resources,
+        iat: claims.iat,
+        exp: claims.exp,
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use hmac::{Hmac, KeyInit, Mac};
+    use sha2::{Sha256, Sha384, Sha512};
+
+    pub(crate) const KEY: &[u8] = b"0123456789abcdef0123456789abcdef-test-key";
+    const NOW: u64 = 1_700_000_000;
+
+    pub(crate) fn secret() -> Secret {
+        Secret::from_bytes(KEY).unwrap()
+    }
+
+    fn b64(data: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(data)
+    }
+
+    fn mac<M: Mac + KeyInit>(key: &[u8], msg: &[u8]) -> Vec<u8> {
+        let mut m = <M as KeyInit>::new_from_slice(key).unwrap();
+        m.update(msg);
+        m.finalize().into_bytes().to_vec()
+    }
+
+    /// A token with any header and payload text, signed with `alg`.
+    pub(crate) fn forge(header: &str, payload: &str, key: &[u8], alg: &str) -> String {
+        let msg = format!("{}.{}", b64(header.as_bytes()), b64(payload.as_bytes()));
+        let sig = match alg {
+            "HS256" => mac::<Hmac<Sha256>>(key, msg.as_bytes()),
+            "HS384" => mac::<Hmac<Sha384>>(key, msg.as_bytes()),
+            "HS512" => mac::<Hmac<Sha512>>(key, msg.as_bytes()),
+            _ => Vec::new(),
+        };
+        format!("{msg}.{}", b64(&sig))
+    }
+
+    const HS256: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+
+    fn payload(extra: &str) -> String {
+        format!(
+            r#"{{"sub":"mike","allowed_resources":["marketing"],"iat":{},"exp":{}{extra}}}"#,
+            NOW - 10,
+            NOW + 3600
+        )
+    }
+
+    fn check(token: &str) -> Result<Claims, TokenError> {
+        verify(&secret(), token.as_bytes(), NOW, 0)
+    }
+
+    #[test]
+    fn roundtrip() {
+        let s = secret();
+        let token = issue(&s, "mike", &["marketing".into()], NOW, 3600).unwrap();
+        assert!(token.starts_with(&format!("{HEADER_B64}.")));
+        assert_eq!(token.split('.').count(), 3);
+        let claims = verify(&s, token.as_bytes(), NOW, 0).unwrap();
+        assert_eq!(
+            claims,
+            Claims {
+                sub: "mike".into(),
+                allowed_resources: vec!["marketing".into()],
+                iat: NOW,
+                exp: NOW + 3600,
+            }
+        );
+        // The header is exactly what the spec (and PyJWT) write.
+        let header = URL_SAFE_NO_PAD.decode(HEADER_B64).unwrap();
+        assert_eq!(header, br#"{"alg":"HS256","typ":"JWT"}"#);
+        // Payload field order is stable for other readers.
+        let body = URL_SAFE_NO_PAD
+            .decode(token.split('.').nth(1).unwrap())
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(body).unwrap(),
+            format!(
+                r#"{{"sub":"mike","allowed_resources":["marketing"],"iat":{NOW},"exp":{}}}"#,
+                NOW + 3600
+            )
+        );
+        // A token minted the way another HS256 implementation would is fine.
+        let forged = forge(HS256, &payload(""), KEY, "HS256");
+        assert_eq!(check(&forged).unwrap().sub, "mike");
+        let no_typ = forge(r#"{"alg":"HS256"}"#, &payload(""), KEY, "HS256");
+        assert!(check(&no_typ).is_ok());
+        let extra = forge(
+            r#"{"typ":"jwt","alg":"HS256","kid":"k1"}"#,
+            &payload(r#","nbf":1,"iss":"x","custom":[1,{"a":null}]"#),
+            KEY,
+            "HS256",
+        );
+        assert!(check(&extra).is_ok());
+        let all = issue(&s, "mica", &["_all_".into()], NOW, 60).unwrap();
+        assert_eq!(
+            verify(&s, all.as_bytes(), NOW, 0)
+                .unwrap()
+                .allowed_resources,
+            ["_all_"]
+        );
+        let none = issue(&s, "x", &[], NOW, 60).unwrap();
+        assert!(verify(&s, none.as_bytes(), NOW, 0)
+            .unwrap()
+            .allowed_resources
+            .is_empty());
+    }
+
+    #[test]
+    fn algorithms() {
+        let p = payload("");
+        let cases = [
+            (
+                forge(r#"{"alg":"none","typ":"JWT"}"#, &p, KEY, "none"),
+                TokenError::Malformed,
+            ),
+            (
+                format!("{}.{}.", b64(br#"{"alg":"none"}"#), b64(p.as_bytes())),
+                TokenError::Malformed,
+            ),
+            (
+                forge(r#"{"alg":"none"}"#, &p, KEY, "HS256"),
+                TokenError::AlgorithmNotAllowed,
+            ),
+            (
+                forge(r#"{"alg":"None"}"#, &p, KEY, "HS256"),
+                TokenError::AlgorithmNotAllowed,
+            ),
+            (
+                forge(r#"{"alg":"hs256"}"#, &p, KEY, "HS256"),
+                TokenError::AlgorithmNotAllowed,
+            ),
+            (
+                forge(r#"{"alg":"HS384"}"#, &p, KEY, "HS384"),
+                TokenError::AlgorithmNotAllowed,
+            ),
+            (
+                forge(r#"{"alg":"HS512"}"#, &p, KEY, "HS512"),
+                TokenError::AlgorithmNotAllowed,
+            ),
+            (
+                forge(r#"{"alg":"RS256"}"#, &p, KEY, "HS256"),
+                TokenError::AlgorithmNotAllowed,
+            ),
+            (
+                forge(r#"{"alg":"ES256"}"#, &p, KEY, "HS256"),
+                TokenError::AlgorithmNotAllowed,
+            ),
+            (
+                forge(r#"{"alg":"EdDSA"}"#, &p, KEY, "HS256"),
+                TokenError::AlgorithmNotAllowed,
+            ),
+            (
+                forge(r#"{"alg":"HS256 "}"#, &p, KEY, "HS256"),
+                TokenError::AlgorithmNotAllowed,
+            ),
+            // Header says HS256 but the MAC is HS512 with the same key.
+            (
+                forge(HS256, &p, KEY, "HS512"),
+                TokenError::SignatureMismatch,
+            ),
+            (
+                forge(r#"{"typ":"JWT"}"#, &p, KEY, "HS256"),
+                TokenError::Malformed,
+            ),
+            (
+                forge(r#"{"alg":256}"#, &p, KEY, "HS256"),
+                TokenError::Malformed,
+            ),
+            (
+                forge(r#"{"alg":null}"#, &p, KEY, "HS256"),
+                TokenError::Malformed,
+            ),
+            (
+                forge(r#"{"alg":["HS256"]}"#, &p, KEY, "HS256"),
+                TokenError::Malformed,
+            ),
+            (
+                forge(r#"["HS256"]"#, &p, KEY, "HS256"),
+                TokenError::Malformed,
+            ),
+            (forge(r#""HS256""#, &p, KEY, "HS256"), TokenError::Malformed),
+            (
+                forge(r#"{"alg":"HS256","alg":"HS256"}"#, &p, KEY, "HS256"),
+                TokenError::Malformed,
+            ),
+            (
+                forge(r#"{"alg":"HS256"}x"#, &p, KEY, "HS256"),
+                TokenError::Malformed,
+            ),
+            (
+                forge(
+                    r#"{"alg":"HS256","crit":["b64"],"b64":false}"#,
+                    &p,
+                    KEY,
+                    "HS256",
+                ),
+                TokenError::Malformed,
+            ),
+            (
+                forge(r#"{"alg":"HS256","typ":"at+jwt"}"#, &p, KEY, "HS256"),
+                TokenError::Malformed,
+            ),
+            (
+                forge(r#"{"alg":"HS256","typ":1}"#, &p, KEY, "HS256"),
+                TokenError::Malformed,
+            ),
+        ];
+        for (token, want) in cases {
+            assert_eq!(check(&token), Err(want), "{token}");
+        }
+    }
+
+    #[test]
+    fn signatures() {
+        let s = secret();
+        let token = issue(&s, "mike", &["marketing".into()], NOW, 3600).unwrap();
+        let (signed, sig) = token.rsplit_once('.').unwrap();
+        let (header, _) = signed.split_once('.').unwrap();
+
+        // Widen the grant to _all_, keeping the original signature.
+        let widened = format!(
+            r#"{{"sub":"mike","allowed_resources":["_all_"],"iat":{NOW},"exp":{}}}"#,
+            NOW + 3600
+        );
+        let tampered = format!("{header}.{}.{sig}", b64(widened.as_bytes()));
+        assert_eq!(check(&tampered), Err(TokenError::SignatureMismatch));
+
+        // Another secret.
+        let other = Secret::from_bytes(&[b'x'; 32]).unwrap();
+        assert_eq!(
+            verify(&other, token.as_bytes(), NOW, 0),
+            Err(TokenError::SignatureMismatch)
+        );
+        let forged = forge(
+            HS256,
+            &payload(""),
+            b"wrong-key-wrong-key-wrong-key-xx",
+            "HS256",
+        );
+        assert_eq!(check(&forged), Err(TokenError::SignatureMismatch));
+
+        // A well-formed signature of the wrong value or length.
+        for sig in [
+            b64(&[0u8; 32]),
+            b64(&[0u8; 31]),
+            b64(&[0u8; 33]),
+            b64(&[0u8; 64]),
+        ] {
+            let t = format!("{signed}.{sig}");
+            assert_eq!(check(&t), Err(TokenError::SignatureMismatch), "{t}");
+        }
+        // Truncated or extended: no longer base64 of whole bytes.
+        for t in [
+            format!("{signed}.{}", &sig[..sig.len() - 1]),
+            format!("{signed}.{sig}AA"),
+        ] {
+            assert_eq!(check(&t), Err(TokenError::Malformed), "{t}");
+        }
+        // Non-canonical base64 in the last character of the signature.
+        let last = sig.as_bytes()[sig.len() - 1];
+        let bumped = if last == b'B' { 'C' } else { 'B' };
+        let bad = format!("{signed}.{}{bumped}", &sig[..sig.len() - 1]);
+        assert!(matches!(
+            check(&bad),
+            Err(TokenError::SignatureMismatch | TokenError::Malformed)
+        ));
+    }
+
+    #[test]
+    fn claim_types() {
+        let now = NOW;
+        let exp = NOW + 3600;
+        let claims = [
+            // exp
+            format!(r#"{{"sub":"m","allowed_resources":[],"iat":{now}}}"#),
+            format!(r#"{{"sub":"m","allowed_resources":[],"iat":{now},"exp":"{exp}"}}"#),
+            format!(r#"{{"sub":"m","allowed_resources":[],"iat":{now},"exp":{exp}.5}}"#),
+            format!(r#"{{"sub":"m","allowed_resources":[],"iat":{now},"exp":{exp}.0}}"#),
+            format!(r#"{{"sub":"m","allowed_resources":[],"iat":{now},"exp":1e10}}"#),
+            format!(r#"{{"sub":"m","allowed_resources":[],"iat":{now},"exp":-1}}"#),
+            format!(r#"{{"sub":"m","allowed_resources":[],"iat":{now},"exp":null}}"#),
+            format!(r#"{{"sub":"m","allowed_resources":[],"iat":{now},"exp":true}}"#),
+            format!(
+                r#"{{"sub":"m","allowed_resources":[],"iat":{now},"exp":18446744073709551616}}"#
+            ),
+            format!(r#"{{"sub":"m","allowed_resources":[],"iat":{now},"exp":{exp},"exp":{exp}}}"#),
+            // allowed_resources
+            format!(r#"{{"sub":"m","iat":{now},"exp":{exp}}}"#),
+            format!(r#"{{"sub":"m","allowed_resources":"_all_","iat":{now},"exp":{exp}}}"#),
+            format!(r#"{{"sub":"m","allowed_resources":1,"iat":{now},"exp":{exp}}}"#),
+            format!(r#"{{"sub":"m","allowed_resources":[["_all_"]],"iat":{now},"exp":{exp}}}"#),
+            format!(r#"{{"sub":"m","allowed_resources":[1],"iat":{now},"exp":{exp}}}"#),
+            format!(r#"{{"sub":"m","allowed_resources":null,"iat":{now},"exp":{exp}}}"#),
+            format!(r#"{{"sub":"m","allowed_resources":{{"_all_":1}},"iat":{now},"exp":{exp}}}"#),
+            format!(r#"{{"sub":"m","allowed_resources":["h-r"],"iat":{now},"exp":{exp}}}"#),
+            format!(r#"{{"sub":"m","allowed_resources":["hr\r\nX: y"],"iat":{now},"exp":{exp}}}"#),
+            format!(r#"{{"sub":"m","allowed_resources":["hr,_all_"],"iat":{now},"exp":{exp}}}"#),
+            // sub
+            format!(r#"{{"allowed_resources":[],"iat":{now},"exp":{exp}}}"#),
+            format!(r#"{{"sub":1,"allowed_resources":[],"iat":{now},"exp":{exp}}}"#),
+            format!(r#"{{"sub":["m"],"allowed_resources":[],"iat":{now},"exp":{exp}}}"#),
+            format!(r#"{{"sub":"","allowed_resources":[],"iat":{now},"exp":{exp}}}"#),
+            format!(r#"{{"sub":"m\r\nX-Evil: 1","allowed_resources":[],"iat":{now},"exp":{exp}}}"#),
+            // iat, nbf
+            format!(r#"{{"sub":"m","allowed_resources":[],"exp":{exp}}}"#),
+            format!(r#"{{"sub":"m","allowed_resources":[],"iat":"{now}","exp":{exp}}}"#),
+            format!(r#"{{"sub":"m","allowed_resources":[],"iat":{now},"exp":{exp},"nbf":"1"}}"#),
+            format!(r#"{{"sub":"m","allowed_resources":[],"iat":{now},"exp":{exp},"nbf":null}}"#),
+            format!(r#"{{"sub":"m","allowed_resources":[],"iat":{now},"exp":{exp},"nbf":1.5}}"#),
+            // not an object
+            format!(r#"["m",[],{now},{exp}]"#),
+            r#""m""#.to_string(),
+            "null".to_string(),
+            format!(r#"{{"sub":"m","allowed_resources":[],"iat":{now},"exp":{exp}}} "x""#),
+            format!(r#"{{"sub":"m","allowed_resources":[],"iat":{now},"exp":{exp}"#),
+        ];
+        for c in &claims {
+            let token = forge(HS256, c, KEY, "HS256");
+            assert_eq!(check(&token), Err(TokenError::InvalidClaims), "{c}");
+        }
+        // Whitespace inside the JSON is just JSON.
+        let spaced = format!(
+            " {{ \"sub\" : \"m\" , \"allowed_resources\" : [ \"hr\" ] , \"iat\" : {now} , \"exp\" : {exp} }} "
+        );
+        assert!(check(&forge(HS256, &spaced, KEY, "HS256")).is_ok());
+    }
+
+    #[test]
+    fn expiry_and_leeway() {
+        let s = secret();
+        let at = |exp: u64, nbf: Option<u64>| {
+            let nbf = nbf.map(|n| format!(r#","nbf":{n}"#)).unwrap_or_default();
+            forge(
+                HS256,
+                &format!(r#"{{"sub":"m","allowed_resources":[],"iat":0,"exp":{exp}{nbf}}}"#),
+                KEY,
+                "HS256",
+            )
+        };
+        let v = |t: &str, leeway| verify(&s, t.as_bytes(), NOW, leeway);
+        assert!(v(&at(NOW + 1, None), 0).is_ok());
+        assert_eq!(v(&at(NOW, None), 0), Err(TokenError::Expired));
+        assert_eq!(v(&at(NOW - 1, None), 0), Err(TokenError::Expired));
+        assert_eq!(v(&at(0, None), 0), Err(TokenError::Expired));
+        // Leeway lets a just-expired token through, and no further.
+        assert!(v(&at(NOW - 5, None), 10).is_ok());
+        assert!(v(&at(NOW - 9, None), 10).is_ok());
+        assert_eq!(v(&at(NOW - 10, None), 10), Err(TokenError::Expired));
+        assert!(v(&at(u64::MAX, None), u64::MAX).is_ok());
+        // nbf: in the past or now is fine, the future only within leeway.
+        assert!(v(&at(NOW + 60, Some(NOW)), 0).is_ok());
+        assert!(v(&at(NOW + 60, Some(0)), 0).is_ok());
+        assert_eq!(
+            v(&at(NOW + 60, Some(NOW + 1)), 0),
+            Err(TokenError::NotYetValid)
+        );
+        assert!(v(&at(NOW + 60, Some(NOW + 10)), 10).is_ok());
+        assert_eq!(
+            v(&at(NOW + 60, Some(NOW + 11)), 10),
+            Err(TokenError::NotYetValid)
+        );
+        assert!(v(&at(NOW + 60, Some(u64::MAX)), u64::MAX).is_ok());
+        // A token issued with a ttl is valid until, not at, its end.
+        let t = issue(&s, "m", &[], NOW, 60).unwrap();
+        assert!(verify(&s, t.as_bytes(), NOW + 59, 0).is_ok());
+        assert_eq!(
+            verify(&s, t.as_bytes(), NOW + 60, 0),
+            Err(TokenError::Expired)
+        );
+        assert!(verify(&s, t.as_bytes(), NOW + 60, 1).is_ok());
+        // Saturating: a huge ttl does not wrap into the past.
+        let t = issue(&s, "m", &[], NOW, u64::MAX).unwrap();
+        assert!(verify(&s, t.as_bytes(), NOW, 0).is_ok());
+    }
+
+    #[test]
+    fn shapes() {
+        let good = issue(&secret(), "mike", &["marketing".into()], NOW, 3600).unwrap();
+        let parts: Vec<&str> = good.split('.').collect();
+        let cases: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b".".to_vec(),
+            b"..".to_vec(),
+            b"...".to_vec(),
+            parts[0].as_bytes().to_vec(),
+            format!("{}.{}", parts[0], parts[1]).into_bytes(),
+            format!("{good}.").into_bytes(),
+            format!("{good}.{}", parts[2]).into_bytes(),
+            format!(".{}.{}", parts[1], parts[2]).into_bytes(),
+            format!("{}..{}", parts[0], parts[2]).into_bytes(),
+            format!("{}.{}.", parts[0], parts[1]).into_bytes(),
+            format!("{good}=").into_bytes(),
+            format!("{}=.{}.{}", parts[0], parts[1], parts[2]).into_bytes(),
+            format!(" {good}").into_bytes(),
+            format!("{good} ").into_bytes(),
+            format!("{good}\n").into_bytes(),
+            format!("\"{good}\"").into_bytes(),
+            good.replace('-', "+")
+                .replace('_', "/")
+                .replace('e', "+")
+                .into_bytes(),
+            [good.as_bytes(), b"\xff"].concat(),
+            [b"\xc3\xa9".as_slice(), good.as_bytes()].concat(),
+            vec![0xff; 100],
+            vec![0; 10],
+            format!("{}.{}.{}", b64(b"not json"), parts[1], parts[2]).into_bytes(),
+            format!("{}.{}.{}", b64(b""), parts[1], parts[2]).into_bytes(),
+            format!("{}A.{}.{}", parts[0], parts[1], parts[2]).into_bytes(),
+        ];
+        for token in cases {
+            let got = verify(&secret(), &token, NOW, 0);
+            assert!(
+                matches!(
+                    got,
+                    Err(TokenError::Malformed | TokenError::SignatureMismatch)
+                ),
+                "{:?}: {got:?}",
+                String::from_utf8_lossy(&token)
+            );
+        }
+        // A tampered payload segment that is not valid base64 is caught by
+        // the signature before the payload is ever decoded.
+        let bad_payload = format!("{}.{}A.{}", parts[0], parts[1], parts[2]);
+        assert_eq!(check(&bad_payload), Err(TokenError::SignatureMismatch));
+    }
+
+    #[test]
+    fn length_bound() {
+        let s = secret();
+        let long = vec![b'a'; MAX_TOKEN_LEN + 1];
+        assert_eq!(verify(&s, &long, NOW, 0), Err(TokenError::TooLong));
+        let huge = vec![0xffu8; 1 << 20];
+        assert_eq!(verify(&s, &huge, NOW, 0), Err(TokenError::TooLong));
+        // Too many sections to fit a cookie: refused at issue time.
+        let many: Vec<String> = (0..200).map(|i| format!("section_number_{i:03}")).collect();
+        assert_eq!(issue(&s, "m", &many, NOW, 60), Err(TokenError::TooLong));
+        let some: Vec<String> = many[..50].to_vec();
+        let t = issue(&s, "m", &some, NOW, 60).unwrap();
+        assert!(t.len() <= MAX_TOKEN_LEN);
+        assert_eq!(
+            verify(&s, t.as_bytes(), NOW, 0)
+                .unwrap()
+                .allowed_resources
+                .len(),
+            50
+        );
+    }
+
+    #[test]
+    fn secrets() {
+        assert!(Secret::from_bytes(&[b'k'; 32]).is_ok());
+        assert!(matches!(
+            Secret::from_bytes(&[b'k'; 31]),
+            Err(SecretError::TooShort { len: 31 })
+        ));
+        assert!(matches!(
+            Secret::from_bytes(b""),
+            Err(SecretError::TooShort { len: 0 })
+        ));
+        // One trailing newline is not key material; 32 + "\n" is still 32.
+        let mut k = vec![b'k'; 32];
+        k.push(b'\n');
+        assert_eq!(Secret::from_bytes(&k).unwrap().len(), 32);
+        k.pop();
+        k.pop();
+        k.extend_from_slice(b"\r\n");
+        assert!(matches!(
+            Secret::from_bytes(&k),
+            Err(SecretError::TooShort { len: 31 })
+        ));
+        // Only one newline is stripped.
+        let mut k = vec![b'k'; 32];
+        k.extend_from_slice(b"\n\n");
+        assert_eq!(Secret::from_bytes(&k).unwrap().len(), 33);
+        // The stripped and unstripped keys are the same key.
+        let mut with_nl = KEY.to_vec();
+        with_nl.push(b'\n');
+        let a = Secret::from_bytes(&with_nl).unwrap();
+        let t = issue(&a, "m", &[], NOW, 60).unwrap();
+        assert!(verify(&secret(), t.as_bytes(), NOW, 0).is_ok());
+
+        let dbg = format!("{:?}", secret());
+        assert!(!dbg.contains("0123456789"), "{dbg}");
+        assert_eq!(
+            SecretError::TooShort { len: 12 }.to_string(),
+            "secret is 12 bytes, at least 32 are required"
+        );
+    }
+
+    #[test]
+    fn secret_files() {
+        let dir = std::env::temp_dir().join(format!("dash-auth-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let missing = dir.join("missing");
+        assert_eq!(
+            Secret::load(&missing).unwrap_err().to_string(),
+            format!(
+                "cannot read secret file \"{}\": No such file or directory",
+                missing.display()
+            )
+        );
+        let short = dir.join("short");
+        std::fs::write(&short, "twelve bytes\n").unwrap();
+        assert_eq!(
+            Secret::load(&short).unwrap_err().to_string(),
+            format!(
+                "secret in \"{}\" is 12 bytes, at least 32 are required",
+                short.display()
+            )
+        );
+        let good = dir.join("good");
+        // What `openssl rand -base64 48 > file` writes.
+        std::fs::write(&good, format!("{}\n", "K".repeat(64))).unwrap();
+        assert_eq!(Secret::load(&good).unwrap().len(), 64);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn messages() {
+        assert_eq!(
+            TokenError::SignatureMismatch.to_string(),
+            "token signature mismatch"
+        );
+        assert_eq!(TokenError::Expired.to_string(), "token expired");
+        assert_eq!(TokenError::Malformed.to_string(), "token malformed");
+        assert_eq!(
+            TokenError::AlgorithmNotAllowed.to_string(),
+            "token algorithm not allowed"
+        );
+    }
+}

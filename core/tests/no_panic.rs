@@ -1,0 +1,142 @@
+//! Every parser fed random bytes and random mutations of valid input must
+//! return, never panic: a panic would abort an nginx worker.
+
+use std::sync::Arc;
+
+use dash_auth_core::access::{Policy, RequestView};
+use dash_auth_core::basic::parse_basic;
+use dash_auth_core::cookie::find_cookie;
+use dash_auth_core::section::{normalize_path, Sections};
+use dash_auth_core::token::{self, Secret};
+use dash_auth_core::users::UsersFile;
+
+/// xorshift64*: deterministic, so a failure reproduces.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// Bytes biased towards the characters the parsers care about.
+    fn byte(&mut self) -> u8 {
+        const INTERESTING: &[u8] = b"=;:,.\"\\/%?#$ \t\r\n\x00\x7f\xff\xc3{}[]-_aAzZ09+";
+        if self.below(3) == 0 {
+            INTERESTING[self.below(INTERESTING.len())]
+        } else {
+            self.next() as u8
+        }
+    }
+
+    fn bytes(&mut self, max: usize) -> Vec<u8> {
+        let len = self.below(max + 1);
+        (0..len).map(|_| self.byte()).collect()
+    }
+
+    /// Flips, inserts, deletes or duplicates a few bytes of `seed`.
+    fn mutate(&mut self, seed: &[u8]) -> Vec<u8> {
+        let mut v = seed.to_vec();
+        for _ in 0..=self.below(4) {
+            let at = if v.is_empty() { 0 } else { self.below(v.len()) };
+            match self.below(4) {
+                0 if !v.is_empty() => v[at] = self.byte(),
+                1 => v.insert(at, self.byte()),
+                2 if !v.is_empty() => {
+                    v.remove(at);
+                }
+                _ => {
+                    let tail = v[at..].to_vec();
+                    v.extend_from_slice(&tail);
+                }
+            }
+        }
+        v
+    }
+}
+
+const MICA: &str = "$2y$04$abcdefghijklmnopqrstuuLmbu5vDTuG9XSinpEFXpa/UakZY.oz6";
+const SHA: &str = "$6$saltsalt$/alWecYH7Ry7BmdtYwV3ObFkYwJ96i4zoGSMR09J7xkAoFGB7iwoQytRgpR6rkCCVBVNkvTdkdDjhKYVJ8L2T.";
+
+#[test]
+fn parsers_never_panic() {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let secret = Secret::from_bytes(&[7u8; 32]).unwrap();
+    let sections = Sections::new(["hr", "marketing"]).unwrap();
+    let token = token::issue(&secret, "mica", &["_all_".into()], 1000, 60).unwrap();
+    let seeds: [&[u8]; 6] = [
+        b"Basic bWljYToxMjM0",
+        b"a=1; example_jwt=\"x\"; b=2",
+        token.as_bytes(),
+        b"/x/../hr/%2e%2e/marketing?q#f",
+        b"https://host/hr",
+        b"mica:$2y$04$abcdefghijklmnopqrstuuLmbu5vDTuG9XSinpEFXpa/UakZY.oz6:hr,_all_\n# c\n",
+    ];
+    for round in 0..20_000 {
+        let input = if round % 2 == 0 {
+            rng.bytes(64)
+        } else {
+            let seed = seeds[rng.below(seeds.len())];
+            rng.mutate(seed)
+        };
+        let _ = parse_basic(&input);
+        let _ = find_cookie([input.as_slice(), b"example_jwt=a"], "example_jwt");
+        let _ = find_cookie([input.as_slice()], "example_jwt");
+        let _ = token::verify(&secret, &input, 1000, 5);
+        let _ = normalize_path(&input);
+        let _ = sections.resolve_uri(&input);
+        let _ = sections.resolve_path(&input);
+        if let Ok(text) = std::str::from_utf8(&input) {
+            let _ = dash_auth_core::hash::PasswordHash::parse(text);
+        }
+    }
+}
+
+#[test]
+fn users_file_never_panics() {
+    let mut rng = Rng(42);
+    let file = format!("mica:{MICA}:_all_\nmike:{SHA}:marketing\n# comment\n");
+    for _ in 0..300 {
+        let mut input = rng.mutate(file.as_bytes());
+        // Keep the first line intact now and then so parsing gets past it
+        // and the dummy hash is built.
+        if rng.below(2) == 0 {
+            input = [format!("ok:{MICA}\n").as_bytes(), &input].concat();
+        }
+        let _ = UsersFile::parse(&input);
+    }
+}
+
+#[test]
+fn decide_never_panics() {
+    let mut rng = Rng(7);
+    let users = UsersFile::parse(format!("mica:{MICA}:_all_\n").as_bytes()).unwrap();
+    let policy = Policy::new(
+        Arc::new(users),
+        Arc::new(Secret::from_bytes(&[7u8; 32]).unwrap()),
+        Arc::new(Sections::new(["hr"]).unwrap()),
+    );
+    let token = token::issue(&policy.secret, "mica", &["hr".into()], 1000, 60).unwrap();
+    let cookie = format!("example_jwt={token}");
+    for _ in 0..2_000 {
+        let c1 = rng.mutate(cookie.as_bytes());
+        let c2 = rng.bytes(32);
+        let auth = rng.mutate(b"Basic bWljYToxMjM0");
+        let uri = rng.mutate(b"/hr/x");
+        let cookies: [&[u8]; 2] = [&c1, &c2];
+        let _ = policy.decide(&RequestView {
+            cookie_headers: &cookies,
+            // Most mutations break the Basic header, so few reach bcrypt.
+            authorization: Some(&auth),
+            uri: &uri,
+            secure: rng.below(2) == 0,
+            now: rng.next(),
+        });
+    }
+}

@@ -1,0 +1,115 @@
+"""ngx-dash-auth demo dashboard.
+
+A multi-page Dash app that does NO authentication of its own: nginx
+(ngx-dash-auth) signs users in and enforces per-section access. The app only
+*displays* what nginx tells it through request headers:
+
+  X-Forwarded-User   the signed-in user name
+  X-Dash-Sections    comma-separated sections the user may open (`_all_` = all)
+
+Missing headers fail closed: no section links, "not signed in".
+
+Run (from this directory):  gunicorn -c gunicorn.conf.py app:server
+"""
+import os
+
+import dash
+import flask
+from dash import Dash, Input, Output, dcc, html
+
+ALL_SECTIONS = "_all_"
+
+
+def _prefix():
+    prefix = os.environ.get("DASH_PREFIX", "/").strip() or "/"
+    if not prefix.startswith("/"):
+        prefix = "/" + prefix
+    if not prefix.endswith("/"):
+        prefix += "/"
+    return prefix
+
+
+app = Dash(
+    __name__,
+    use_pages=True,
+    # REQUIRED: otherwise every page's layout is embedded in the index HTML
+    # (validation_layout) and every user receives every section's layout.
+    suppress_callback_exceptions=True,
+    url_base_pathname=_prefix(),
+    title="ngx-dash-auth demo",
+    update_title=None,
+)
+server = app.server
+
+
+def _sections():
+    """Section pages in navigation order: [(section, page), ...]."""
+    pages = [p for p in dash.page_registry.values() if p.get("section")]
+    pages.sort(key=lambda p: (p.get("order") or 0, p["section"]))
+    return [(p["section"], p) for p in pages]
+
+
+def _allowed(user, header):
+    known = [s for s, _ in _sections()]
+    if not user or not header:
+        return []
+    wanted = {s.strip() for s in header.split(",") if s.strip()}
+    if ALL_SECTIONS in wanted:
+        return known
+    return [s for s in known if s in wanted]
+
+
+def serve_layout():
+    user, header = "", ""
+    if flask.has_request_context():
+        user = flask.request.headers.get("X-Forwarded-User", "").strip()
+        header = flask.request.headers.get("X-Dash-Sections", "")
+    allowed = _allowed(user, header)
+    pages = dict(_sections())
+
+    links = [dcc.Link("Home", href=app.get_relative_path("/"), id="nav-home")]
+    for section in allowed:
+        page = pages[section]
+        links.append(html.Span(" | "))
+        links.append(
+            dcc.Link(page["name"], href=app.get_relative_path(page["path"]), id=f"nav-{section}")
+        )
+
+    label = f"Signed in as {user}" if user else "not signed in"
+    nav = html.Nav(
+        [
+            html.Div(links, id="nav-links", style={"display": "inline-block"}),
+            html.Span(label, id="nav-user", style={"float": "right"}),
+        ],
+        id="nav",
+        style={"padding": "0.5em", "borderBottom": "1px solid #ccc", "marginBottom": "1em"},
+    )
+    return html.Div(
+        [nav, html.Main(dash.page_container, id="nav-main")],
+        id="nav-root",
+        style={"fontFamily": "sans-serif", "maxWidth": "960px", "margin": "auto"},
+    )
+
+
+app.layout = serve_layout
+
+
+# A callback that mixes two sections: one input in marketing, outputs in
+# marketing AND hr (multi-output across sections). With
+# suppress_callback_exceptions the hr output need not be on the same page.
+@dash.callback(
+    Output("marketing-share-status", "children"),
+    Output("hr-share-status", "children"),
+    Input("marketing-share", "n_clicks"),
+    prevent_initial_call=True,
+)
+def share_with_hr(n_clicks):
+    n = int(n_clicks or 0)
+    return (
+        f"Shared with HR {n} time(s).",
+        f"Marketing shared its headline {n} time(s).",
+    )
+
+
+if __name__ == "__main__":
+    app.run(host="127.0.0.1", port=8050, debug=False)

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs and builds everything the demo and the tests need. Idempotent: a
+# second run only rebuilds what changed.
+#
+#   scripts/setup.sh          apt packages, Python venv, module + nginx build
+#
+# Environment: VENV (default .venv), CARGO_PROFILE (default release).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(libclang-dev libpcre2-dev zlib1g-dev libssl-dev pkg-config openssl curl ca-certificates)
+
+need_apt=()
+for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need_apt+=("$p")
+done
+if ((${#need_apt[@]})); then
+    echo "setup: installing ${need_apt[*]}" >&2
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+    [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "setup: cargo not found: install Rust 1.88 or newer (https://rustup.rs)" >&2
+    exit 1
+fi
+
+VENV=${VENV:-.venv}
+PYTHON=${PYTHON:-python3}
+if [ ! -x "$VENV/bin/python" ]; then
+    if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+        # Debian's own python3 keeps venv in a separate package.
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+        rm -rf "$VENV"
+        "$PYTHON" -m venv "$VENV"
+    fi
+fi
+stamp="$VENV/.requirements.stamp"
+want=$(cat dashboard/requirements.txt tests/requirements.txt | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r dashboard/requirements.txt -r tests/requirements.txt
+    echo "$want" >"$stamp"
+fi
+
+cargo build --release --features vendored --quiet
+scripts/paths.sh >/dev/null

@@ -1,0 +1,149 @@
+//! The ACCESS phase handler: hands the request to the core policy and turns
+//! its decision into a status, headers and one log line.
+use ngx::core::Status;
+use ngx::ffi::{ngx_http_request_t, ngx_int_t, ngx_list_push, ngx_table_elt_t, NGX_LOG_INFO};
+use ngx::http::{HTTPStatus, HttpModule, HttpModuleLocationConf, Request};
+use ngx::ngx_log_error;
+
+use dash_auth_core::access::{Decision, Identity, RequestView};
+
+use crate::conf::Active;
+use crate::DashAuthModule;
+
+/// What the variables report for this request.
+pub struct RequestCtx {
+    pub user: String,
+    pub sections: String,
+}
+
+pub extern "C" fn access_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
+    // SAFETY: nginx calls phase handlers with a live request.
+    let r = unsafe { Request::from_ngx_http_request(r) };
+    handle(r).0
+}
+
+fn handle(r: &mut Request) -> Status {
+    let Some(active) = DashAuthModule::location_conf(r).and_then(|c| c.active.as_deref()) else {
+        return Status::NGX_DECLINED;
+    };
+
+    // One request rarely carries more than one Cookie header (HTTP/2 may
+    // split them), so this stays on the stack in practice.
+    let mut cookies: Vec<&[u8]> = Vec::new();
+    let mut authorization = None;
+    for (name, value) in r.headers_in_iterator() {
+        let name = name.as_bytes();
+        if name.eq_ignore_ascii_case(b"cookie") {
+            cookies.push(value.as_bytes());
+        } else if name.eq_ignore_ascii_case(b"authorization") {
+            if authorization.is_some() {
+                // nginx rejects a repeated Authorization header itself; if
+                // one ever gets here, refuse to pick one.
+                return HTTPStatus::BAD_REQUEST.into();
+            }
+            authorization = Some(value.as_bytes());
+        }
+    }
+
+    let view = RequestView {
+        cookie_headers: &cookies,
+        authorization,
+        uri: r.path().as_bytes(),
+        secure: is_https(r),
+        now: now(),
+    };
+
+    match active.policy.decide(&view) {
+        Decision::Allow {
+            identity,
+            set_cookie,
+        } => {
+            if let Some(cookie) = set_cookie {
+                if r.add_header_out("Set-Cookie", &cookie).is_none() {
+                    return Status::NGX_ERROR;
+                }
+            }
+            remember(r, &identity);
+            Status::NGX_OK
+        }
+        Decision::Unauthorized { user, reason } => {
+            match user {
+                Some(user) => {
+                    ngx_log_error!(
+                        NGX_LOG_INFO,
+                        r.log(),
+                        "dash_auth: user \"{}\": {}",
+                        user.escape_debug(),
+                        reason
+                    );
+                }
+                None => {
+                    ngx_log_error!(NGX_LOG_INFO, r.log(), "dash_auth: {}", reason);
+                }
+            }
+            challenge(r, active)
+        }
+        Decision::Forbidden { identity, section } => {
+            ngx_log_error!(
+                NGX_LOG_INFO,
+                r.log(),
+                "dash_auth: user \"{}\" may not access section \"{}\"",
+                identity.user.escape_debug(),
+                section
+            );
+            remember(r, &identity);
+            HTTPStatus::FORBIDDEN.into()
+        }
+    }
+}
+
+/// Answers 401 with the Basic challenge.
+///
+/// The header is also stored in `headers_out.www_authenticate`: under
+/// `satisfy any`, nginx clears exactly that pointer when another access
+/// module lets the request in, as it does for `auth_basic`.
+fn challenge(r: &mut Request, active: &Active) -> Status {
+    let pool = r.pool();
+    let req = r.as_mut();
+    // SAFETY: headers_out.headers is an initialised list owned by the request.
+    let h = unsafe { ngx_list_push(&mut req.headers_out.headers) }.cast::<ngx_table_elt_t>();
+    // SAFETY: `h` is NULL or a fresh, pool-allocated element.
+    if unsafe { ngx::ffi::add_to_ngx_table(h, pool.as_ptr(), "WWW-Authenticate", &active.challenge) }
+        .is_none()
+    {
+        return Status::NGX_ERROR;
+    }
+    req.headers_out.www_authenticate = h;
+    HTTPStatus::UNAUTHORIZED.into()
+}
+
+/// Keeps the identity for `$dash_auth_user` / `$dash_auth_sections`.
+fn remember(r: &mut Request, identity: &Identity) {
+    let ctx = RequestCtx {
+        user: identity.user.clone(),
+        sections: identity.sections_joined(),
+    };
+    let p = r.pool().allocate(ctx);
+    if !p.is_null() {
+        r.set_module_ctx(p.cast(), DashAuthModule::module());
+    }
+}
+
+fn is_https(r: &Request) -> bool {
+    #[cfg(ngx_feature = "http_ssl")]
+    {
+        // SAFETY: a request always has its connection.
+        unsafe { !(*r.connection()).ssl.is_null() }
+    }
+    #[cfg(not(ngx_feature = "http_ssl"))]
+    {
+        let _ = r;
+        false
+    }
+}
+
+fn now() -> u64 {
+    // nginx's cached clock: updated once per event loop iteration, which is
+    // finer than the one-second resolution of JWT times.
+    u64::try_from(ngx::ffi::ngx_time()).unwrap_or(0)
+}

@@ -1,0 +1,336 @@
+//! Directives and their http → server → location inheritance.
+//!
+//! Files (users, secret) are read while the configuration is parsed, so a
+//! broken file fails `nginx -t` and a failed reload keeps the old workers.
+//! Every location where `dash_auth` is on gets a ready-made [`Active`] policy at
+//! merge time; the request path never looks at unset fields.
+use core::ffi::{c_char, c_void};
+use core::fmt;
+use std::sync::Arc;
+
+use dash_auth_core::access::Policy;
+use dash_auth_core::section::Sections;
+use dash_auth_core::token::Secret;
+use dash_auth_core::users::UsersFile;
+use ngx::core::{NGX_CONF_ERROR, NGX_CONF_OK};
+use ngx::ffi::{
+    ngx_command_t, ngx_conf_t, ngx_parse_time, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE,
+    NGX_CONF_TAKE1, NGX_ERROR, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF,
+    NGX_HTTP_SRV_CONF, NGX_LOG_EMERG,
+};
+use ngx::{ngx_conf_log_error, ngx_string};
+
+use crate::conf_msg;
+
+mod ext;
+use ext::NgxConfExt;
+
+pub const DEFAULT_COOKIE: &str = "example_jwt";
+pub const DEFAULT_TTL: u64 = 3600;
+
+/// Location configuration, as written by the directives.
+#[derive(Default)]
+pub struct LocConf {
+    realm: Option<Realm>,
+    users: Option<Arc<UsersFile>>,
+    secret: Option<Arc<Secret>>,
+    cookie: Option<String>,
+    ttl: Option<u64>,
+    leeway: Option<u64>,
+    sections: Option<Arc<Sections>>,
+    /// Set by the merge where `dash_auth` is on; `None` means the module stays out.
+    pub active: Option<Arc<Active>>,
+}
+
+#[derive(Clone)]
+enum Realm {
+    Off,
+    On {
+        challenge: String,
+        defined_at: String,
+    },
+}
+
+/// Everything the access handler needs in one location.
+pub struct Active {
+    pub policy: Policy,
+    /// The complete `WWW-Authenticate` value.
+    pub challenge: String,
+}
+
+/// Why a directive was refused. Printed after `"<directive>" directive`.
+#[derive(Debug)]
+enum DirectiveError {
+    NotUtf8,
+    InvalidTime(String),
+    InvalidCookieName(String),
+    InvalidRealm,
+    Path,
+    Users(dash_auth_core::users::LoadError),
+    Secret(dash_auth_core::token::SecretError),
+    Sections(dash_auth_core::section::SectionError),
+}
+
+impl fmt::Display for DirectiveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotUtf8 => f.write_str("argument is not valid UTF-8"),
+            Self::InvalidTime(v) => write!(f, "has invalid time value \"{v}\""),
+            Self::InvalidCookieName(v) => write!(f, "has invalid cookie name \"{v}\""),
+            Self::InvalidRealm => f.write_str("realm must not contain control characters"),
+            Self::Path => f.write_str("cannot resolve the path"),
+            Self::Users(e) => write!(f, "cannot load users: {e}"),
+            Self::Secret(e) => write!(f, "cannot load secret: {e}"),
+            Self::Sections(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Why a location where `dash_auth` is on cannot work.
+#[derive(Debug)]
+enum MergeError {
+    Missing {
+        directive: &'static str,
+        defined_at: String,
+    },
+}
+
+impl fmt::Display for MergeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Missing {
+                directive,
+                defined_at,
+            } => write!(
+                f,
+                "\"dash_auth\" enabled at {defined_at} has no \"{directive}\" in effect"
+            ),
+        }
+    }
+}
+
+fn inherit<T: Clone>(slot: &mut Option<T>, prev: &Option<T>) {
+    if slot.is_none() {
+        slot.clone_from(prev);
+    }
+}
+
+impl LocConf {
+    fn merge_from(&mut self, prev: &LocConf) -> Result<(), MergeError> {
+        inherit(&mut self.realm, &prev.realm);
+        inherit(&mut self.users, &prev.users);
+        inherit(&mut self.secret, &prev.secret);
+        inherit(&mut self.cookie, &prev.cookie);
+        inherit(&mut self.ttl, &prev.ttl);
+        inherit(&mut self.leeway, &prev.leeway);
+        inherit(&mut self.sections, &prev.sections);
+
+        let Some(Realm::On {
+            challenge,
+            defined_at,
+        }) = &self.realm
+        else {
+            self.active = None;
+            return Ok(());
+        };
+        let missing = |directive| MergeError::Missing {
+            directive,
+            defined_at: defined_at.clone(),
+        };
+        let users = self.users.clone().ok_or_else(|| missing("dash_auth_user_file"))?;
+        let secret = self.secret.clone().ok_or_else(|| missing("dash_auth_secret_file"))?;
+        let sections = match &self.sections {
+            Some(s) => s.clone(),
+            None => Arc::new(Sections::default()),
+        };
+        self.active = Some(Arc::new(Active {
+            policy: Policy {
+                users,
+                secret,
+                cookie_name: self.cookie.clone().unwrap_or_else(|| DEFAULT_COOKIE.into()),
+                ttl: self.ttl.unwrap_or(DEFAULT_TTL),
+                leeway: self.leeway.unwrap_or(0),
+                sections,
+            },
+            challenge: challenge.clone(),
+        }));
+        Ok(())
+    }
+}
+
+/// Replaces ngx's default merge, which fails without saying why.
+pub unsafe extern "C" fn merge_loc_conf(
+    cf: *mut ngx_conf_t,
+    prev: *mut c_void,
+    conf: *mut c_void,
+) -> *mut c_char {
+    // SAFETY: nginx passes two location configurations created by our
+    // `create_loc_conf`, distinct objects of type `LocConf`.
+    let (Some(prev), Some(conf)) = (unsafe { prev.cast::<LocConf>().as_ref() }, unsafe {
+        conf.cast::<LocConf>().as_mut()
+    }) else {
+        return NGX_CONF_ERROR;
+    };
+    match conf.merge_from(prev) {
+        Ok(()) => NGX_CONF_OK,
+        Err(e) => {
+            ngx_conf_log_error!(NGX_LOG_EMERG, cf, "{}", e);
+            NGX_CONF_ERROR
+        }
+    }
+}
+
+const ANY_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF;
+
+const fn command(
+    name: ngx_str_t,
+    args: u32,
+    set: unsafe extern "C" fn(*mut ngx_conf_t, *mut ngx_command_t, *mut c_void) -> *mut c_char,
+) -> ngx_command_t {
+    ngx_command_t {
+        name,
+        type_: (ANY_LEVEL | args) as ngx_uint_t,
+        set: Some(set),
+        conf: NGX_HTTP_LOC_CONF_OFFSET,
+        offset: 0,
+        post: core::ptr::null_mut(),
+    }
+}
+
+pub static mut COMMANDS: [ngx_command_t; 8] = [
+    command(ngx_string!("dash_auth"), NGX_CONF_TAKE1, cmd_dash_auth),
+    command(ngx_string!("dash_auth_user_file"), NGX_CONF_TAKE1, cmd_user_file),
+    command(ngx_string!("dash_auth_secret_file"), NGX_CONF_TAKE1, cmd_secret_file),
+    command(ngx_string!("dash_auth_cookie"), NGX_CONF_TAKE1, cmd_cookie),
+    command(ngx_string!("dash_auth_token_ttl"), NGX_CONF_TAKE1, cmd_token_ttl),
+    command(ngx_string!("dash_auth_leeway"), NGX_CONF_TAKE1, cmd_leeway),
+    command(ngx_string!("dash_auth_sections"), NGX_CONF_1MORE, cmd_sections),
+    ngx_command_t::empty(),
+];
+
+/// Runs a directive's typed body and maps its result to what nginx expects.
+///
+/// `body` returns `Ok(false)` when the directive was already set at this
+/// level, which nginx reports as `"<name>" directive is duplicate`.
+fn directive(
+    cf: *mut ngx_conf_t,
+    conf: *mut c_void,
+    body: impl FnOnce(&ngx_conf_t, &mut LocConf) -> Result<bool, DirectiveError>,
+) -> *mut c_char {
+    // SAFETY: nginx calls directive handlers with the configuration being
+    // parsed and, thanks to NGX_HTTP_LOC_CONF_OFFSET, our `LocConf`.
+    let (Some(cf), Some(conf)) = (unsafe { cf.as_ref() }, unsafe {
+        conf.cast::<LocConf>().as_mut()
+    }) else {
+        return NGX_CONF_ERROR;
+    };
+    match body(cf, conf) {
+        Ok(true) => NGX_CONF_OK,
+        Ok(false) => conf_msg(c"is duplicate"),
+        Err(e) => cf.error(&format_args!("directive {e}")),
+    }
+}
+
+/// The first argument: NGX_CONF_TAKE1 / 1MORE guarantee it exists.
+fn arg1(cf: &ngx_conf_t) -> Result<&str, DirectiveError> {
+    cf.args()
+        .get(1)
+        .ok_or(DirectiveError::NotUtf8)?
+        .to_str()
+        .map_err(|_| DirectiveError::NotUtf8)
+}
+
+fn set_once<T>(slot: &mut Option<T>, value: impl FnOnce() -> Result<T, DirectiveError>) -> Result<bool, DirectiveError> {
+    if slot.is_some() {
+        return Ok(false);
+    }
+    *slot = Some(value()?);
+    Ok(true)
+}
+
+extern "C" fn cmd_dash_auth(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        let realm = arg1(cf)?;
+        set_once(&mut conf.realm, || {
+            if realm == "off" {
+                return Ok(Realm::Off);
+            }
+            if realm.chars().any(char::is_control) {
+                return Err(DirectiveError::InvalidRealm);
+            }
+            // A quoted-string: escape what would end it early.
+            let escaped = realm.replace('\\', "\\\\").replace('"', "\\\"");
+            Ok(Realm::On {
+                challenge: format!("Basic realm=\"{escaped}\""),
+                defined_at: cf.position(),
+            })
+        })
+    })
+}
+
+extern "C" fn cmd_user_file(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        set_once(&mut conf.users, || {
+            let path = cf.full_path(&cf.args()[1]).ok_or(DirectiveError::Path)?;
+            UsersFile::load(&path).map(Arc::new).map_err(DirectiveError::Users)
+        })
+    })
+}
+
+extern "C" fn cmd_secret_file(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        set_once(&mut conf.secret, || {
+            let path = cf.full_path(&cf.args()[1]).ok_or(DirectiveError::Path)?;
+            Secret::load(&path).map(Arc::new).map_err(DirectiveError::Secret)
+        })
+    })
+}
+
+extern "C" fn cmd_cookie(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        let name = arg1(cf)?;
+        set_once(&mut conf.cookie, || {
+            // RFC 6265 cookie-name is an RFC 7230 token.
+            let token = |c: u8| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c);
+            if name.is_empty() || !name.bytes().all(token) {
+                return Err(DirectiveError::InvalidCookieName(name.into()));
+            }
+            Ok(name.to_string())
+        })
+    })
+}
+
+fn parse_time(cf: &ngx_conf_t) -> Result<u64, DirectiveError> {
+    let mut value = cf.args()[1];
+    // SAFETY: ngx_parse_time only reads the string.
+    let secs = unsafe { ngx_parse_time(&mut value, 1) };
+    if secs == NGX_ERROR as isize || secs < 0 {
+        return Err(DirectiveError::InvalidTime(arg1(cf)?.into()));
+    }
+    Ok(secs as u64)
+}
+
+extern "C" fn cmd_token_ttl(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        set_once(&mut conf.ttl, || match parse_time(cf)? {
+            0 => Err(DirectiveError::InvalidTime("0".into())),
+            secs => Ok(secs),
+        })
+    })
+}
+
+extern "C" fn cmd_leeway(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+    directive(cf, conf, |cf, conf| set_once(&mut conf.leeway, || parse_time(cf)))
+}
+
+extern "C" fn cmd_sections(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        set_once(&mut conf.sections, || {
+            let mut names = Vec::new();
+            for arg in &cf.args()[1..] {
+                names.push(arg.to_str().map_err(|_| DirectiveError::NotUtf8)?);
+            }
+            Sections::new(names).map(Arc::new).map_err(DirectiveError::Sections)
+        })
+    })
+}

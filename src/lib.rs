@@ -1,0 +1,99 @@
+//! `ngx_http_dash_auth_module`: Basic login, a signed session cookie and
+//! per-section access control for Plotly Dash, in nginx's ACCESS phase.
+//!
+//! This crate is glue only. Every decision is made by `dash_auth_core`; the
+//! files here translate between nginx's structures and that crate:
+//! - `conf.rs`: directives, their inheritance, and the per-location policy;
+//! - `access.rs`: the ACCESS phase handler and the 401/403 responses;
+//! - `variables.rs`: `$dash_auth_user` and `$dash_auth_sections`.
+use core::ffi::c_char;
+use core::ptr::{addr_of, addr_of_mut};
+
+use ngx::core::Status;
+use ngx::ffi::{
+    ngx_array_push, ngx_conf_t, ngx_http_handler_pt, ngx_http_module_t,
+    ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_int_t, ngx_module_t, NGX_HTTP_MODULE,
+};
+use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
+
+mod access;
+mod conf;
+mod variables;
+
+pub struct DashAuthModule;
+
+impl HttpModule for DashAuthModule {
+    fn module() -> &'static ngx_module_t {
+        // SAFETY: the module table is a static that nginx only writes while
+        // loading the configuration, before any request is served.
+        unsafe { &*addr_of!(ngx_http_dash_auth_module) }
+    }
+
+    unsafe extern "C" fn preconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
+        // SAFETY: nginx always passes a valid configuration.
+        match unsafe { cf.as_mut() } {
+            Some(cf) => variables::register(cf),
+            None => Status::NGX_ERROR.into(),
+        }
+    }
+
+    unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
+        // SAFETY: nginx always passes a valid configuration.
+        let Some(cf) = (unsafe { cf.as_mut() }) else {
+            return Status::NGX_ERROR.into();
+        };
+        let Some(cmcf) = NgxHttpCoreModule::main_conf_mut(cf) else {
+            return Status::NGX_ERROR.into();
+        };
+        // SAFETY: the phase handler arrays are initialised by the core module
+        // before any postconfiguration runs.
+        let h = unsafe {
+            ngx_array_push(&mut cmcf.phases[ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize].handlers)
+        }
+        .cast::<ngx_http_handler_pt>();
+        // SAFETY: ngx_array_push returns NULL or a slot sized for the element type.
+        match unsafe { h.as_mut() } {
+            Some(slot) => {
+                *slot = Some(access::access_handler);
+                Status::NGX_OK.into()
+            }
+            None => Status::NGX_ERROR.into(),
+        }
+    }
+}
+
+// SAFETY: the location configuration is created by `create_loc_conf` below with
+// exactly this type.
+unsafe impl HttpModuleLocationConf for DashAuthModule {
+    type LocationConf = conf::LocConf;
+}
+
+static NGX_HTTP_DASH_AUTH_MODULE_CTX: ngx_http_module_t = ngx_http_module_t {
+    preconfiguration: Some(DashAuthModule::preconfiguration),
+    postconfiguration: Some(DashAuthModule::postconfiguration),
+    create_main_conf: None,
+    init_main_conf: None,
+    create_srv_conf: None,
+    merge_srv_conf: None,
+    create_loc_conf: Some(DashAuthModule::create_loc_conf),
+    merge_loc_conf: Some(conf::merge_loc_conf),
+};
+
+ngx::ngx_modules!(ngx_http_dash_auth_module);
+
+#[used]
+#[allow(non_upper_case_globals)]
+#[no_mangle]
+pub static mut ngx_http_dash_auth_module: ngx_module_t = ngx_module_t {
+    ctx: addr_of!(NGX_HTTP_DASH_AUTH_MODULE_CTX) as _,
+    // SAFETY: nginx reads the command table; it is never moved or freed.
+    commands: unsafe { addr_of_mut!(conf::COMMANDS[0]) },
+    type_: NGX_HTTP_MODULE as _,
+    ..ngx_module_t::default()
+};
+
+/// nginx expects `char *` results from directive handlers; this names the
+/// static strings we hand back.
+pub(crate) const fn conf_msg(s: &'static core::ffi::CStr) -> *mut c_char {
+    s.as_ptr().cast_mut()
+}

@@ -1,0 +1,237 @@
+"""Real nginx + the module in front of the real dashboard under gunicorn, on loopback.
+
+Nothing here is mocked: `Stack` renders the shipped nginx.conf template (or a test
+variant), starts the vendored nginx binary with the built module, and talks to it
+with the curl binary.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+
+
+def _paths() -> dict:
+    out = subprocess.run([str(ROOT / "scripts/paths.sh")], check=True, capture_output=True, text=True).stdout
+    return dict(line.split("=", 1) for line in out.split())
+
+
+PATHS = _paths()
+NGINX_BIN = PATHS["NGINX_BIN"]
+MODULE_SO = PATHS["MODULE_SO"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=30.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+@dataclass
+class Response:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        vals = self.all(name)
+        return vals[0] if vals else None
+
+    def all(self, name: str) -> list[str]:
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    def cookie(self, name: str = "example_jwt") -> str | None:
+        for v in self.all("Set-Cookie"):
+            if v.startswith(name + "="):
+                return v.split(";", 1)[0][len(name) + 1:]
+        return None
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+def curl(url: str, *, method: str | None = None, headers: list[str] | tuple = (),
+         data: bytes | None = None, extra: list[str] | tuple = (), timeout: float = 30) -> Response:
+    """One request with the curl binary. `headers` are raw `Name: value` lines."""
+    with tempfile.TemporaryDirectory() as tmp:
+        hfile, bfile = os.path.join(tmp, "h"), os.path.join(tmp, "b")
+        cmd = ["curl", "-sS", "-k", "--path-as-is", "-o", bfile, "-D", hfile, "-w", "%{http_code}",
+               "--max-time", str(timeout)]
+        if method:
+            cmd += ["-X", method]
+        for h in headers:
+            cmd += ["-H", h]
+        if data is not None:
+            dfile = os.path.join(tmp, "d")
+            with open(dfile, "wb") as f:
+                f.write(data)
+            cmd += ["--data-binary", "@" + dfile]
+        cmd += list(extra) + [url]
+        out = subprocess.run(cmd, capture_output=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"curl failed ({out.returncode}): {out.stderr.decode()}")
+        status = int(out.stdout.decode() or 0)
+        raw = Path(hfile).read_bytes().decode("latin-1")
+        # With redirects or 100-continue there may be several header blocks: keep the last.
+        block = [b for b in raw.split("\r\n\r\n") if b.strip()][-1]
+        hdrs = []
+        for line in block.split("\r\n")[1:]:
+            if ":" in line:
+                k, v = line.split(":", 1)
+                hdrs.append((k.strip(), v.strip()))
+        return Response(status, hdrs, Path(bfile).read_bytes())
+
+
+class Dashboard:
+    """The demo Dash app under gunicorn."""
+
+    def __init__(self, workdir: Path, prefix: str = "/"):
+        self.port = free_port()
+        self.log = open(workdir / f"gunicorn-{self.port}.log", "wb")
+        env = dict(os.environ, DASH_BIND=f"127.0.0.1:{self.port}", DASH_WORKERS="2", DASH_PREFIX=prefix)
+        self.proc = subprocess.Popen([str(VENV / "bin/gunicorn"), "-c", "gunicorn.conf.py", "app:server"],
+                                     cwd=ROOT / "dashboard", env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        wait_for(self._up, 60, "gunicorn")
+
+    def _up(self) -> bool:
+        if self.proc.poll() is not None:
+            raise RuntimeError("gunicorn exited; see " + self.log.name)
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), 0.2):
+                return True
+        except OSError:
+            return False
+
+    def stop(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(20)
+        self.log.close()
+
+
+@dataclass
+class Stack:
+    """One nginx instance (its own prefix dir, ports, secret, certificate)."""
+
+    upstream_port: int
+    users: Path = ROOT / "nginx-conf/users"
+    template: Path = ROOT / "nginx-conf/nginx.conf.template"
+    env: dict = field(default_factory=dict)
+    prefix: Path = field(init=False)
+
+    def __post_init__(self):
+        self.prefix = Path(tempfile.mkdtemp(prefix="dash-auth-nginx-"))
+        os.chmod(self.prefix, 0o755)
+        for d in ("conf", "logs", "secrets"):
+            (self.prefix / d).mkdir()
+        subprocess.run([str(ROOT / "scripts/gen-secrets.sh"), str(self.prefix / "secrets")], check=True,
+                       capture_output=True)
+        self.http_port, self.https_port = free_port(), free_port()
+        self.proc = None
+        self.render()
+
+    @property
+    def conf(self) -> Path:
+        return self.prefix / "conf/nginx.conf"
+
+    @property
+    def secret(self) -> bytes:
+        return (self.prefix / "secrets/secret").read_bytes()
+
+    @property
+    def error_log(self) -> str:
+        return (self.prefix / "logs/error.log").read_text(errors="replace")
+
+    @property
+    def access_log(self) -> str:
+        p = self.prefix / "logs/access.log"
+        return p.read_text(errors="replace") if p.exists() else ""
+
+    def render(self, **overrides):
+        env = dict(os.environ)
+        env.update(MODULE_PATH=MODULE_SO, LISTEN_ADDR="127.0.0.1:", HTTP_PORT=str(self.http_port),
+                   HTTPS_PORT=str(self.https_port), DASH_UPSTREAM=f"127.0.0.1:{self.upstream_port}",
+                   USERS_FILE=str(self.users), SECRET_FILE=str(self.prefix / "secrets/secret"),
+                   TLS_CERT=str(self.prefix / "secrets/tls.crt"), TLS_KEY=str(self.prefix / "secrets/tls.key"))
+        env.update(self.env)
+        env.update(overrides)
+        subprocess.run([str(ROOT / "scripts/render-conf.py"), str(self.template), str(self.conf)], env=env,
+                       check=True)
+
+    def nginx(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([NGINX_BIN, "-p", str(self.prefix), "-c", "conf/nginx.conf", *args],
+                              capture_output=True, text=True)
+
+    def test_config(self) -> subprocess.CompletedProcess:
+        return self.nginx("-t")
+
+    def start(self):
+        t = self.test_config()
+        if t.returncode != 0:
+            raise RuntimeError("nginx -t failed:\n" + t.stderr)
+        self.proc = subprocess.Popen([NGINX_BIN, "-p", str(self.prefix), "-c", "conf/nginx.conf",
+                                      "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(self._up, 30, "nginx")
+        return self
+
+    def _up(self) -> bool:
+        if self.proc.poll() is not None:
+            raise RuntimeError("nginx exited:\n" + self.error_log)
+        try:
+            with socket.create_connection(("127.0.0.1", self.https_port), 0.2):
+                return True
+        except OSError:
+            return False
+
+    def reload(self):
+        r = self.nginx("-s", "reload")
+        assert r.returncode == 0, r.stderr
+        time.sleep(1.0)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        shutil.rmtree(self.prefix, ignore_errors=True)
+
+    def url(self, path: str = "/", https: bool = True) -> str:
+        if https:
+            return f"https://127.0.0.1:{self.https_port}{path}"
+        return f"http://127.0.0.1:{self.http_port}{path}"
+
+    def get(self, path: str = "/", **kw) -> Response:
+        return curl(self.url(path), **kw)
+
+    def worker_pids(self) -> set[int]:
+        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True).stdout
+        return {int(p) for p in out.split()}

@@ -1,0 +1,140 @@
+"""Configuration faults fail `nginx -t` with [emerg], file and line; reload re-reads files."""
+import re
+import subprocess
+
+import pytest
+
+from harness import ROOT, Stack, basic
+
+VALID_LINE = (ROOT / "nginx-conf/users").read_text().splitlines()
+
+
+def users_file(tmp_path, text):
+    p = tmp_path / "users"
+    p.write_text(text)
+    return p
+
+
+def conf_line(stack, directive):
+    for i, line in enumerate(stack.conf.read_text().splitlines(), 1):
+        if line.strip().startswith(directive + " "):
+            return i
+    raise AssertionError(directive)
+
+
+@pytest.fixture
+def make_stack(dashboard):
+    made = []
+
+    def make(**kw):
+        s = Stack(dashboard.port, **kw)
+        made.append(s)
+        return s
+
+    yield make
+    for s in made:
+        s.stop()
+
+
+def mica_line():
+    return next(l for l in (ROOT / "nginx-conf/users").read_text().splitlines() if l.startswith("mica:"))
+
+
+@pytest.mark.parametrize("bad,line,problem", [
+    ("apr1:$apr1$abc$def:_all_\n", 2, "unknown password hash scheme"),
+    ("plain:1234:_all_\n", 2, "plain"),
+    ("nocolon\n", 2, ""),
+    ("bad:$6$salt$hash:mark eting\n", 2, ""),
+    ("mica:$6$saltsalt$x:_all_\n", 2, "duplicate"),
+])
+def test_bad_users_file_fails_nginx_t_naming_file_and_line(tmp_path, make_stack, bad, line, problem):
+    users = users_file(tmp_path, mica_line() + "\n" + bad)
+    s = make_stack(users=users)
+    r = s.test_config()
+    assert r.returncode != 0
+    err = r.stderr
+    assert "[emerg]" in err
+    assert str(users) in err
+    assert f"line {line}" in err
+    assert problem in err
+    # nginx's own suffix: the nginx.conf file and the directive's line
+    assert f"{s.conf}:{conf_line(s, 'dash_auth_user_file')}" in err
+
+
+def test_missing_users_file(tmp_path, make_stack):
+    s = make_stack(users=tmp_path / "absent")
+    r = s.test_config()
+    assert r.returncode != 0 and "[emerg]" in r.stderr and "absent" in r.stderr
+
+
+@pytest.mark.parametrize("content", [b"", b"short-secret\n", b"x" * 31 + b"\n"])
+def test_short_secret_fails_nginx_t(make_stack, content):
+    s = make_stack()
+    (s.prefix / "secrets/secret").write_bytes(content)
+    r = s.test_config()
+    assert r.returncode != 0
+    assert "[emerg]" in r.stderr and "32" in r.stderr
+    assert f"{s.conf}:{conf_line(s, 'dash_auth_secret_file')}" in r.stderr
+
+
+def test_missing_secret_file(make_stack):
+    s = make_stack()
+    (s.prefix / "secrets/secret").unlink()
+    r = s.test_config()
+    assert r.returncode != 0 and "[emerg]" in r.stderr and "secret" in r.stderr
+
+
+def test_shipped_config_passes_nginx_t(make_stack):
+    r = make_stack().test_config()
+    assert r.returncode == 0, r.stderr
+
+
+def test_reload_picks_up_a_changed_users_file(tmp_path, make_stack):
+    users = users_file(tmp_path, mica_line() + "\n")
+    s = make_stack(users=users).start()
+    newbie = basic("newbie", "pa55word")
+    assert s.get("/", headers=[f"Authorization: {newbie}"]).status == 401
+    line = subprocess.run([str(ROOT / "target/release/dash-auth-passwd"), "-6", "newbie", "marketing"],
+                          input=b"pa55word\n", capture_output=True, check=True).stdout.decode().strip()
+    users.write_text(mica_line() + "\n" + line + "\n")
+    s.reload()
+    r = s.get("/marketing", headers=[f"Authorization: {newbie}"])
+    assert r.status == 200
+    assert s.get("/hr", headers=[f"Authorization: {newbie}"]).status == 403
+
+
+def test_failed_reload_keeps_serving_the_old_config(tmp_path, make_stack):
+    users = users_file(tmp_path, mica_line() + "\n")
+    s = make_stack(users=users).start()
+    users.write_text("broken line without hash\n")
+    s.nginx("-s", "reload")
+    import time
+    time.sleep(1)
+    assert s.get("/", headers=[f"Authorization: {basic('mica', '1234')}"]).status == 200
+    assert re.search(r"\[emerg\].*users", s.error_log)
+
+
+def test_dash_auth_without_user_file_fails(make_stack, tmp_path):
+    tpl = tmp_path / "t.conf"
+    tpl.write_text((ROOT / "nginx-conf/nginx.conf.template").read_text().replace(
+        "dash_auth_user_file   ${USERS_FILE};", ""))
+    s = make_stack(template=tpl)
+    r = s.test_config()
+    assert r.returncode != 0
+    assert "[emerg]" in r.stderr and "dash_auth_user_file" in r.stderr
+
+
+@pytest.mark.parametrize("directive,value", [
+    ("dash_auth_token_ttl", "forever"),
+    ("dash_auth_cookie", '"bad name"'),
+    ("dash_auth_sections", "marketing hr-x"),
+])
+def test_bad_directive_values(make_stack, tmp_path, directive, value):
+    tpl = tmp_path / "t.conf"
+    text = (ROOT / "nginx-conf/nginx.conf.template").read_text()
+    text = re.sub(rf"^(\s*){directive}\s.*$", rf"\g<1>{directive} {value};", text, flags=re.M)
+    tpl.write_text(text)
+    s = make_stack(template=tpl)
+    r = s.test_config()
+    assert r.returncode != 0
+    assert "[emerg]" in r.stderr and directive in r.stderr
