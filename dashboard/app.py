@@ -34,7 +34,9 @@ app = Dash(
     use_pages=True,
     # REQUIRED: otherwise every page's layout is embedded in the index HTML
     # (validation_layout) and every user receives every section's layout.
-    suppress_callback_exceptions=True,
+    # DASH_UNSAFE_VALIDATION_LAYOUT=1 exists only so the tests can show that
+    # nginx refuses such an index page.
+    suppress_callback_exceptions=os.environ.get("DASH_UNSAFE_VALIDATION_LAYOUT") != "1",
     url_base_pathname=_prefix(),
     title="ngx-dash-auth demo",
     update_title=None,

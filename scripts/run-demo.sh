@@ -24,9 +24,9 @@ scripts/gen-secrets.sh "$RUN_DIR/secrets"
 
 export MODULE_PATH=$MODULE_SO LISTEN_ADDR="" DASH_UPSTREAM="127.0.0.1:$DASH_PORT" \
     USERS_FILE=$users SECRET_FILE="$RUN_DIR/secrets/secret" \
-    TLS_CERT="$RUN_DIR/secrets/tls.crt" TLS_KEY="$RUN_DIR/secrets/tls.key"
+    TLS_CERT="$RUN_DIR/secrets/tls.crt" TLS_KEY="$RUN_DIR/secrets/tls.key" \
+    DASH_DEPENDENCIES="$RUN_DIR/conf/dash-dependencies.json"
 scripts/render-conf.py nginx-conf/nginx.conf.template "$RUN_DIR/conf/nginx.conf"
-"$NGINX_BIN" -t -q -p "$RUN_DIR" -c conf/nginx.conf
 
 pids=()
 cleanup() {
@@ -39,6 +39,9 @@ trap cleanup INT TERM EXIT
 
 (cd dashboard && DASH_BIND="127.0.0.1:$DASH_PORT" exec "$root/.venv/bin/gunicorn" -c gunicorn.conf.py app:server) &
 pids+=($!)
+# nginx learns the app's callbacks from the running app, then starts.
+scripts/export-dependencies.sh "http://127.0.0.1:$DASH_PORT/" "$DASH_DEPENDENCIES"
+"$NGINX_BIN" -t -q -p "$RUN_DIR" -c conf/nginx.conf
 "$NGINX_BIN" -p "$RUN_DIR" -c conf/nginx.conf -g "daemon off;" &
 pids+=($!)
 

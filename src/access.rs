@@ -2,19 +2,16 @@
 //! its decision into a status, headers and one log line.
 use ngx::core::Status;
 use ngx::ffi::{ngx_http_request_t, ngx_int_t, ngx_list_push, ngx_table_elt_t, NGX_LOG_INFO};
-use ngx::http::{HTTPStatus, HttpModule, HttpModuleLocationConf, Request};
+use ngx::http::{HTTPStatus, HttpModuleLocationConf, Request};
 use ngx::ngx_log_error;
 
 use dash_auth_core::access::{Decision, Identity, RequestView};
+use dash_auth_core::endpoint::Endpoint;
+use dash_auth_core::grants;
 
 use crate::conf::Active;
-use crate::DashAuthModule;
-
-/// What the variables report for this request.
-pub struct RequestCtx {
-    pub user: String,
-    pub sections: String,
-}
+use crate::ctx::{RequestCtx, ResponseCheck};
+use crate::{request_body, DashAuthModule};
 
 pub extern "C" fn access_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     // SAFETY: nginx calls phase handlers with a live request.
@@ -26,6 +23,12 @@ fn handle(r: &mut Request) -> Status {
     let Some(active) = DashAuthModule::location_conf(r).and_then(|c| c.active.as_deref()) else {
         return Status::NGX_DECLINED;
     };
+    if let Some(ctx) = RequestCtx::get(r) {
+        // Back from reading a callback body: the verdict is already made.
+        if let Some(status) = ctx.access_status {
+            return Status(status);
+        }
+    }
 
     // One request rarely carries more than one Cookie header (HTTP/2 may
     // split them), so this stays on the stack in practice.
@@ -63,8 +66,7 @@ fn handle(r: &mut Request) -> Status {
                     return Status::NGX_ERROR;
                 }
             }
-            remember(r, &identity);
-            Status::NGX_OK
+            admit(r, active, identity)
         }
         Decision::Unauthorized { user, reason } => {
             match user {
@@ -91,7 +93,8 @@ fn handle(r: &mut Request) -> Status {
                 identity.user.escape_debug(),
                 section
             );
-            remember(r, &identity);
+            // Kept for $dash_auth_user in the access log.
+            let _ = RequestCtx::new(identity).attach(r);
             HTTPStatus::FORBIDDEN.into()
         }
     }
@@ -117,16 +120,30 @@ fn challenge(r: &mut Request, active: &Active) -> Status {
     HTTPStatus::UNAUTHORIZED.into()
 }
 
-/// Keeps the identity for `$dash_auth_user` / `$dash_auth_sections`.
-fn remember(r: &mut Request, identity: &Identity) {
-    let ctx = RequestCtx {
-        user: identity.user.clone(),
-        sections: identity.sections_joined(),
+/// Lets an authenticated request on: keeps the identity for the variables
+/// and the filters, and sends a Dash callback through the body check.
+fn admit(r: &mut Request, active: &Active, identity: Identity) -> Status {
+    let endpoint = Endpoint::classify(r.path().as_bytes(), active.policy.sections.prefix());
+    let method = r.as_ref().method;
+    let bodyless = method == ngx::ffi::NGX_HTTP_GET as usize || method == ngx::ffi::NGX_HTTP_HEAD as usize;
+    let sees_everything = active.policy.sections.is_empty()
+        || grants::allows(&identity.allowed_resources, grants::ALL);
+    let cb = &active.callbacks;
+
+    let Some(ctx) = RequestCtx::new(identity).attach(r) else {
+        return Status::NGX_ERROR;
     };
-    let p = r.pool().allocate(ctx);
-    if !p.is_null() {
-        r.set_module_ctx(p.cast(), DashAuthModule::module());
+    ctx.response = match endpoint {
+        _ if !cb.check => ResponseCheck::None,
+        Endpoint::Callback if !bodyless && !sees_everything => ResponseCheck::Callback,
+        Endpoint::Dependencies if cb.filter_dependencies && !sees_everything => ResponseCheck::Dependencies,
+        Endpoint::Other if method == ngx::ffi::NGX_HTTP_GET as usize => ResponseCheck::Index,
+        _ => ResponseCheck::None,
+    };
+    if cb.check && endpoint == Endpoint::Callback && !bodyless {
+        return request_body::start(r, active);
     }
+    Status::NGX_OK
 }
 
 fn is_https(r: &Request) -> bool {

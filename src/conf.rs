@@ -9,12 +9,13 @@ use core::fmt;
 use std::sync::Arc;
 
 use dash_auth_core::access::Policy;
+use dash_auth_core::dash::Registry;
 use dash_auth_core::section::Sections;
 use dash_auth_core::token::Secret;
 use dash_auth_core::users::UsersFile;
 use ngx::core::{NGX_CONF_ERROR, NGX_CONF_OK};
 use ngx::ffi::{
-    ngx_command_t, ngx_conf_t, ngx_parse_time, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE,
+    ngx_command_t, ngx_conf_t, ngx_parse_size, ngx_parse_time, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE,
     NGX_CONF_TAKE1, NGX_ERROR, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF,
     NGX_HTTP_SRV_CONF, NGX_LOG_EMERG,
 };
@@ -38,6 +39,12 @@ pub struct LocConf {
     ttl: Option<u64>,
     leeway: Option<u64>,
     sections: Option<Arc<Sections>>,
+    dash_prefix: Option<String>,
+    registry: Option<Arc<Registry>>,
+    callback_check: Option<bool>,
+    body_max: Option<usize>,
+    response_max: Option<usize>,
+    filter_dependencies: Option<bool>,
     /// Set by the merge where `dash_auth` is on; `None` means the module stays out.
     pub active: Option<Arc<Active>>,
 }
@@ -56,13 +63,30 @@ pub struct Active {
     pub policy: Policy,
     /// The complete `WWW-Authenticate` value.
     pub challenge: String,
+    pub callbacks: CallbackPolicy,
 }
+
+/// How Dash callbacks are checked in one location.
+pub struct CallbackPolicy {
+    pub check: bool,
+    pub body_max: usize,
+    pub response_max: usize,
+    pub registry: Option<Arc<Registry>>,
+    pub filter_dependencies: bool,
+}
+
+pub const DEFAULT_BODY_MAX: usize = 1024 * 1024;
+pub const DEFAULT_RESPONSE_MAX: usize = 8 * 1024 * 1024;
 
 /// Why a directive was refused. Printed after `"<directive>" directive`.
 #[derive(Debug)]
 enum DirectiveError {
     NotUtf8,
     InvalidTime(String),
+    InvalidSize(String),
+    InvalidFlag(String),
+    Registry(String, dash_auth_core::dash::RegistryError),
+    Io(String, std::io::Error),
     InvalidCookieName(String),
     InvalidRealm,
     Path,
@@ -76,6 +100,10 @@ impl fmt::Display for DirectiveError {
         match self {
             Self::NotUtf8 => f.write_str("argument is not valid UTF-8"),
             Self::InvalidTime(v) => write!(f, "has invalid time value \"{v}\""),
+            Self::InvalidSize(v) => write!(f, "has invalid size value \"{v}\""),
+            Self::InvalidFlag(v) => write!(f, "has invalid value \"{v}\", it must be \"on\" or \"off\""),
+            Self::Registry(path, e) => write!(f, "cannot load Dash dependencies from \"{path}\": {e}"),
+            Self::Io(path, e) => write!(f, "cannot read \"{path}\": {e}"),
             Self::InvalidCookieName(v) => write!(f, "has invalid cookie name \"{v}\""),
             Self::InvalidRealm => f.write_str("realm must not contain control characters"),
             Self::Path => f.write_str("cannot resolve the path"),
@@ -93,6 +121,7 @@ enum MergeError {
         directive: &'static str,
         defined_at: String,
     },
+    Prefix(dash_auth_core::section::SectionError),
 }
 
 impl fmt::Display for MergeError {
@@ -105,6 +134,7 @@ impl fmt::Display for MergeError {
                 f,
                 "\"dash_auth\" enabled at {defined_at} has no \"{directive}\" in effect"
             ),
+            Self::Prefix(e) => write!(f, "\"dash_auth_dash_prefix\": {e}"),
         }
     }
 }
@@ -124,6 +154,12 @@ impl LocConf {
         inherit(&mut self.ttl, &prev.ttl);
         inherit(&mut self.leeway, &prev.leeway);
         inherit(&mut self.sections, &prev.sections);
+        inherit(&mut self.dash_prefix, &prev.dash_prefix);
+        inherit(&mut self.registry, &prev.registry);
+        inherit(&mut self.callback_check, &prev.callback_check);
+        inherit(&mut self.body_max, &prev.body_max);
+        inherit(&mut self.response_max, &prev.response_max);
+        inherit(&mut self.filter_dependencies, &prev.filter_dependencies);
 
         let Some(Realm::On {
             challenge,
@@ -139,9 +175,10 @@ impl LocConf {
         };
         let users = self.users.clone().ok_or_else(|| missing("dash_auth_user_file"))?;
         let secret = self.secret.clone().ok_or_else(|| missing("dash_auth_secret_file"))?;
-        let sections = match &self.sections {
-            Some(s) => s.clone(),
-            None => Arc::new(Sections::default()),
+        let sections = self.sections.as_deref().cloned().unwrap_or_default();
+        let sections = match &self.dash_prefix {
+            Some(prefix) => sections.with_prefix(prefix).map_err(MergeError::Prefix)?,
+            None => sections,
         };
         self.active = Some(Arc::new(Active {
             policy: Policy {
@@ -150,9 +187,16 @@ impl LocConf {
                 cookie_name: self.cookie.clone().unwrap_or_else(|| DEFAULT_COOKIE.into()),
                 ttl: self.ttl.unwrap_or(DEFAULT_TTL),
                 leeway: self.leeway.unwrap_or(0),
-                sections,
+                sections: Arc::new(sections),
             },
             challenge: challenge.clone(),
+            callbacks: CallbackPolicy {
+                check: self.callback_check.unwrap_or(true),
+                body_max: self.body_max.unwrap_or(DEFAULT_BODY_MAX),
+                response_max: self.response_max.unwrap_or(DEFAULT_RESPONSE_MAX),
+                registry: self.registry.clone(),
+                filter_dependencies: self.filter_dependencies.unwrap_or(false),
+            },
         }));
         Ok(())
     }
@@ -197,7 +241,7 @@ const fn command(
     }
 }
 
-pub static mut COMMANDS: [ngx_command_t; 8] = [
+pub static mut COMMANDS: [ngx_command_t; 14] = [
     command(ngx_string!("dash_auth"), NGX_CONF_TAKE1, cmd_dash_auth),
     command(ngx_string!("dash_auth_user_file"), NGX_CONF_TAKE1, cmd_user_file),
     command(ngx_string!("dash_auth_secret_file"), NGX_CONF_TAKE1, cmd_secret_file),
@@ -205,6 +249,12 @@ pub static mut COMMANDS: [ngx_command_t; 8] = [
     command(ngx_string!("dash_auth_token_ttl"), NGX_CONF_TAKE1, cmd_token_ttl),
     command(ngx_string!("dash_auth_leeway"), NGX_CONF_TAKE1, cmd_leeway),
     command(ngx_string!("dash_auth_sections"), NGX_CONF_1MORE, cmd_sections),
+    command(ngx_string!("dash_auth_dash_prefix"), NGX_CONF_TAKE1, cmd_dash_prefix),
+    command(ngx_string!("dash_auth_dependencies_file"), NGX_CONF_TAKE1, cmd_dependencies_file),
+    command(ngx_string!("dash_auth_callback_check"), NGX_CONF_TAKE1, cmd_callback_check),
+    command(ngx_string!("dash_auth_callback_body_max"), NGX_CONF_TAKE1, cmd_body_max),
+    command(ngx_string!("dash_auth_callback_response_max"), NGX_CONF_TAKE1, cmd_response_max),
+    command(ngx_string!("dash_auth_filter_dependencies"), NGX_CONF_TAKE1, cmd_filter_dependencies),
     ngx_command_t::empty(),
 ];
 
@@ -333,4 +383,63 @@ extern "C" fn cmd_sections(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mu
             Sections::new(names).map(Arc::new).map_err(DirectiveError::Sections)
         })
     })
+}
+
+extern "C" fn cmd_dash_prefix(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        let prefix = arg1(cf)?;
+        set_once(&mut conf.dash_prefix, || {
+            Sections::default()
+                .with_prefix(prefix)
+                .map(|_| prefix.to_string())
+                .map_err(DirectiveError::Sections)
+        })
+    })
+}
+
+extern "C" fn cmd_dependencies_file(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        set_once(&mut conf.registry, || {
+            let path = cf.full_path(&cf.args()[1]).ok_or(DirectiveError::Path)?;
+            let shown = path.display().to_string();
+            let bytes = std::fs::read(&path).map_err(|e| DirectiveError::Io(shown.clone(), e))?;
+            Registry::from_dependencies_json(&bytes)
+                .map(Arc::new)
+                .map_err(|e| DirectiveError::Registry(shown, e))
+        })
+    })
+}
+
+fn parse_flag(cf: &ngx_conf_t) -> Result<bool, DirectiveError> {
+    match arg1(cf)? {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        other => Err(DirectiveError::InvalidFlag(other.into())),
+    }
+}
+
+fn parse_size(cf: &ngx_conf_t) -> Result<usize, DirectiveError> {
+    let mut value = cf.args()[1];
+    // SAFETY: ngx_parse_size only reads the string.
+    let size = unsafe { ngx_parse_size(&mut value) };
+    match usize::try_from(size) {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(DirectiveError::InvalidSize(arg1(cf)?.into())),
+    }
+}
+
+extern "C" fn cmd_callback_check(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+    directive(cf, conf, |cf, conf| set_once(&mut conf.callback_check, || parse_flag(cf)))
+}
+
+extern "C" fn cmd_filter_dependencies(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+    directive(cf, conf, |cf, conf| set_once(&mut conf.filter_dependencies, || parse_flag(cf)))
+}
+
+extern "C" fn cmd_body_max(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+    directive(cf, conf, |cf, conf| set_once(&mut conf.body_max, || parse_size(cf)))
+}
+
+extern "C" fn cmd_response_max(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+    directive(cf, conf, |cf, conf| set_once(&mut conf.response_max, || parse_size(cf)))
 }

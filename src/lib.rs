@@ -5,6 +5,9 @@
 //! files here translate between nginx's structures and that crate:
 //! - `conf.rs`: directives, their inheritance, and the per-location policy;
 //! - `access.rs`: the ACCESS phase handler and the 401/403 responses;
+//! - `request_body.rs`: reading a Dash callback body before deciding;
+//! - `response_filter.rs`: holding back and checking Dash responses;
+//! - `ctx.rs` / `buffers.rs`: per-request state, copying buffer chains;
 //! - `variables.rs`: `$dash_auth_user` and `$dash_auth_sections`.
 use core::ffi::c_char;
 use core::ptr::{addr_of, addr_of_mut};
@@ -17,7 +20,11 @@ use ngx::ffi::{
 use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
 
 mod access;
+mod buffers;
 mod conf;
+mod ctx;
+mod request_body;
+mod response_filter;
 mod variables;
 
 pub struct DashAuthModule;
@@ -52,13 +59,14 @@ impl HttpModule for DashAuthModule {
         }
         .cast::<ngx_http_handler_pt>();
         // SAFETY: ngx_array_push returns NULL or a slot sized for the element type.
-        match unsafe { h.as_mut() } {
-            Some(slot) => {
-                *slot = Some(access::access_handler);
-                Status::NGX_OK.into()
-            }
-            None => Status::NGX_ERROR.into(),
-        }
+        let Some(slot) = (unsafe { h.as_mut() }) else {
+            return Status::NGX_ERROR.into();
+        };
+        *slot = Some(access::access_handler);
+        // SAFETY: postconfiguration runs once per configuration load, before
+        // any request, with nginx single-threaded.
+        unsafe { response_filter::register() };
+        Status::NGX_OK.into()
     }
 }
 

@@ -12,7 +12,7 @@ use ngx::ffi::{
 use ngx::http::HttpModule;
 use ngx::ngx_string;
 
-use crate::access::RequestCtx;
+use crate::ctx::RequestCtx;
 use crate::DashAuthModule;
 
 const USER: usize = 0;
@@ -70,7 +70,7 @@ unsafe extern "C" fn get(
     let r = unsafe { ngx::http::Request::from_ngx_http_request(r) };
     let value = r
         .get_module_ctx::<RequestCtx>(DashAuthModule::module())
-        .map(|ctx| if data == USER { &ctx.user } else { &ctx.sections });
+        .map(|ctx| if data == USER { &ctx.identity.user } else { &ctx.sections });
     match value {
         Some(s) if !s.is_empty() => {
             v.set_valid(1);

@@ -18,7 +18,7 @@ def dashboard(workdir):
 @pytest.fixture(scope="session")
 def stack(dashboard):
     """The shipped nginx.conf template with the shipped demo users."""
-    s = Stack(dashboard.port).start()
+    s = Stack(dashboard).start()
     yield s
     s.stop()
 

@@ -46,6 +46,17 @@ def wait_for(predicate, timeout=30.0, what="condition"):
     raise TimeoutError(f"timed out waiting for {what}")
 
 
+def template_with(tmp_dir: Path, replace: dict[str, str], name: str = "variant.conf.template") -> Path:
+    """The shipped template with some lines changed, for one test's nginx."""
+    text = (ROOT / "nginx-conf/nginx.conf.template").read_text()
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    out = tmp_dir / name
+    out.write_text(text)
+    return out
+
+
 def basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
@@ -109,14 +120,18 @@ def curl(url: str, *, method: str | None = None, headers: list[str] | tuple = ()
 class Dashboard:
     """The demo Dash app under gunicorn."""
 
-    def __init__(self, workdir: Path, prefix: str = "/"):
+    def __init__(self, workdir: Path, prefix: str = "/", env: dict | None = None):
         self.port = free_port()
         self.log = open(workdir / f"gunicorn-{self.port}.log", "wb")
-        env = dict(os.environ, DASH_BIND=f"127.0.0.1:{self.port}", DASH_WORKERS="2", DASH_PREFIX=prefix)
+        env = dict(os.environ, DASH_BIND=f"127.0.0.1:{self.port}", DASH_WORKERS="2", DASH_PREFIX=prefix,
+                   **(env or {}))
         self.proc = subprocess.Popen([str(VENV / "bin/gunicorn"), "-c", "gunicorn.conf.py", "app:server"],
                                      cwd=ROOT / "dashboard", env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         wait_for(self._up, 60, "gunicorn")
+        self.dependencies = workdir / f"dash-dependencies-{self.port}.json"
+        subprocess.run([str(ROOT / "scripts/export-dependencies.sh"), f"http://127.0.0.1:{self.port}{prefix}",
+                        str(self.dependencies)], check=True)
 
     def _up(self) -> bool:
         if self.proc.poll() is not None:
@@ -140,7 +155,7 @@ class Dashboard:
 class Stack:
     """One nginx instance (its own prefix dir, ports, secret, certificate)."""
 
-    upstream_port: int
+    upstream: Dashboard
     users: Path = ROOT / "nginx-conf/users"
     template: Path = ROOT / "nginx-conf/nginx.conf.template"
     env: dict = field(default_factory=dict)
@@ -177,9 +192,10 @@ class Stack:
     def render(self, **overrides):
         env = dict(os.environ)
         env.update(MODULE_PATH=MODULE_SO, LISTEN_ADDR="127.0.0.1:", HTTP_PORT=str(self.http_port),
-                   HTTPS_PORT=str(self.https_port), DASH_UPSTREAM=f"127.0.0.1:{self.upstream_port}",
+                   HTTPS_PORT=str(self.https_port), DASH_UPSTREAM=f"127.0.0.1:{self.upstream.port}",
                    USERS_FILE=str(self.users), SECRET_FILE=str(self.prefix / "secrets/secret"),
-                   TLS_CERT=str(self.prefix / "secrets/tls.crt"), TLS_KEY=str(self.prefix / "secrets/tls.key"))
+                   TLS_CERT=str(self.prefix / "secrets/tls.crt"), TLS_KEY=str(self.prefix / "secrets/tls.key"),
+                   DASH_DEPENDENCIES=str(self.upstream.dependencies))
         env.update(self.env)
         env.update(overrides)
         subprocess.run([str(ROOT / "scripts/render-conf.py"), str(self.template), str(self.conf)], env=env,

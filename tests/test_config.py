@@ -27,7 +27,7 @@ def make_stack(dashboard):
     made = []
 
     def make(**kw):
-        s = Stack(dashboard.port, **kw)
+        s = Stack(dashboard, **kw)
         made.append(s)
         return s
 

@@ -175,7 +175,7 @@ def test_no_secure_attribute_over_plain_http(dashboard, tmp_path):
     tpl = tmp_path / "plain.conf"
     tpl.write_text((ROOT / "nginx-conf/nginx.conf.template").read_text().replace(
         "listen ${LISTEN_ADDR}${HTTPS_PORT} ssl;", "listen ${LISTEN_ADDR}${HTTPS_PORT};"))
-    s = Stack(dashboard.port, template=tpl).start()
+    s = Stack(dashboard, template=tpl).start()
     try:
         r = curl(f"http://127.0.0.1:{s.https_port}/", headers=[f"Authorization: {MIKE}"])
         assert r.status == 200
@@ -190,7 +190,7 @@ def test_realm_is_configurable_and_quoted(dashboard, tmp_path):
     tpl = tmp_path / "realm.conf"
     tpl.write_text((ROOT / "nginx-conf/nginx.conf.template").read_text().replace(
         'dash_auth             "Dash dashboard";', 'dash_auth             \'Team "A" board\';'))
-    s = Stack(dashboard.port, template=tpl).start()
+    s = Stack(dashboard, template=tpl).start()
     try:
         assert s.get("/").header("WWW-Authenticate") == 'Basic realm="Team \\"A\\" board"'
     finally:
@@ -203,7 +203,7 @@ def test_dash_auth_off_in_a_location_lets_requests_through(dashboard, tmp_path):
     tpl.write_text((ROOT / "nginx-conf/nginx.conf.template").read_text().replace(
         "        location / {", "        location = /_reload-hash {\n            dash_auth off;\n"
         "            proxy_pass http://dashboard;\n        }\n\n        location / {"))
-    s = Stack(dashboard.port, template=tpl).start()
+    s = Stack(dashboard, template=tpl).start()
     try:
         assert s.get("/_reload-hash").status == 200
         assert s.get("/").status == 401

@@ -11,6 +11,8 @@
 pub mod access;
 pub mod basic;
 pub mod cookie;
+pub mod dash;
+pub mod endpoint;
 pub mod grants;
 pub mod hash;
 pub mod section;

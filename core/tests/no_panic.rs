@@ -140,3 +140,81 @@ fn decide_never_panics() {
         });
     }
 }
+
+fn dash_seeds() -> Vec<Vec<u8>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut seeds: Vec<Vec<u8>> = ["../dashboard/examples", "tests/fixtures/responses"]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(root.join(dir)).unwrap())
+        .map(|entry| std::fs::read(entry.unwrap().path()).unwrap())
+        .collect();
+    seeds.push(br#"{"output":"..hr-a\\.b.x@ab...{\"i\":[\"ALL\"],\"t\":\"hr-x\"}.y..","inputs":[[{"id":{"t":"\u0068r-x"},"property":"href","value":"https://h/%68r/../x?y#z"}]],"state":[{"id":"a","property":"pathname","value":"//app/hr"}],"changedPropIds":["{\"i\":1}.v"]}"#.to_vec());
+    seeds.push(br#"{"progress":{"hr-x.value":1},"progressDefault":{"{\"a\":1.5}.v":0},"cancel":[{"id":"hr-c","property":"n"}],"sideUpdate":{"{\"t\":\"hr-x\"}":{"a":1}}}"#.to_vec());
+    seeds
+}
+
+#[test]
+fn dash_parsers_never_panic() {
+    use dash_auth_core::dash::{
+        check_callback_request, check_callback_response, filter_dependencies,
+        index_has_validation_layout, Registry,
+    };
+    let mut rng = Rng(0xDA5B_0A2D);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let deps = std::fs::read(root.join("tests/fixtures/demo-dependencies.json")).unwrap();
+    let index = std::fs::read(root.join("tests/fixtures/index-validation-layout.html")).unwrap();
+    let registry = Registry::from_dependencies_json(&deps).unwrap();
+    let plain = Sections::new(["hr", "marketing"]).unwrap();
+    let prefixed = plain.clone().with_prefix("/app/").unwrap();
+    let seeds = dash_seeds();
+    let grants: [Vec<String>; 3] = [vec![], vec!["marketing".into()], vec!["_all_".into()]];
+    let content_types: [&[u8]; 3] = [
+        b"application/json",
+        b"application/json; charset=\"UTF-8\"",
+        b"text/plain",
+    ];
+    for round in 0..6_000 {
+        let input = match round % 3 {
+            0 => rng.bytes(96),
+            _ => {
+                let seed = &seeds[rng.below(seeds.len())];
+                rng.mutate(seed)
+            }
+        };
+        let allowed = &grants[rng.below(grants.len())];
+        let sections = if rng.below(2) == 0 { &plain } else { &prefixed };
+        let pick = rng.below(content_types.len());
+        let ct = rng.mutate(content_types[pick]);
+        let _ = check_callback_request(&input, Some(&ct), allowed, sections, Some(&registry));
+        let _ = check_callback_request(&input, Some(b"application/json"), allowed, sections, None);
+        let _ = check_callback_request(
+            &input,
+            Some(b"application/json"),
+            allowed,
+            sections,
+            Some(&registry),
+        );
+        let _ = check_callback_response(&input, allowed, sections);
+        let _ = index_has_validation_layout(&input);
+    }
+    for _ in 0..1_500 {
+        let input = rng.mutate(&deps);
+        let _ = Registry::from_dependencies_json(&input);
+        let _ = filter_dependencies(&input, &grants[1], &plain);
+        let page = rng.mutate(&index);
+        let _ = index_has_validation_layout(&page);
+    }
+    // Deep nesting of every kind stops at the depth bound, not the stack.
+    for open in ["[", "{\"a\":", "[{\"id\":"] {
+        let bomb = open.repeat(100_000);
+        let _ = check_callback_request(
+            bomb.as_bytes(),
+            Some(b"application/json"),
+            &grants[2],
+            &plain,
+            None,
+        );
+        let _ = check_callback_response(bomb.as_bytes(), &grants[2], &plain);
+        let _ = Registry::from_dependencies_json(bomb.as_bytes());
+    }
+}

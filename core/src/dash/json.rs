@@ -1,0 +1,341 @@
+//! Strict JSON for request and response bodies.
+//!
+//! serde_json does the lexing (escapes, UTF-8, numbers, trailing data); the
+//! visitor here builds an owned tree and refuses what serde_json would let
+//! through but Flask and our checks might read differently: duplicate keys
+//! (Python keeps the last one, a naive check the first), and nesting deeper
+//! than [`MAX_DEPTH`].
+
+use std::cell::Cell;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
+/// Deepest nesting of arrays and objects accepted. Dash bodies need about 6;
+/// the bound keeps recursion far from the stack limit of an nginx worker.
+pub const MAX_DEPTH: usize = 64;
+
+/// Largest document parsed. Callback bodies carry component values (a
+/// `dcc.Upload` sends whole files base64-encoded), so this is generous; it
+/// exists so that one request cannot make a worker build an unbounded tree.
+pub const MAX_JSON_LEN: usize = 32 * 1024 * 1024;
+
+/// A parsed JSON value. Objects keep their order and never hold a key twice.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(String),
+    Array(Vec<Value>),
+    Object(Vec<(String, Value)>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Number {
+    U(u64),
+    I(i64),
+    F(f64),
+}
+
+impl Value {
+    /// The member `key` of an object; `None` for other values.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Object(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_array(&self) -> Option<&[Value]> {
+        match self {
+            Value::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_object(&self) -> Option<&[(String, Value)]> {
+        match self {
+            Value::Object(members) => Some(members),
+            _ => None,
+        }
+    }
+
+    /// Re-encodes compactly (serde_json's escaping of strings and numbers).
+    pub fn to_json(&self) -> Vec<u8> {
+        // Serializing this tree to a Vec cannot fail: every number is finite
+        // and every key is a string.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+/// Why a document was refused. Messages never quote the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JsonError {
+    TooLarge,
+    NotUtf8,
+    /// A UTF-8 byte order mark: Python's `json.loads(bytes)` skips it, a
+    /// strict reader does not; refusing it avoids the question.
+    Bom,
+    DuplicateKey,
+    TooDeep,
+    /// serde_json's own message (position and category, no content).
+    Syntax(String),
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JsonError::TooLarge => write!(f, "JSON document is larger than {MAX_JSON_LEN} bytes"),
+            JsonError::NotUtf8 => f.write_str("JSON document is not valid UTF-8"),
+            JsonError::Bom => f.write_str("JSON document starts with a byte order mark"),
+            JsonError::DuplicateKey => f.write_str("duplicate key in JSON object"),
+            JsonError::TooDeep => write!(f, "JSON nesting deeper than {MAX_DEPTH}"),
+            JsonError::Syntax(msg) => write!(f, "invalid JSON: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+/// Parses exactly one JSON document (surrounding whitespace allowed).
+pub fn parse(bytes: &[u8]) -> Result<Value, JsonError> {
+    if bytes.len() > MAX_JSON_LEN {
+        return Err(JsonError::TooLarge);
+    }
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        return Err(JsonError::Bom);
+    }
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(JsonError::NotUtf8);
+    }
+    let failure = Cell::new(None);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let seed = Seed {
+        depth: 0,
+        failure: &failure,
+    };
+    let result = seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    match result {
+        Ok(v) => Ok(v),
+        Err(e) => Err(failure.take().unwrap_or_else(|| syntax(&e))),
+    }
+}
+
+fn syntax(e: &serde_json::Error) -> JsonError {
+    // serde_json's syntax messages name a category and a position only, but
+    // cap them anyway: they end up in the error log.
+    let mut msg = e.to_string();
+    if msg.len() > 120 {
+        let mut cut = 120;
+        while !msg.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        msg.truncate(cut);
+    }
+    JsonError::Syntax(msg)
+}
+
+/// Carries the depth down the tree, and the precise reason up past
+/// serde_json, whose custom errors are only strings.
+#[derive(Clone, Copy)]
+struct Seed<'a> {
+    depth: usize,
+    failure: &'a Cell<Option<JsonError>>,
+}
+
+impl Seed<'_> {
+    fn fail<E: de::Error>(&self, why: JsonError) -> E {
+        let msg = why.to_string();
+        self.failure.set(Some(why));
+        E::custom(msg)
+    }
+
+    fn enter<E: de::Error>(&self) -> Result<Self, E> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.fail(JsonError::TooDeep));
+        }
+        Ok(Seed {
+            depth: self.depth + 1,
+            failure: self.failure,
+        })
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Seed<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Seed<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(Number::U(v)))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(Number::I(v)))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::Number(Number::F(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let inner = self.enter()?;
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(inner)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let inner = self.enter()?;
+        let mut members: Vec<(String, Value)> = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(inner)?;
+            members.push((key, value));
+        }
+        // Sorting borrowed keys is O(n log n); a linear search per key would
+        // let one object with many keys cost quadratic time.
+        let mut keys: Vec<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
+        keys.sort_unstable();
+        if keys.windows(2).any(|w| w.first() == w.get(1)) {
+            return Err(self.fail(JsonError::DuplicateKey));
+        }
+        Ok(Value::Object(members))
+    }
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Null => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Number(Number::U(n)) => s.serialize_u64(*n),
+            Value::Number(Number::I(n)) => s.serialize_i64(*n),
+            Value::Number(Number::F(n)) => s.serialize_f64(*n),
+            Value::String(v) => s.serialize_str(v),
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Value::Object(members) => {
+                let mut map = s.serialize_map(Some(members.len()))?;
+                for (k, v) in members {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_and_decodes() {
+        let v = parse(br#" {"a":[1,-2,3.5,true,null],"\u0068r":"x\u00e9"} "#).unwrap();
+        assert_eq!(v.get("hr").and_then(Value::as_str), Some("x\u{e9}"));
+        assert_eq!(
+            v.get("a"),
+            Some(&Value::Array(vec![
+                Value::Number(Number::U(1)),
+                Value::Number(Number::I(-2)),
+                Value::Number(Number::F(3.5)),
+                Value::Bool(true),
+                Value::Null,
+            ]))
+        );
+        assert_eq!(
+            String::from_utf8(v.to_json()).unwrap(),
+            r#"{"a":[1,-2,3.5,true,null],"hr":"xé"}"#
+        );
+    }
+
+    #[test]
+    fn refusals() {
+        let deep_ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(parse(deep_ok.as_bytes()).is_ok());
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        assert_eq!(parse(deep.as_bytes()), Err(JsonError::TooDeep));
+        let bomb = "[".repeat(100_000);
+        assert_eq!(parse(bomb.as_bytes()), Err(JsonError::TooDeep));
+        let cases: [(&[u8], JsonError); 6] = [
+            (br#"{"a":1,"a":2}"#, JsonError::DuplicateKey),
+            (br#"{"a":1,"\u0061":2}"#, JsonError::DuplicateKey),
+            (br#"[{"x":{"b":1,"b":1}}]"#, JsonError::DuplicateKey),
+            (b"\xEF\xBB\xBF{}", JsonError::Bom),
+            (b"{\"a\":\"\xff\"}", JsonError::NotUtf8),
+            (b"{\"a\":\"\xc3\"}", JsonError::NotUtf8),
+        ];
+        for (input, want) in cases {
+            assert_eq!(
+                parse(input),
+                Err(want),
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+        for bad in [
+            &b"{} {}"[..],
+            b"{}x",
+            b"",
+            b"{",
+            b"NaN",
+            b"[Infinity]",
+            b"[1e400]",
+            br#"["\ud800"]"#,
+            b"[\"a\x01\"]",
+            b"{'a':1}",
+            b"[1,]",
+            b"{\"a\":1,}",
+            b"\x00{}",
+        ] {
+            assert!(
+                matches!(parse(bad), Err(JsonError::Syntax(_))),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        assert!(parse(b"{}\n\r\t ").is_ok());
+    }
+}

@@ -1,0 +1,573 @@
+//! `POST {prefix}_dash-update-component` bodies.
+
+use std::fmt;
+
+use crate::section::{first_segment, normalize_path, strip_prefix, Sections};
+
+use super::ids::{body_id_sections, parse_output_key, parse_prop_key, ComponentId};
+use super::json::{self, JsonError, Value};
+use super::registry::{is_routing_property, Registry};
+use super::{
+    first_forbidden, VIA_CHANGED, VIA_INPUTS, VIA_OUTPUT, VIA_OUTPUTS, VIA_REGISTERED_INPUT,
+    VIA_REGISTERED_STATE, VIA_ROUTE, VIA_STATE,
+};
+
+/// Why a callback request was refused. Never carries body content beyond a
+/// section name (which is one of the configured ones).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallbackDenial {
+    /// Not `application/json` (parameters allowed, `charset` only `utf-8`).
+    ContentType,
+    NotUtf8,
+    /// serde_json's reason (category and position), or a byte order mark.
+    InvalidJson(String),
+    DuplicateKey,
+    TooDeep,
+    /// Larger than [`super::MAX_JSON_LEN`].
+    TooLarge,
+    /// Valid JSON that is not a Dash callback body.
+    Malformed(&'static str),
+    /// A registry is loaded and has no callback under this `output` key:
+    /// Dash could not run it either, or the exported registry is stale.
+    UnknownCallback,
+    ForbiddenSection {
+        section: String,
+        via: &'static str,
+    },
+    /// A URL value that cannot be normalised, so its section is unknown.
+    BadPath,
+}
+
+impl CallbackDenial {
+    /// The HTTP status to answer with: 403 for a policy refusal, 413 for a
+    /// body over the size bound, 400 for anything that is not a well-formed
+    /// callback request.
+    pub fn status(&self) -> u16 {
+        match self {
+            CallbackDenial::ForbiddenSection { .. } | CallbackDenial::UnknownCallback => 403,
+            CallbackDenial::TooLarge => 413,
+            _ => 400,
+        }
+    }
+
+    /// True when the refusal is about the user's sections rather than about
+    /// the shape of the request.
+    pub fn is_forbidden(&self) -> bool {
+        self.status() == 403
+    }
+}
+
+impl fmt::Display for CallbackDenial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallbackDenial::ContentType => {
+                f.write_str("callback content type is not \"application/json\" in UTF-8")
+            }
+            CallbackDenial::NotUtf8 => f.write_str("callback body is not valid UTF-8"),
+            CallbackDenial::InvalidJson(why) => write!(f, "callback body is not valid JSON: {why}"),
+            CallbackDenial::DuplicateKey => f.write_str("callback body has a duplicate JSON key"),
+            CallbackDenial::TooDeep => write!(
+                f,
+                "callback body is nested deeper than {}",
+                super::MAX_DEPTH
+            ),
+            CallbackDenial::TooLarge => write!(
+                f,
+                "callback body is larger than {} bytes",
+                super::MAX_JSON_LEN
+            ),
+            CallbackDenial::Malformed(why) => write!(f, "malformed callback body: {why}"),
+            CallbackDenial::UnknownCallback => {
+                f.write_str("callback \"output\" is not in the dash registry")
+            }
+            CallbackDenial::ForbiddenSection { section, via } => {
+                let verb = match *via {
+                    VIA_OUTPUT | VIA_OUTPUTS => "writes to",
+                    VIA_ROUTE => "routes to",
+                    _ => "reads from",
+                };
+                write!(f, "callback {verb} section \"{section}\" through \"{via}\"")
+            }
+            CallbackDenial::BadPath => {
+                f.write_str("callback carries a URL that cannot be normalized")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CallbackDenial {}
+
+impl From<JsonError> for CallbackDenial {
+    fn from(e: JsonError) -> Self {
+        match e {
+            JsonError::TooLarge => CallbackDenial::TooLarge,
+            JsonError::NotUtf8 => CallbackDenial::NotUtf8,
+            JsonError::Bom => CallbackDenial::InvalidJson("byte order mark".into()),
+            JsonError::DuplicateKey => CallbackDenial::DuplicateKey,
+            JsonError::TooDeep => CallbackDenial::TooDeep,
+            JsonError::Syntax(msg) => CallbackDenial::InvalidJson(msg),
+        }
+    }
+}
+
+/// RFC 9110 `tchar`.
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+fn trim_ows(s: &str) -> &str {
+    s.trim_matches([' ', '\t'])
+}
+
+/// A parameter value: a token, or a quoted-string with its `\x` pairs
+/// undone. `None` for anything else.
+fn param_value(raw: &str) -> Option<String> {
+    let Some(quoted) = raw.strip_prefix('"') else {
+        return is_token(raw).then(|| raw.to_owned());
+    };
+    let inner = quoted.strip_suffix('"')?;
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push(chars.next()?),
+            '"' => return None,
+            c if c.is_ascii_control() && c != '\t' => return None,
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+/// `application/json`, with optional parameters of which `charset`, if
+/// present (once), is `utf-8`. Flask also takes `*/*+json` and sniffs
+/// UTF-16 and UTF-32; the Dash renderer sends neither, and accepting them
+/// would mean reading the body the way Flask does in every corner.
+fn content_type_ok(ct: &[u8]) -> bool {
+    let Ok(ct) = std::str::from_utf8(ct) else {
+        return false;
+    };
+    if !ct.is_ascii() {
+        return false;
+    }
+    let mut parts = ct.split(';');
+    let mime = trim_ows(parts.next().unwrap_or_default());
+    if !mime.eq_ignore_ascii_case("application/json") {
+        return false;
+    }
+    let mut charset_seen = false;
+    for param in parts {
+        let Some((name, value)) = trim_ows(param).split_once('=') else {
+            return false;
+        };
+        let Some(value) = param_value(value) else {
+            return false;
+        };
+        if !is_token(name) {
+            return false;
+        }
+        if name.eq_ignore_ascii_case("charset") {
+            if charset_seen || !value.eq_ignore_ascii_case("utf-8") {
+                return false;
+            }
+            charset_seen = true;
+        }
+    }
+    true
+}
+
+/// One `{id, property, value}` of `inputs`, `state` or `outputs`.
+struct Entry<'a> {
+    id: &'a Value,
+    property: &'a str,
+    value: Option<&'a Value>,
+}
+
+fn entry(v: &Value) -> Result<Entry<'_>, CallbackDenial> {
+    if v.as_object().is_none() {
+        return Err(CallbackDenial::Malformed(
+            "an input, state or output is not an object",
+        ));
+    }
+    let id = v.get("id").ok_or(CallbackDenial::Malformed(
+        "an input, state or output has no \"id\"",
+    ))?;
+    let property = v
+        .get("property")
+        .and_then(Value::as_str)
+        .ok_or(CallbackDenial::Malformed(
+            "an input, state or output has no string \"property\"",
+        ))?;
+    Ok(Entry {
+        id,
+        property,
+        value: v.get("value"),
+    })
+}
+
+/// `inputs` or `state`: a list whose items are entries, or (ALL and
+/// ALLSMALLER wildcards) lists of entries. Dash reads exactly these two
+/// levels; anything deeper would break it, so it is refused.
+fn slots(v: &Value) -> Result<Vec<Vec<Entry<'_>>>, CallbackDenial> {
+    let items = v.as_array().ok_or(CallbackDenial::Malformed(
+        "\"inputs\" or \"state\" is not a list",
+    ))?;
+    items
+        .iter()
+        .map(|item| match item {
+            Value::Array(group) => group.iter().map(entry).collect(),
+            _ => Ok(vec![entry(item)?]),
+        })
+        .collect()
+}
+
+/// Largest list depth accepted in `outputs` (an ALL output inside a
+/// multi-output callback is two levels).
+const MAX_OUTPUTS_NESTING: usize = 3;
+
+fn output_entries<'a>(
+    v: &'a Value,
+    level: usize,
+    out: &mut Vec<Entry<'a>>,
+) -> Result<(), CallbackDenial> {
+    match v {
+        Value::Array(items) if level < MAX_OUTPUTS_NESTING => {
+            for item in items {
+                output_entries(item, level + 1, out)?;
+            }
+            Ok(())
+        }
+        Value::Array(_) => Err(CallbackDenial::Malformed(
+            "\"outputs\" is nested too deeply",
+        )),
+        _ => {
+            out.push(entry(v)?);
+            Ok(())
+        }
+    }
+}
+
+/// The parts of a body that name components, validated.
+struct Body<'a> {
+    key: &'a str,
+    key_ids: Vec<ComponentId>,
+    outputs: Vec<Entry<'a>>,
+    inputs: Vec<Vec<Entry<'a>>>,
+    state: Vec<Vec<Entry<'a>>>,
+    changed: Vec<ComponentId>,
+}
+
+fn read_body(doc: &Value) -> Result<Body<'_>, CallbackDenial> {
+    if doc.as_object().is_none() {
+        return Err(CallbackDenial::Malformed("body is not a JSON object"));
+    }
+    let key = match doc.get("output") {
+        Some(Value::String(s)) => s.as_str(),
+        Some(_) => return Err(CallbackDenial::Malformed("\"output\" is not a string")),
+        None => return Err(CallbackDenial::Malformed("\"output\" is missing")),
+    };
+    let key_ids =
+        parse_output_key(key).map_err(|_| CallbackDenial::Malformed("unreadable \"output\""))?;
+    let mut outputs = Vec::new();
+    if let Some(v) = doc.get("outputs") {
+        output_entries(v, 0, &mut outputs)?;
+    }
+    let inputs = slots(
+        doc.get("inputs")
+            .ok_or(CallbackDenial::Malformed("\"inputs\" is missing"))?,
+    )?;
+    let state = match doc.get("state") {
+        Some(v) => slots(v)?,
+        None => Vec::new(),
+    };
+    let mut changed = Vec::new();
+    if let Some(v) = doc.get("changedPropIds") {
+        let items = v.as_array().ok_or(CallbackDenial::Malformed(
+            "\"changedPropIds\" is not a list",
+        ))?;
+        for item in items {
+            let id = item
+                .as_str()
+                .and_then(parse_prop_key)
+                .ok_or(CallbackDenial::Malformed("unreadable \"changedPropIds\""))?;
+            changed.push(id);
+        }
+    }
+    Ok(Body {
+        key,
+        key_ids,
+        outputs,
+        inputs,
+        state,
+        changed,
+    })
+}
+
+fn deny(section: &str, via: &'static str) -> CallbackDenial {
+    CallbackDenial::ForbiddenSection {
+        section: section.to_owned(),
+        via,
+    }
+}
+
+fn check_ids<'s, 'a>(
+    ids: impl IntoIterator<Item = &'a ComponentId>,
+    via: &'static str,
+    allowed: &[String],
+    sections: &'s Sections,
+) -> Result<(), CallbackDenial> {
+    let mut found = Vec::new();
+    for id in ids {
+        id.sections(sections, &mut found);
+    }
+    match first_forbidden(&found, allowed) {
+        Some(section) => Err(deny(section, via)),
+        None => Ok(()),
+    }
+}
+
+fn check_entries<'a>(
+    entries: impl IntoIterator<Item = &'a Entry<'a>>,
+    via: &'static str,
+    allowed: &[String],
+    sections: &Sections,
+) -> Result<(), CallbackDenial> {
+    let mut found = Vec::new();
+    for e in entries {
+        body_id_sections(e.id, sections, &mut found).ok_or(CallbackDenial::Malformed(
+            "a component id is not a string or an object",
+        ))?;
+    }
+    match first_forbidden(&found, allowed) {
+        Some(section) => Err(deny(section, via)),
+        None => Ok(()),
+    }
+}
+
+/// The section of a path's first segment, read after the Dash prefix the
+/// ways an app might: segment by segment (how we route `r->uri`), as Dash's
+/// `strip_relative_path` does (a plain string prefix without its trailing
+/// `/`, so `/apphr` under `/app/` is `hr`), and not stripped at all (a
+/// custom router may ignore the prefix). Any of them naming a section
+/// counts: being stricter than the app is the safe direction.
+fn path_sections<'s>(path: &[u8], sections: &'s Sections, out: &mut Vec<&'s str>) {
+    out.extend(sections.canonical(first_segment(path)));
+    let prefix = sections.prefix();
+    if prefix == "/" {
+        return;
+    }
+    if let Some(rest) = strip_prefix(path, prefix) {
+        out.extend(sections.canonical(first_segment(rest)));
+    }
+    let bare = prefix.trim_end_matches('/').as_bytes();
+    if let (Some(head), Some(rest)) = (path.get(..bare.len()), path.get(bare.len()..)) {
+        if head.eq_ignore_ascii_case(bare) {
+            out.extend(sections.canonical(first_segment(rest)));
+        }
+    }
+}
+
+/// A URL as written, with only `scheme://authority` removed: an app that
+/// matches the raw `pathname` sees `/hr/..` as `hr`, not as `/`.
+fn raw_path(url: &[u8]) -> &[u8] {
+    let Some(colon) = url.iter().position(|&b| b == b':') else {
+        return url;
+    };
+    let (scheme, after) = url.split_at(colon);
+    let scheme_shaped = scheme.first().is_some_and(u8::is_ascii_alphabetic)
+        && scheme
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !scheme_shaped {
+        return url;
+    }
+    let after = after.get(1..).unwrap_or_default();
+    let host = after
+        .iter()
+        .position(|&b| b != b'/' && b != b'\\')
+        .unwrap_or(after.len());
+    let authority = after.get(host..).unwrap_or_default();
+    let path = authority
+        .iter()
+        .position(|&b| b == b'/' || b == b'\\')
+        .unwrap_or(authority.len());
+    authority.get(path..).unwrap_or_default()
+}
+
+/// Every section a URL value routes to, read both normalised (percent
+/// escapes, dot segments, slashes, query and fragment: what a browser or a
+/// careful app sees) and raw.
+fn route_sections<'s>(url: &str, sections: &'s Sections) -> Result<Vec<&'s str>, CallbackDenial> {
+    let normalized = normalize_path(url.as_bytes()).map_err(|_| CallbackDenial::BadPath)?;
+    let mut found = Vec::new();
+    path_sections(normalized.as_bytes(), sections, &mut found);
+    path_sections(raw_path(url.as_bytes()), sections, &mut found);
+    Ok(found)
+}
+
+fn check_route(
+    value: Option<&Value>,
+    allowed: &[String],
+    sections: &Sections,
+) -> Result<(), CallbackDenial> {
+    // `null` (no URL yet) and non-strings cannot name a page.
+    let Some(Value::String(url)) = value else {
+        return Ok(());
+    };
+    let found = route_sections(url, sections)?;
+    match first_forbidden(&found, allowed) {
+        Some(section) => Err(deny(section, VIA_ROUTE)),
+        None => Ok(()),
+    }
+}
+
+/// Without a registry we cannot know which value a callback reads as its
+/// URL, so any value that could be one is resolved.
+fn looks_like_path(value: Option<&Value>) -> bool {
+    let Some(Value::String(s)) = value else {
+        return false;
+    };
+    let b = s.as_bytes();
+    let scheme = |p: &[u8]| b.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    b.first().is_some_and(|&c| c == b'/' || c == b'\\') || scheme(b"http:") || scheme(b"https:")
+}
+
+/// Decides whether a callback request may reach the app.
+///
+/// `content_type` is the request's `Content-Type` header; `allowed` the
+/// user's grants (`_all_` opens everything); `registry` the app's callbacks
+/// if exported.
+///
+/// Checked, after strict parsing: the ids of the `output` key, `outputs`,
+/// `inputs`, `state` and `changedPropIds`. With a registry: the callback
+/// must be registered, its input and state count must match (Dash refuses
+/// a mismatch too), its registered input and state ids are checked, and
+/// each value at a registered `pathname`/`href` position of
+/// `inputs ++ state` is resolved as a URL, by position only, as Dash passes
+/// values. Without a registry: every input or state labelled
+/// `pathname`/`href`, and every value starting with `/`, `\` or
+/// `http(s):`, is resolved as a URL (fail closed: a text field holding
+/// `/hr` is refused for a user without `hr`).
+pub fn check_callback_request(
+    body: &[u8],
+    content_type: Option<&[u8]>,
+    allowed: &[String],
+    sections: &Sections,
+    registry: Option<&Registry>,
+) -> Result<(), CallbackDenial> {
+    if !content_type.is_some_and(content_type_ok) {
+        return Err(CallbackDenial::ContentType);
+    }
+    let doc = json::parse(body)?;
+    let body = read_body(&doc)?;
+    let values: Vec<&Vec<Entry<'_>>> = body.inputs.iter().chain(&body.state).collect();
+
+    let registered = match registry {
+        Some(registry) => {
+            let callback = registry
+                .get(body.key)
+                .ok_or(CallbackDenial::UnknownCallback)?;
+            if values.len() != callback.arity() {
+                return Err(CallbackDenial::Malformed(
+                    "inputs and state do not match the registered callback",
+                ));
+            }
+            Some(callback)
+        }
+        None => None,
+    };
+
+    check_ids(&body.key_ids, VIA_OUTPUT, allowed, sections)?;
+    check_entries(&body.outputs, VIA_OUTPUTS, allowed, sections)?;
+    check_entries(body.inputs.iter().flatten(), VIA_INPUTS, allowed, sections)?;
+    check_entries(body.state.iter().flatten(), VIA_STATE, allowed, sections)?;
+    check_ids(&body.changed, VIA_CHANGED, allowed, sections)?;
+
+    match registered {
+        Some(callback) => {
+            check_ids(
+                callback.inputs.iter().map(|d| &d.id),
+                VIA_REGISTERED_INPUT,
+                allowed,
+                sections,
+            )?;
+            check_ids(
+                callback.state.iter().map(|d| &d.id),
+                VIA_REGISTERED_STATE,
+                allowed,
+                sections,
+            )?;
+            check_ids(&callback.running, VIA_OUTPUT, allowed, sections)?;
+            for position in callback.routing_positions() {
+                let slot = values
+                    .get(position)
+                    .ok_or(CallbackDenial::Malformed("a routing input is missing"))?;
+                for e in slot.iter() {
+                    check_route(e.value, allowed, sections)?;
+                }
+            }
+        }
+        None => {
+            for e in values.iter().copied().flatten() {
+                if is_routing_property(e.property) || looks_like_path(e.value) {
+                    check_route(e.value, allowed, sections)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types() {
+        for ok in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            "application/json;charset=UTF-8",
+            "application/json ; charset=\"utf-8\"",
+            "application/json; charset=\"utf\\-8\"",
+            " application/json\t",
+            "application/json; foo=bar; charset=utf-8",
+        ] {
+            assert!(content_type_ok(ok.as_bytes()), "{ok:?}");
+        }
+        for bad in [
+            "",
+            "text/plain",
+            "application/x+json",
+            "application/vnd.api+json",
+            "*/*+json",
+            "application/json-patch+json",
+            "application/jsonx",
+            "application/json; charset=utf-16",
+            "application/json; charset=latin1",
+            "application/json; charset=utf-8; charset=utf-8",
+            "application/json; charset",
+            "application/json;",
+            "application/json; charset = utf-8",
+            "application/json; charset=\"utf-8",
+            "application/json; charset=utf-8\u{0}",
+            "application/json, text/plain",
+            "application/json; charset=ütf-8",
+        ] {
+            assert!(!content_type_ok(bad.as_bytes()), "{bad:?}");
+        }
+        assert!(!content_type_ok(b"application/json\xff"));
+    }
+
+    #[test]
+    fn raw_paths() {
+        assert_eq!(raw_path(b"/hr/.."), b"/hr/..");
+        assert_eq!(raw_path(b"https://host/hr?x"), b"/hr?x");
+        assert_eq!(raw_path(b"https:\\\\host\\hr"), b"\\hr");
+        assert_eq!(raw_path(b"https://host"), b"");
+        assert_eq!(raw_path(b"/a:b"), b"/a:b");
+    }
+}

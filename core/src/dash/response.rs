@@ -1,0 +1,208 @@
+//! Callback replies and the index page, checked on the way back as a second
+//! line of defence: `set_props()` lets any callback write to any component
+//! through `sideUpdate`, which no request check can foresee.
+
+use std::fmt;
+
+use crate::section::Sections;
+
+use super::first_forbidden;
+use super::ids::{parse_prop_key, ComponentId};
+use super::json::{self, JsonError, Value};
+
+/// Why a callback reply was withheld.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResponseDenial {
+    /// Not valid strict JSON (the reason carries no content).
+    InvalidJson(String),
+    TooLarge,
+    /// Valid JSON, but not the shape of a Dash reply.
+    Malformed(&'static str),
+    ForbiddenSection {
+        section: String,
+        /// The top-level member: `response`, `sideUpdate`, `progress`,
+        /// `progressDefault` or `cancel`.
+        via: &'static str,
+    },
+}
+
+impl ResponseDenial {
+    /// 403 when the reply would show a forbidden section, 502 when the
+    /// upstream sent something that is not a Dash reply.
+    pub fn status(&self) -> u16 {
+        match self {
+            ResponseDenial::ForbiddenSection { .. } => 403,
+            _ => 502,
+        }
+    }
+}
+
+impl fmt::Display for ResponseDenial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResponseDenial::InvalidJson(why) => {
+                write!(f, "callback reply is not valid JSON: {why}")
+            }
+            ResponseDenial::TooLarge => write!(
+                f,
+                "callback reply is larger than {} bytes",
+                super::MAX_JSON_LEN
+            ),
+            ResponseDenial::Malformed(why) => write!(f, "malformed callback reply: {why}"),
+            ResponseDenial::ForbiddenSection { section, via } => {
+                write!(
+                    f,
+                    "callback reply writes to section \"{section}\" through \"{via}\""
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for ResponseDenial {}
+
+impl From<JsonError> for ResponseDenial {
+    fn from(e: JsonError) -> Self {
+        match e {
+            JsonError::TooLarge => ResponseDenial::TooLarge,
+            other => ResponseDenial::InvalidJson(other.to_string()),
+        }
+    }
+}
+
+/// How the ids of one top-level member are written.
+#[derive(Clone, Copy)]
+enum IdsAs {
+    /// `{"<stringified id>": {"<prop>": value}}`
+    MapKeys,
+    /// `{"<id>.<prop>": value}`
+    PropKeys,
+    /// `[{"id": "<stringified id>", "property": …}]`
+    DepList,
+}
+
+const MEMBERS: [(&str, IdsAs); 5] = [
+    ("response", IdsAs::MapKeys),
+    ("sideUpdate", IdsAs::MapKeys),
+    ("progress", IdsAs::PropKeys),
+    ("progressDefault", IdsAs::PropKeys),
+    ("cancel", IdsAs::DepList),
+];
+
+fn member_ids(v: &Value, keys: IdsAs) -> Result<Vec<ComponentId>, ResponseDenial> {
+    let unreadable = ResponseDenial::Malformed("unreadable component id");
+    let mut ids = Vec::new();
+    match keys {
+        IdsAs::MapKeys | IdsAs::PropKeys => {
+            let members = v
+                .as_object()
+                .ok_or(ResponseDenial::Malformed("an id map is not an object"))?;
+            for (key, _) in members {
+                let id = match keys {
+                    IdsAs::MapKeys => ComponentId::from_stringified(key),
+                    _ => parse_prop_key(key),
+                };
+                ids.push(id.ok_or_else(|| unreadable.clone())?);
+            }
+        }
+        IdsAs::DepList => {
+            let items = v
+                .as_array()
+                .ok_or(ResponseDenial::Malformed("\"cancel\" is not a list"))?;
+            for item in items {
+                let id = match item.get("id") {
+                    Some(Value::String(s)) => ComponentId::from_stringified(s),
+                    Some(v @ Value::Object(_)) => Some(ComponentId::Dict(v.clone())),
+                    _ => None,
+                };
+                ids.push(id.ok_or_else(|| unreadable.clone())?);
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// Decides whether an upstream reply to a callback may reach the user.
+///
+/// An empty (or all-whitespace) body is a 204 and passes. Otherwise the
+/// body must be a strict JSON object; the ids keying `response` and
+/// `sideUpdate`, the `id.prop` keys of `progress` and `progressDefault`
+/// (background callbacks), and the ids of `cancel` must all be in sections
+/// `allowed` opens. Other members (`multi`, `cacheKey`, `job`, `dist`) name
+/// no component. Values are not inspected: a router's reply carries a
+/// page layout under the shared `_pages_content` id, which is why the
+/// request check must stop it.
+pub fn check_callback_response(
+    body: &[u8],
+    allowed: &[String],
+    sections: &Sections,
+) -> Result<(), ResponseDenial> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    let doc = json::parse(body)?;
+    if doc.as_object().is_none() {
+        return Err(ResponseDenial::Malformed("reply is not a JSON object"));
+    }
+    for (name, keys) in MEMBERS {
+        let Some(v) = doc.get(name) else {
+            continue;
+        };
+        if matches!(v, Value::Null) {
+            continue;
+        }
+        let mut found = Vec::new();
+        for id in member_ids(v, keys)? {
+            id.sections(sections, &mut found);
+        }
+        if let Some(section) = first_forbidden(&found, allowed) {
+            return Err(ResponseDenial::ForbiddenSection {
+                section: section.to_owned(),
+                via: name,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    haystack
+        .get(from..)?
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
+        .map(|i| i + from)
+}
+
+/// True when a Dash index page embeds a `validation_layout` (every page's
+/// layout, sent to every user) in its
+/// `<script id="_dash-config" type="application/json">` config. Dash 4.4.1
+/// adds it when `suppress_callback_exceptions` is off and the app has pages
+/// or a validation layout; a protected app must turn that off.
+///
+/// Fails closed: a config script that is unterminated or not a strict JSON
+/// object counts as having one. A page without a config script (not a Dash
+/// index) has none.
+pub fn index_has_validation_layout(html: &[u8]) -> bool {
+    const MARK: &[u8] = b"id=\"_dash-config\"";
+    let mut from = 0;
+    while let Some(at) = find(html, MARK, from) {
+        let Some(open_end) = find(html, b">", at) else {
+            return true;
+        };
+        let start = open_end + 1;
+        let Some(end) = find(html, b"</script", start) else {
+            return true;
+        };
+        let config = html.get(start..end).unwrap_or_default();
+        match json::parse(config) {
+            Ok(v) if v.as_object().is_some() => {
+                if v.get("validation_layout").is_some() {
+                    return true;
+                }
+            }
+            _ => return true,
+        }
+        from = end;
+    }
+    false
+}

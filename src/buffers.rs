@@ -1,0 +1,85 @@
+//! Copying the bytes of an nginx buffer chain, whether in memory or in a
+//! temporary file (request bodies and proxied responses are spooled to
+//! disk when they outgrow their buffers).
+use std::fs::File;
+use std::mem::ManuallyDrop;
+use std::os::unix::fs::FileExt;
+use std::os::unix::io::FromRawFd;
+
+use ngx::ffi::{ngx_buf_t, ngx_chain_t};
+
+#[derive(Debug)]
+pub enum CollectError {
+    TooLarge,
+    Read(std::io::Error),
+}
+
+/// What a walk over a chain saw.
+pub struct Collected {
+    pub last_buf: bool,
+}
+
+/// Appends the chain's data to `out`, failing once `out` would exceed
+/// `limit`. With `consume`, marks each buffer as fully sent, as a filter
+/// that takes over the data must.
+///
+/// # Safety
+/// `chain` is NULL or a valid chain whose buffers describe live memory or
+/// open files, as nginx guarantees for request bodies and filter input.
+pub unsafe fn collect(
+    mut chain: *mut ngx_chain_t,
+    limit: usize,
+    consume: bool,
+    out: &mut Vec<u8>,
+) -> Result<Collected, CollectError> {
+    let mut seen = Collected { last_buf: false };
+    // SAFETY: per the function contract.
+    while let Some(link) = unsafe { chain.as_ref() } {
+        chain = link.next;
+        // SAFETY: per the function contract.
+        let Some(b) = (unsafe { link.buf.as_mut() }) else {
+            continue;
+        };
+        if b.last_buf() != 0 || b.last_in_chain() != 0 {
+            seen.last_buf = true;
+        }
+        // SAFETY: per the function contract.
+        unsafe { append(b, limit, out)? };
+        if consume {
+            b.pos = b.last;
+            b.file_pos = b.file_last;
+        }
+    }
+    Ok(seen)
+}
+
+unsafe fn append(b: &ngx_buf_t, limit: usize, out: &mut Vec<u8>) -> Result<(), CollectError> {
+    if b.temporary() != 0 || b.memory() != 0 || b.mmap() != 0 {
+        let len = usize::try_from(b.last.offset_from(b.pos)).unwrap_or(0);
+        if out.len().saturating_add(len) > limit {
+            return Err(CollectError::TooLarge);
+        }
+        if len > 0 {
+            // SAFETY: an in-memory buffer's [pos, last) is readable.
+            out.extend_from_slice(unsafe { core::slice::from_raw_parts(b.pos, len) });
+        }
+    } else if b.in_file() != 0 {
+        // SAFETY: an in-file buffer points at its open temporary file.
+        let Some(file) = (unsafe { b.file.as_ref() }) else {
+            return Err(CollectError::Read(std::io::ErrorKind::NotFound.into()));
+        };
+        let len = usize::try_from(b.file_last - b.file_pos).unwrap_or(0);
+        if out.len().saturating_add(len) > limit {
+            return Err(CollectError::TooLarge);
+        }
+        let start = out.len();
+        out.resize(start + len, 0);
+        // nginx owns the descriptor: borrow it without closing it on drop.
+        // SAFETY: `fd` is open for as long as the buffer is alive.
+        let f = ManuallyDrop::new(unsafe { File::from_raw_fd(file.fd) });
+        let offset = u64::try_from(b.file_pos).unwrap_or(0);
+        f.read_exact_at(&mut out[start..], offset)
+            .map_err(CollectError::Read)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! Per-request state, kept in the request pool from the ACCESS phase until
+//! the response has been filtered.
+use ngx::ffi::ngx_int_t;
+use ngx::http::{HttpModule, Request};
+
+use dash_auth_core::access::Identity;
+
+use crate::DashAuthModule;
+
+/// Which upstream response the filters must hold back and inspect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseCheck {
+    None,
+    /// A callback reply: may not write into a section the user lacks.
+    Callback,
+    /// `_dash-dependencies`, to be cut down to the user's sections.
+    Dependencies,
+    /// Any HTML page: must not embed `validation_layout`.
+    Index,
+}
+
+pub struct RequestCtx {
+    pub identity: Identity,
+    /// `$dash_auth_sections`.
+    pub sections: String,
+    /// The ACCESS phase's final answer once the callback body was checked;
+    /// the phase handler runs again after the body is read and returns it.
+    pub access_status: Option<ngx_int_t>,
+    pub response: ResponseCheck,
+    /// The response headers are held until the body has been checked.
+    pub holding: bool,
+    pub response_body: Vec<u8>,
+}
+
+impl RequestCtx {
+    pub fn new(identity: Identity) -> RequestCtx {
+        RequestCtx {
+            sections: identity.sections_joined(),
+            identity,
+            access_status: None,
+            response: ResponseCheck::None,
+            holding: false,
+            response_body: Vec::new(),
+        }
+    }
+
+    pub fn get<'a>(r: &Request) -> Option<&'a mut RequestCtx> {
+        let p = r
+            .get_module_ctx::<RequestCtx>(DashAuthModule::module())
+            .map(|c| core::ptr::from_ref(c).cast_mut())?;
+        // SAFETY: the context is allocated by `attach` from the request pool,
+        // which outlives every handler and filter call of the request, and
+        // nginx runs one of those at a time, so no other reference is alive.
+        unsafe { p.as_mut() }
+    }
+
+    /// Stores the context in the request; `None` if the pool is exhausted.
+    pub fn attach<'a>(self, r: &mut Request) -> Option<&'a mut RequestCtx> {
+        let p = r.pool().allocate(self);
+        if p.is_null() {
+            return None;
+        }
+        r.set_module_ctx(p.cast(), DashAuthModule::module());
+        // SAFETY: just allocated and initialised; the pool outlives the request.
+        unsafe { p.as_mut() }
+    }
+}
