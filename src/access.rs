@@ -111,8 +111,10 @@ fn challenge(r: &mut Request, active: &Active) -> Status {
     // SAFETY: headers_out.headers is an initialised list owned by the request.
     let h = unsafe { ngx_list_push(&mut req.headers_out.headers) }.cast::<ngx_table_elt_t>();
     // SAFETY: `h` is NULL or a fresh, pool-allocated element.
-    if unsafe { ngx::ffi::add_to_ngx_table(h, pool.as_ptr(), "WWW-Authenticate", &active.challenge) }
-        .is_none()
+    if unsafe {
+        ngx::ffi::add_to_ngx_table(h, pool.as_ptr(), "WWW-Authenticate", &active.challenge)
+    }
+    .is_none()
     {
         return Status::NGX_ERROR;
     }
@@ -125,7 +127,8 @@ fn challenge(r: &mut Request, active: &Active) -> Status {
 fn admit(r: &mut Request, active: &Active, identity: Identity) -> Status {
     let endpoint = Endpoint::classify(r.path().as_bytes(), active.policy.sections.prefix());
     let method = r.as_ref().method;
-    let bodyless = method == ngx::ffi::NGX_HTTP_GET as usize || method == ngx::ffi::NGX_HTTP_HEAD as usize;
+    let bodyless =
+        method == ngx::ffi::NGX_HTTP_GET as usize || method == ngx::ffi::NGX_HTTP_HEAD as usize;
     let sees_everything = active.policy.sections.is_empty()
         || grants::allows(&identity.allowed_resources, grants::ALL);
     let cb = &active.callbacks;
@@ -136,7 +139,9 @@ fn admit(r: &mut Request, active: &Active, identity: Identity) -> Status {
     ctx.response = match endpoint {
         _ if !cb.check => ResponseCheck::None,
         Endpoint::Callback if !bodyless && !sees_everything => ResponseCheck::Callback,
-        Endpoint::Dependencies if cb.filter_dependencies && !sees_everything => ResponseCheck::Dependencies,
+        Endpoint::Dependencies if cb.filter_dependencies && !sees_everything => {
+            ResponseCheck::Dependencies
+        }
         Endpoint::Other if method == ngx::ffi::NGX_HTTP_GET as usize => ResponseCheck::Index,
         _ => ResponseCheck::None,
     };

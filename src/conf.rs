@@ -15,9 +15,9 @@ use dash_auth_core::token::Secret;
 use dash_auth_core::users::UsersFile;
 use ngx::core::{NGX_CONF_ERROR, NGX_CONF_OK};
 use ngx::ffi::{
-    ngx_command_t, ngx_conf_t, ngx_parse_size, ngx_parse_time, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE,
-    NGX_CONF_TAKE1, NGX_ERROR, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF,
-    NGX_HTTP_SRV_CONF, NGX_LOG_EMERG,
+    ngx_command_t, ngx_conf_t, ngx_parse_size, ngx_parse_time, ngx_str_t, ngx_uint_t,
+    NGX_CONF_1MORE, NGX_CONF_TAKE1, NGX_ERROR, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET,
+    NGX_HTTP_MAIN_CONF, NGX_HTTP_SRV_CONF, NGX_LOG_EMERG,
 };
 use ngx::{ngx_conf_log_error, ngx_string};
 
@@ -101,8 +101,12 @@ impl fmt::Display for DirectiveError {
             Self::NotUtf8 => f.write_str("argument is not valid UTF-8"),
             Self::InvalidTime(v) => write!(f, "has invalid time value \"{v}\""),
             Self::InvalidSize(v) => write!(f, "has invalid size value \"{v}\""),
-            Self::InvalidFlag(v) => write!(f, "has invalid value \"{v}\", it must be \"on\" or \"off\""),
-            Self::Registry(path, e) => write!(f, "cannot load Dash dependencies from \"{path}\": {e}"),
+            Self::InvalidFlag(v) => {
+                write!(f, "has invalid value \"{v}\", it must be \"on\" or \"off\"")
+            }
+            Self::Registry(path, e) => {
+                write!(f, "cannot load Dash dependencies from \"{path}\": {e}")
+            }
             Self::Io(path, e) => write!(f, "cannot read \"{path}\": {e}"),
             Self::InvalidCookieName(v) => write!(f, "has invalid cookie name \"{v}\""),
             Self::InvalidRealm => f.write_str("realm must not contain control characters"),
@@ -173,8 +177,14 @@ impl LocConf {
             directive,
             defined_at: defined_at.clone(),
         };
-        let users = self.users.clone().ok_or_else(|| missing("dash_auth_user_file"))?;
-        let secret = self.secret.clone().ok_or_else(|| missing("dash_auth_secret_file"))?;
+        let users = self
+            .users
+            .clone()
+            .ok_or_else(|| missing("dash_auth_user_file"))?;
+        let secret = self
+            .secret
+            .clone()
+            .ok_or_else(|| missing("dash_auth_secret_file"))?;
         let sections = self.sections.as_deref().cloned().unwrap_or_default();
         let sections = match &self.dash_prefix {
             Some(prefix) => sections.with_prefix(prefix).map_err(MergeError::Prefix)?,
@@ -243,18 +253,58 @@ const fn command(
 
 pub static mut COMMANDS: [ngx_command_t; 14] = [
     command(ngx_string!("dash_auth"), NGX_CONF_TAKE1, cmd_dash_auth),
-    command(ngx_string!("dash_auth_user_file"), NGX_CONF_TAKE1, cmd_user_file),
-    command(ngx_string!("dash_auth_secret_file"), NGX_CONF_TAKE1, cmd_secret_file),
+    command(
+        ngx_string!("dash_auth_user_file"),
+        NGX_CONF_TAKE1,
+        cmd_user_file,
+    ),
+    command(
+        ngx_string!("dash_auth_secret_file"),
+        NGX_CONF_TAKE1,
+        cmd_secret_file,
+    ),
     command(ngx_string!("dash_auth_cookie"), NGX_CONF_TAKE1, cmd_cookie),
-    command(ngx_string!("dash_auth_token_ttl"), NGX_CONF_TAKE1, cmd_token_ttl),
+    command(
+        ngx_string!("dash_auth_token_ttl"),
+        NGX_CONF_TAKE1,
+        cmd_token_ttl,
+    ),
     command(ngx_string!("dash_auth_leeway"), NGX_CONF_TAKE1, cmd_leeway),
-    command(ngx_string!("dash_auth_sections"), NGX_CONF_1MORE, cmd_sections),
-    command(ngx_string!("dash_auth_dash_prefix"), NGX_CONF_TAKE1, cmd_dash_prefix),
-    command(ngx_string!("dash_auth_dependencies_file"), NGX_CONF_TAKE1, cmd_dependencies_file),
-    command(ngx_string!("dash_auth_callback_check"), NGX_CONF_TAKE1, cmd_callback_check),
-    command(ngx_string!("dash_auth_callback_body_max"), NGX_CONF_TAKE1, cmd_body_max),
-    command(ngx_string!("dash_auth_callback_response_max"), NGX_CONF_TAKE1, cmd_response_max),
-    command(ngx_string!("dash_auth_filter_dependencies"), NGX_CONF_TAKE1, cmd_filter_dependencies),
+    command(
+        ngx_string!("dash_auth_sections"),
+        NGX_CONF_1MORE,
+        cmd_sections,
+    ),
+    command(
+        ngx_string!("dash_auth_dash_prefix"),
+        NGX_CONF_TAKE1,
+        cmd_dash_prefix,
+    ),
+    command(
+        ngx_string!("dash_auth_dependencies_file"),
+        NGX_CONF_TAKE1,
+        cmd_dependencies_file,
+    ),
+    command(
+        ngx_string!("dash_auth_callback_check"),
+        NGX_CONF_TAKE1,
+        cmd_callback_check,
+    ),
+    command(
+        ngx_string!("dash_auth_callback_body_max"),
+        NGX_CONF_TAKE1,
+        cmd_body_max,
+    ),
+    command(
+        ngx_string!("dash_auth_callback_response_max"),
+        NGX_CONF_TAKE1,
+        cmd_response_max,
+    ),
+    command(
+        ngx_string!("dash_auth_filter_dependencies"),
+        NGX_CONF_TAKE1,
+        cmd_filter_dependencies,
+    ),
     ngx_command_t::empty(),
 ];
 
@@ -290,7 +340,10 @@ fn arg1(cf: &ngx_conf_t) -> Result<&str, DirectiveError> {
         .map_err(|_| DirectiveError::NotUtf8)
 }
 
-fn set_once<T>(slot: &mut Option<T>, value: impl FnOnce() -> Result<T, DirectiveError>) -> Result<bool, DirectiveError> {
+fn set_once<T>(
+    slot: &mut Option<T>,
+    value: impl FnOnce() -> Result<T, DirectiveError>,
+) -> Result<bool, DirectiveError> {
     if slot.is_some() {
         return Ok(false);
     }
@@ -298,7 +351,11 @@ fn set_once<T>(slot: &mut Option<T>, value: impl FnOnce() -> Result<T, Directive
     Ok(true)
 }
 
-extern "C" fn cmd_dash_auth(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+extern "C" fn cmd_dash_auth(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
     directive(cf, conf, |cf, conf| {
         let realm = arg1(cf)?;
         set_once(&mut conf.realm, || {
@@ -318,25 +375,41 @@ extern "C" fn cmd_dash_auth(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *m
     })
 }
 
-extern "C" fn cmd_user_file(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+extern "C" fn cmd_user_file(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
     directive(cf, conf, |cf, conf| {
         set_once(&mut conf.users, || {
             let path = cf.full_path(&cf.args()[1]).ok_or(DirectiveError::Path)?;
-            UsersFile::load(&path).map(Arc::new).map_err(DirectiveError::Users)
+            UsersFile::load(&path)
+                .map(Arc::new)
+                .map_err(DirectiveError::Users)
         })
     })
 }
 
-extern "C" fn cmd_secret_file(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+extern "C" fn cmd_secret_file(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
     directive(cf, conf, |cf, conf| {
         set_once(&mut conf.secret, || {
             let path = cf.full_path(&cf.args()[1]).ok_or(DirectiveError::Path)?;
-            Secret::load(&path).map(Arc::new).map_err(DirectiveError::Secret)
+            Secret::load(&path)
+                .map(Arc::new)
+                .map_err(DirectiveError::Secret)
         })
     })
 }
 
-extern "C" fn cmd_cookie(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+extern "C" fn cmd_cookie(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
     directive(cf, conf, |cf, conf| {
         let name = arg1(cf)?;
         set_once(&mut conf.cookie, || {
@@ -360,7 +433,11 @@ fn parse_time(cf: &ngx_conf_t) -> Result<u64, DirectiveError> {
     Ok(secs as u64)
 }
 
-extern "C" fn cmd_token_ttl(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+extern "C" fn cmd_token_ttl(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
     directive(cf, conf, |cf, conf| {
         set_once(&mut conf.ttl, || match parse_time(cf)? {
             0 => Err(DirectiveError::InvalidTime("0".into())),
@@ -369,23 +446,39 @@ extern "C" fn cmd_token_ttl(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *m
     })
 }
 
-extern "C" fn cmd_leeway(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
-    directive(cf, conf, |cf, conf| set_once(&mut conf.leeway, || parse_time(cf)))
+extern "C" fn cmd_leeway(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        set_once(&mut conf.leeway, || parse_time(cf))
+    })
 }
 
-extern "C" fn cmd_sections(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+extern "C" fn cmd_sections(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
     directive(cf, conf, |cf, conf| {
         set_once(&mut conf.sections, || {
             let mut names = Vec::new();
             for arg in &cf.args()[1..] {
                 names.push(arg.to_str().map_err(|_| DirectiveError::NotUtf8)?);
             }
-            Sections::new(names).map(Arc::new).map_err(DirectiveError::Sections)
+            Sections::new(names)
+                .map(Arc::new)
+                .map_err(DirectiveError::Sections)
         })
     })
 }
 
-extern "C" fn cmd_dash_prefix(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+extern "C" fn cmd_dash_prefix(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
     directive(cf, conf, |cf, conf| {
         let prefix = arg1(cf)?;
         set_once(&mut conf.dash_prefix, || {
@@ -397,7 +490,11 @@ extern "C" fn cmd_dash_prefix(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: 
     })
 }
 
-extern "C" fn cmd_dependencies_file(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+extern "C" fn cmd_dependencies_file(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
     directive(cf, conf, |cf, conf| {
         set_once(&mut conf.registry, || {
             let path = cf.full_path(&cf.args()[1]).ok_or(DirectiveError::Path)?;
@@ -428,18 +525,42 @@ fn parse_size(cf: &ngx_conf_t) -> Result<usize, DirectiveError> {
     }
 }
 
-extern "C" fn cmd_callback_check(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
-    directive(cf, conf, |cf, conf| set_once(&mut conf.callback_check, || parse_flag(cf)))
+extern "C" fn cmd_callback_check(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        set_once(&mut conf.callback_check, || parse_flag(cf))
+    })
 }
 
-extern "C" fn cmd_filter_dependencies(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
-    directive(cf, conf, |cf, conf| set_once(&mut conf.filter_dependencies, || parse_flag(cf)))
+extern "C" fn cmd_filter_dependencies(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        set_once(&mut conf.filter_dependencies, || parse_flag(cf))
+    })
 }
 
-extern "C" fn cmd_body_max(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
-    directive(cf, conf, |cf, conf| set_once(&mut conf.body_max, || parse_size(cf)))
+extern "C" fn cmd_body_max(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        set_once(&mut conf.body_max, || parse_size(cf))
+    })
 }
 
-extern "C" fn cmd_response_max(cf: *mut ngx_conf_t, _: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
-    directive(cf, conf, |cf, conf| set_once(&mut conf.response_max, || parse_size(cf)))
+extern "C" fn cmd_response_max(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        set_once(&mut conf.response_max, || parse_size(cf))
+    })
 }

@@ -55,7 +55,9 @@ impl HttpModule for DashAuthModule {
         // SAFETY: the phase handler arrays are initialised by the core module
         // before any postconfiguration runs.
         let h = unsafe {
-            ngx_array_push(&mut cmcf.phases[ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize].handlers)
+            ngx_array_push(
+                &mut cmcf.phases[ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize].handlers,
+            )
         }
         .cast::<ngx_http_handler_pt>();
         // SAFETY: ngx_array_push returns NULL or a slot sized for the element type.

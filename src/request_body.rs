@@ -80,7 +80,12 @@ fn verdict(r: &mut Request) -> Status {
             return HTTPStatus::REQUEST_ENTITY_TOO_LARGE.into();
         }
         Err(CollectError::Read(e)) => {
-            ngx_log_error!(NGX_LOG_ERR, r.log(), "dash_auth: cannot read callback body: {}", e);
+            ngx_log_error!(
+                NGX_LOG_ERR,
+                r.log(),
+                "dash_auth: cannot read callback body: {}",
+                e
+            );
             return HTTPStatus::FORBIDDEN.into();
         }
     }

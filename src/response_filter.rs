@@ -9,15 +9,17 @@ use core::ptr;
 
 use ngx::core::Status;
 use ngx::ffi::{
-    ngx_alloc_chain_link, ngx_buf_t, ngx_chain_t, ngx_pcalloc, ngx_http_filter_finalize_request,
+    ngx_alloc_chain_link, ngx_buf_t, ngx_chain_t, ngx_http_filter_finalize_request,
     ngx_http_output_body_filter_pt, ngx_http_output_header_filter_pt, ngx_http_request_t,
-    ngx_http_top_body_filter, ngx_http_top_header_filter, ngx_int_t, NGX_HTTP_BAD_GATEWAY,
-    NGX_HTTP_FORBIDDEN, NGX_HTTP_OK, NGX_LOG_ERR, NGX_LOG_INFO,
+    ngx_http_top_body_filter, ngx_http_top_header_filter, ngx_int_t, ngx_pcalloc,
+    NGX_HTTP_BAD_GATEWAY, NGX_HTTP_FORBIDDEN, NGX_HTTP_OK, NGX_LOG_ERR, NGX_LOG_INFO,
 };
 use ngx::http::{HttpModuleLocationConf, Request};
 use ngx::ngx_log_error;
 
-use dash_auth_core::dash::{check_callback_response, filter_dependencies, index_has_validation_layout};
+use dash_auth_core::dash::{
+    check_callback_response, filter_dependencies, index_has_validation_layout,
+};
 
 use crate::buffers::{collect, CollectError};
 use crate::ctx::{RequestCtx, ResponseCheck};
@@ -68,7 +70,11 @@ unsafe extern "C" fn header_filter(r: *mut ngx_http_request_t) -> ngx_int_t {
         return next_header(r);
     }
     let out = &req.as_ref().headers_out;
-    let html = out.content_type.as_bytes().get(..9).is_some_and(|t| t.eq_ignore_ascii_case(b"text/html"));
+    let html = out
+        .content_type
+        .as_bytes()
+        .get(..9)
+        .is_some_and(|t| t.eq_ignore_ascii_case(b"text/html"));
     if out.status != NGX_HTTP_OK as usize
         || req.as_ref().header_only() != 0
         || (ctx.response == ResponseCheck::Index && !html)
@@ -143,7 +149,8 @@ fn judge(req: &mut Request, ctx: &mut RequestCtx) -> Result<(), String> {
             Ok(())
         }
         ResponseCheck::Dependencies => {
-            let filtered = filter_dependencies(&ctx.response_body, allowed, sections).map_err(|e| e.to_string())?;
+            let filtered = filter_dependencies(&ctx.response_body, allowed, sections)
+                .map_err(|e| e.to_string())?;
             ctx.response_body = filtered;
             let out = &mut req.as_mut().headers_out;
             // SAFETY: NULL or a header element owned by the request.
@@ -205,5 +212,11 @@ fn refuse(req: &mut Request, ctx: &mut RequestCtx, why: &str) -> ngx_int_t {
     let r: *mut ngx_http_request_t = req.into();
     // SAFETY: a live request; our context survives, and the error page's
     // own header filter call passes through since `response` is now None.
-    unsafe { ngx_http_filter_finalize_request(r, ptr::addr_of_mut!(crate::ngx_http_dash_auth_module), status as ngx_int_t) }
+    unsafe {
+        ngx_http_filter_finalize_request(
+            r,
+            ptr::addr_of_mut!(crate::ngx_http_dash_auth_module),
+            status as ngx_int_t,
+        )
+    }
 }

@@ -70,7 +70,13 @@ unsafe extern "C" fn get(
     let r = unsafe { ngx::http::Request::from_ngx_http_request(r) };
     let value = r
         .get_module_ctx::<RequestCtx>(DashAuthModule::module())
-        .map(|ctx| if data == USER { &ctx.identity.user } else { &ctx.sections });
+        .map(|ctx| {
+            if data == USER {
+                &ctx.identity.user
+            } else {
+                &ctx.sections
+            }
+        });
     match value {
         Some(s) if !s.is_empty() => {
             v.set_valid(1);

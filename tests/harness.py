@@ -238,7 +238,11 @@ class Stack:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+        log = self.error_log if (self.prefix / "logs/error.log").exists() else ""
         shutil.rmtree(self.prefix, ignore_errors=True)
+        # A worker that died (a panic aborts it) shows up here, whatever the tests saw.
+        crashes = [l for l in log.splitlines() if "exited on signal" in l or "[alert]" in l]
+        assert not crashes, "nginx worker trouble:\n" + "\n".join(crashes)
 
     def url(self, path: str = "/", https: bool = True) -> str:
         if https:

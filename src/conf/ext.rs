@@ -31,7 +31,11 @@ impl NgxConfExt for ngx_conf_t {
 
     fn error(&self, err: &dyn Display) -> *mut c_char {
         let cf = core::ptr::from_ref(self).cast_mut();
-        let name = self.args().first().map(|s| s.as_bytes()).unwrap_or_default();
+        let name = self
+            .args()
+            .first()
+            .map(|s| s.as_bytes())
+            .unwrap_or_default();
         ngx_conf_log_error!(
             NGX_LOG_EMERG,
             cf,
