@@ -22,6 +22,10 @@ VENV = ROOT / ".venv"
 
 
 def _paths() -> dict:
+    """The nginx binary and module under test: the vendored build, unless the
+    environment names another pair (`make test-debian` runs /usr/sbin/nginx)."""
+    if os.environ.get("NGINX_BIN") and os.environ.get("MODULE_SO"):
+        return {"NGINX_BIN": os.environ["NGINX_BIN"], "MODULE_SO": os.environ["MODULE_SO"]}
     out = subprocess.run([str(ROOT / "scripts/paths.sh")], check=True, capture_output=True, text=True).stdout
     return dict(line.split("=", 1) for line in out.split())
 
