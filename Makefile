@@ -1,12 +1,15 @@
 # ngx-dash-auth. The two commands a newcomer needs:
 #   make run    the demo: nginx + module in front of the Dash app (https://localhost:8443)
-#   make test   every test: core unit tests, then the integration suite
-.PHONY: run test test-unit test-integration build setup clean fmt clippy
+#   make test   every test: core unit tests, then the integration suite against the
+#               vendored nginx 1.28.3 and again against Debian's /usr/sbin/nginx
+.PHONY: run test test-unit test-integration test-debian module-debian build setup clean fmt clippy
+
+DEBIAN_MODULE := target/debian/release/libngx_http_dash_auth_module.so
 
 run:
 	scripts/run-demo.sh
 
-test: setup test-unit test-integration
+test: setup test-unit test-integration test-debian
 
 setup:
 	scripts/setup.sh
@@ -21,6 +24,16 @@ test-unit:
 test-integration:
 	.venv/bin/python -m pytest tests -q
 
+# The module built for Debian 12's nginx package, loaded into /usr/sbin/nginx.
+module-debian:
+	scripts/build-debian-module.sh
+
+# The same suite against Debian's nginx. test_demo.py is left out: `make run`
+# always uses the vendored build, which the pass above already covers.
+test-debian: module-debian
+	NGINX_BIN=/usr/sbin/nginx MODULE_SO=$(abspath $(DEBIAN_MODULE)) \
+		.venv/bin/python -m pytest tests -q --ignore=tests/test_demo.py
+
 fmt:
 	cargo fmt --all
 
@@ -29,4 +42,4 @@ clippy:
 
 clean:
 	cargo clean
-	rm -rf .venv run
+	rm -rf .venv run tests/tools/node_modules

@@ -47,5 +47,12 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "$want" >"$stamp"
 fi
 
+if ! command -v npm >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
+fi
+if [ ! -x tests/tools/node_modules/.bin/dockerfilelint ]; then
+    npm ci --prefix tests/tools --silent --no-audit --no-fund >/dev/null
+fi
+
 cargo build --release --features vendored --quiet
 scripts/paths.sh >/dev/null

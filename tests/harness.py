@@ -186,7 +186,14 @@ class Stack:
 
     @property
     def error_log(self) -> str:
-        return (self.prefix / "logs/error.log").read_text(errors="replace")
+        """The error log, plus what the master wrote to stderr: an nginx built with
+        --error-log-path=stderr (Debian's) logs a failed reload there."""
+        out = ""
+        for name in ("logs/error.log", "logs/stderr.log"):
+            p = self.prefix / name
+            if p.exists():
+                out += p.read_text(errors="replace")
+        return out
 
     @property
     def access_log(self) -> str:
@@ -216,8 +223,9 @@ class Stack:
         t = self.test_config()
         if t.returncode != 0:
             raise RuntimeError("nginx -t failed:\n" + t.stderr)
-        self.proc = subprocess.Popen([NGINX_BIN, "-p", str(self.prefix), "-c", "conf/nginx.conf",
-                                      "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(self.prefix / "logs/stderr.log", "wb") as err:
+            self.proc = subprocess.Popen([NGINX_BIN, "-p", str(self.prefix), "-c", "conf/nginx.conf",
+                                          "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=err)
         wait_for(self._up, 30, "nginx")
         return self
 
@@ -229,6 +237,12 @@ class Stack:
                 return True
         except OSError:
             return False
+
+    def hup(self):
+        """Reload by signal, as a process manager does: unlike `nginx -s reload`,
+        no second nginx parses the config first, so the master itself meets any error."""
+        self.proc.send_signal(signal.SIGHUP)
+        time.sleep(1.0)
 
     def reload(self):
         r = self.nginx("-s", "reload")
@@ -242,7 +256,7 @@ class Stack:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-        log = self.error_log if (self.prefix / "logs/error.log").exists() else ""
+        log = self.error_log
         shutil.rmtree(self.prefix, ignore_errors=True)
         # A worker that died (a panic aborts it) shows up here, whatever the tests saw.
         crashes = [l for l in log.splitlines() if "exited on signal" in l or "[alert]" in l]
