@@ -16,8 +16,8 @@ use dash_auth_core::users::UsersFile;
 use ngx::core::{NGX_CONF_ERROR, NGX_CONF_OK};
 use ngx::ffi::{
     ngx_command_t, ngx_conf_t, ngx_parse_size, ngx_parse_time, ngx_str_t, ngx_uint_t,
-    NGX_CONF_1MORE, NGX_CONF_TAKE1, NGX_ERROR, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET,
-    NGX_HTTP_MAIN_CONF, NGX_HTTP_SRV_CONF, NGX_LOG_EMERG,
+    NGX_CONF_1MORE, NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_ERROR, NGX_HTTP_LOC_CONF,
+    NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_SRV_CONF, NGX_LOG_EMERG,
 };
 use ngx::{ngx_conf_log_error, ngx_string};
 
@@ -85,6 +85,7 @@ enum DirectiveError {
     InvalidTime(String),
     InvalidSize(String),
     InvalidFlag(String),
+    InvalidParameter(String),
     Registry(String, dash_auth_core::dash::RegistryError),
     Io(String, std::io::Error),
     InvalidCookieName(String),
@@ -101,6 +102,7 @@ impl fmt::Display for DirectiveError {
             Self::NotUtf8 => f.write_str("argument is not valid UTF-8"),
             Self::InvalidTime(v) => write!(f, "has invalid time value \"{v}\""),
             Self::InvalidSize(v) => write!(f, "has invalid size value \"{v}\""),
+            Self::InvalidParameter(v) => write!(f, "has invalid parameter \"{v}\""),
             Self::InvalidFlag(v) => {
                 write!(f, "has invalid value \"{v}\", it must be \"on\" or \"off\"")
             }
@@ -260,7 +262,7 @@ pub static mut COMMANDS: [ngx_command_t; 14] = [
     ),
     command(
         ngx_string!("dash_auth_secret_file"),
-        NGX_CONF_TAKE1,
+        NGX_CONF_TAKE12,
         cmd_secret_file,
     ),
     command(ngx_string!("dash_auth_cookie"), NGX_CONF_TAKE1, cmd_cookie),
@@ -395,13 +397,29 @@ extern "C" fn cmd_secret_file(
     _: *mut ngx_command_t,
     conf: *mut c_void,
 ) -> *mut c_char {
+    // Repeatable: the first key signs, every listed key verifies the tokens
+    // that name its kid (see `dash_auth_core::token::Secret`).
     directive(cf, conf, |cf, conf| {
-        set_once(&mut conf.secret, || {
-            let path = cf.full_path(&cf.args()[1]).ok_or(DirectiveError::Path)?;
-            Secret::load(&path)
-                .map(Arc::new)
-                .map_err(DirectiveError::Secret)
-        })
+        let args = cf.args();
+        let kid = match args.get(2) {
+            None => None,
+            Some(a) => {
+                let a = a.to_str().map_err(|_| DirectiveError::NotUtf8)?;
+                let kid = a
+                    .strip_prefix("kid=")
+                    .ok_or_else(|| DirectiveError::InvalidParameter(a.to_string()))?;
+                Some(kid)
+            }
+        };
+        let path = cf.full_path(&args[1]).ok_or(DirectiveError::Path)?;
+        let key = Secret::load_with_kid(&path, kid).map_err(DirectiveError::Secret)?;
+        match &mut conf.secret {
+            Some(keys) => Arc::make_mut(keys)
+                .append(key)
+                .map_err(DirectiveError::Secret)?,
+            None => conf.secret = Some(Arc::new(key)),
+        }
+        Ok(true)
     })
 }
 

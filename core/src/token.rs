@@ -45,6 +45,9 @@ pub enum SecretError {
     },
     /// `jsonwebtoken` has no crypto backend (a build problem).
     NoCryptoProvider,
+    InvalidKid(String),
+    /// Two keys with the same id, or two without one.
+    DuplicateKid(Option<String>),
 }
 
 impl fmt::Display for SecretError {
@@ -66,6 +69,15 @@ impl fmt::Display for SecretError {
                 path.display()
             ),
             SecretError::NoCryptoProvider => f.write_str("no JWT crypto provider is available"),
+            SecretError::InvalidKid(kid) => write!(
+                f,
+                "invalid key id \"{}\": use 1 to 64 letters, digits, '.', '_' or '-'",
+                kid.escape_debug()
+            ),
+            SecretError::DuplicateKid(Some(kid)) => write!(f, "key id \"{kid}\" is listed twice"),
+            SecretError::DuplicateKid(None) => {
+                f.write_str("more than one key without a key id (add kid=… to all but one)")
+            }
         }
     }
 }
@@ -90,9 +102,24 @@ fn ensure_crypto_provider() -> bool {
     CryptoProvider::try_get_default().is_some()
 }
 
-/// The HMAC key. Its bytes are wiped on drop and never printed.
+/// The HMAC keys: the first signs new tokens, any of them verifies a token
+/// that names it. Key bytes are wiped on drop and never printed.
+///
+/// A key may carry a `kid` (key id), written into the header of the tokens
+/// it signs. A token with a `kid` verifies only against the key with that
+/// id; a token without one only against the key without an id. Rotation is
+/// then: add a new key first, keep the old one listed until its tokens have
+/// expired, then remove it.
 #[derive(Clone)]
 pub struct Secret {
+    keys: Vec<Key>,
+}
+
+#[derive(Clone)]
+struct Key {
+    kid: Option<String>,
+    /// The base64url header this key signs with, `kid` included.
+    header_b64: String,
     encoding: EncodingKey,
     decoding: DecodingKey,
     len: usize,
@@ -100,10 +127,23 @@ pub struct Secret {
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kids: Vec<_> = self
+            .keys
+            .iter()
+            .map(|k| (k.kid.as_deref(), k.len))
+            .collect();
         f.debug_struct("Secret")
-            .field("len", &self.len)
+            .field("keys (kid, len)", &kids)
             .finish_non_exhaustive()
     }
+}
+
+/// A key id: short, and safe in a JSON string and a log line.
+pub fn valid_kid(kid: &str) -> bool {
+    (1..=64).contains(&kid.len())
+        && kid
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 impl Secret {
@@ -111,32 +151,55 @@ impl Secret {
     /// file made with `openssl rand -base64 48 > file` ends with a newline
     /// that other readers of the file would not count as key material.
     pub fn from_bytes(bytes: &[u8]) -> Result<Secret, SecretError> {
-        let key = bytes
-            .strip_suffix(b"\r\n")
-            .or_else(|| bytes.strip_suffix(b"\n"))
-            .unwrap_or(bytes);
-        if key.len() < MIN_SECRET_LEN {
-            return Err(SecretError::TooShort { len: key.len() });
-        }
-        if !ensure_crypto_provider() {
-            return Err(SecretError::NoCryptoProvider);
-        }
-        let too_short = |_| SecretError::TooShort { len: key.len() };
         Ok(Secret {
-            encoding: EncodingKey::from_secret(key).map_err(too_short)?,
-            decoding: DecodingKey::from_secret(key).map_err(too_short)?,
-            len: key.len(),
+            keys: vec![Key::new(bytes, None)?],
         })
+    }
+
+    /// [`Secret::from_bytes`] for a key with a `kid`.
+    pub fn from_bytes_with_kid(bytes: &[u8], kid: Option<&str>) -> Result<Secret, SecretError> {
+        Ok(Secret {
+            keys: vec![Key::new(bytes, kid)?],
+        })
+    }
+
+    /// Adds `other`'s keys after this one's: they verify, but do not sign.
+    pub fn append(&mut self, other: Secret) -> Result<(), SecretError> {
+        for key in other.keys {
+            if self.keys.iter().any(|k| k.kid == key.kid) {
+                return Err(SecretError::DuplicateKid(key.kid));
+            }
+            self.keys.push(key);
+        }
+        Ok(())
+    }
+
+    /// The key ids, signing key first (`None` for a key without an id).
+    pub fn kids(&self) -> impl Iterator<Item = Option<&str>> {
+        self.keys.iter().map(|k| k.kid.as_deref())
+    }
+
+    fn signing(&self) -> Option<&Key> {
+        self.keys.first()
+    }
+
+    fn by_kid(&self, kid: Option<&str>) -> Option<&Key> {
+        self.keys.iter().find(|k| k.kid.as_deref() == kid)
     }
 
     /// Reads the key from a file; errors name the file.
     pub fn load(path: impl AsRef<Path>) -> Result<Secret, SecretError> {
+        Secret::load_with_kid(path, None)
+    }
+
+    /// [`Secret::load`] for a key with a `kid`.
+    pub fn load_with_kid(path: impl AsRef<Path>, kid: Option<&str>) -> Result<Secret, SecretError> {
         let path = path.as_ref();
         let bytes = Zeroizing::new(std::fs::read(path).map_err(|source| SecretError::Read {
             path: path.to_owned(),
             source,
         })?);
-        Secret::from_bytes(&bytes).map_err(|e| match e {
+        Secret::from_bytes_with_kid(&bytes, kid).map_err(|e| match e {
             SecretError::TooShort { len } => SecretError::TooShortIn {
                 path: path.to_owned(),
                 len,
@@ -145,14 +208,47 @@ impl Secret {
         })
     }
 
-    /// Key length in bytes.
+    /// The signing key's length in bytes.
     pub fn len(&self) -> usize {
-        self.len
+        self.signing().map_or(0, |k| k.len)
     }
 
     /// Always false: a secret has at least [`MIN_SECRET_LEN`] bytes.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
+    }
+}
+
+impl Key {
+    fn new(bytes: &[u8], kid: Option<&str>) -> Result<Key, SecretError> {
+        let key = bytes
+            .strip_suffix(b"\r\n")
+            .or_else(|| bytes.strip_suffix(b"\n"))
+            .unwrap_or(bytes);
+        if key.len() < MIN_SECRET_LEN {
+            return Err(SecretError::TooShort { len: key.len() });
+        }
+        if let Some(kid) = kid.filter(|k| !valid_kid(k)) {
+            return Err(SecretError::InvalidKid(kid.to_owned()));
+        }
+        if !ensure_crypto_provider() {
+            return Err(SecretError::NoCryptoProvider);
+        }
+        let header_b64 = match kid {
+            None => HEADER_B64.to_owned(),
+            // `valid_kid` leaves nothing that needs escaping in JSON.
+            Some(kid) => {
+                URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"HS256","typ":"JWT","kid":"{kid}"}}"#))
+            }
+        };
+        let too_short = |_| SecretError::TooShort { len: key.len() };
+        Ok(Key {
+            kid: kid.map(str::to_owned),
+            header_b64,
+            encoding: EncodingKey::from_secret(key).map_err(too_short)?,
+            decoding: DecodingKey::from_secret(key).map_err(too_short)?,
+            len: key.len(),
+        })
     }
 }
 
@@ -194,6 +290,9 @@ struct WireHeader {
     /// §4.1.11); it implements none.
     #[serde(default)]
     crit: Option<serde_json::Value>,
+    /// Selects the key (see [`Secret`]).
+    #[serde(default)]
+    kid: Option<String>,
 }
 
 /// Why a token was refused. Never includes the token.
@@ -207,6 +306,9 @@ pub enum TokenError {
     Expired,
     NotYetValid,
     Signing,
+    /// The header names a key id that is not configured (or has none, and
+    /// every configured key has one).
+    UnknownKey,
 }
 
 impl fmt::Display for TokenError {
@@ -220,6 +322,7 @@ impl fmt::Display for TokenError {
             TokenError::Expired => "token expired",
             TokenError::NotYetValid => "token not yet valid",
             TokenError::Signing => "token signing failed",
+            TokenError::UnknownKey => "token key id unknown",
         })
     }
 }
@@ -244,12 +347,13 @@ pub fn issue(
         iat: now,
         exp: now.saturating_add(ttl),
     };
+    let key = secret.signing().ok_or(TokenError::Signing)?;
     let payload = serde_json::to_vec(&claims).map_err(|_| TokenError::Signing)?;
-    let mut token = String::with_capacity(HEADER_B64.len() + payload.len() * 4 / 3 + 48);
-    token.push_str(HEADER_B64);
+    let mut token = String::with_capacity(key.header_b64.len() + payload.len() * 4 / 3 + 48);
+    token.push_str(&key.header_b64);
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
-    let signature = crypto::sign(token.as_bytes(), &secret.encoding, Algorithm::HS256)
+    let signature = crypto::sign(token.as_bytes(), &key.encoding, Algorithm::HS256)
         .map_err(|_| TokenError::Signing)?;
     token.push('.');
     token.push_str(&signature);
@@ -305,11 +409,14 @@ pub fn verify(secret: &Secret, token: &[u8], now: u64, leeway: u64) -> Result<Cl
     if header.typ.is_some_and(|t| !t.eq_ignore_ascii_case("JWT")) {
         return Err(TokenError::Malformed);
     }
+    let key = secret
+        .by_kid(header.kid.as_deref())
+        .ok_or(TokenError::UnknownKey)?;
 
     match crypto::verify(
         signature,
         signed.as_bytes(),
-        &secret.decoding,
+        &key.decoding,
         Algorithm::HS256,
     ) {
         Ok(true) => {}
@@ -344,6 +451,97 @@ pub fn verify(secret: &Secret, token: &[u8], now: u64, leeway: u64) -> Result<Cl
         iat: claims.iat,
         exp: claims.exp,
     })
+}
+
+#[cfg(test)]
+mod rotation_tests {
+    use super::*;
+
+    const OLD: &[u8] = b"old-key-old-key-old-key-old-key-old-key!";
+    const NEW: &[u8] = b"new-key-new-key-new-key-new-key-new-key!";
+    const NOW: u64 = 1_700_000_000;
+
+    fn ring(keys: &[(&[u8], Option<&str>)]) -> Result<Secret, SecretError> {
+        let mut it = keys.iter();
+        let (first, kid) = it.next().ok_or(SecretError::TooShort { len: 0 })?;
+        let mut s = Secret::from_bytes_with_kid(first, *kid)?;
+        for (bytes, kid) in it {
+            s.append(Secret::from_bytes_with_kid(bytes, *kid)?)?;
+        }
+        Ok(s)
+    }
+
+    #[test]
+    fn first_key_signs_and_writes_its_kid() {
+        let s = ring(&[(NEW, Some("2026-11")), (OLD, Some("2026-10"))]).unwrap();
+        let t = issue(&s, "mike", &["marketing".into()], NOW, 60).unwrap();
+        let header = URL_SAFE_NO_PAD
+            .decode(t.split('.').next().unwrap())
+            .unwrap();
+        assert_eq!(header, br#"{"alg":"HS256","typ":"JWT","kid":"2026-11"}"#);
+        assert_eq!(verify(&s, t.as_bytes(), NOW, 0).unwrap().sub, "mike");
+    }
+
+    #[test]
+    fn tokens_of_any_listed_key_verify_until_it_is_removed() {
+        let before = ring(&[(OLD, Some("2026-10"))]).unwrap();
+        let old_token = issue(&before, "mike", &[], NOW, 60).unwrap();
+        let during = ring(&[(NEW, Some("2026-11")), (OLD, Some("2026-10"))]).unwrap();
+        assert!(verify(&during, old_token.as_bytes(), NOW, 0).is_ok());
+        let after = ring(&[(NEW, Some("2026-11"))]).unwrap();
+        assert_eq!(
+            verify(&after, old_token.as_bytes(), NOW, 0),
+            Err(TokenError::UnknownKey)
+        );
+    }
+
+    #[test]
+    fn kid_selects_the_key_and_cannot_be_swapped() {
+        let s = ring(&[(NEW, Some("a")), (OLD, Some("b"))]).unwrap();
+        let by_a = issue(&s, "mike", &[], NOW, 60).unwrap();
+        // Same payload and signature, header claiming key "b": wrong key, refused.
+        let (_, rest) = by_a.split_once('.').unwrap();
+        let header_b = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT","kid":"b"}"#);
+        let swapped = format!("{header_b}.{rest}");
+        assert_eq!(
+            verify(&s, swapped.as_bytes(), NOW, 0),
+            Err(TokenError::SignatureMismatch)
+        );
+    }
+
+    #[test]
+    fn kid_less_tokens_need_a_kid_less_key() {
+        let plain = Secret::from_bytes(OLD).unwrap();
+        let t = issue(&plain, "mike", &[], NOW, 60).unwrap();
+        let with_ids = ring(&[(OLD, Some("x"))]).unwrap();
+        assert_eq!(
+            verify(&with_ids, t.as_bytes(), NOW, 0),
+            Err(TokenError::UnknownKey)
+        );
+        let mixed = ring(&[(NEW, Some("x")), (OLD, None)]).unwrap();
+        assert!(verify(&mixed, t.as_bytes(), NOW, 0).is_ok());
+    }
+
+    #[test]
+    fn bad_key_lists_are_refused() {
+        assert!(matches!(
+            ring(&[(NEW, Some("a")), (OLD, Some("a"))]),
+            Err(SecretError::DuplicateKid(Some(_)))
+        ));
+        assert!(matches!(
+            ring(&[(NEW, None), (OLD, None)]),
+            Err(SecretError::DuplicateKid(None))
+        ));
+        for kid in ["", "a b", "a\"b", "ü", &"k".repeat(65)] {
+            assert!(
+                matches!(
+                    Secret::from_bytes_with_kid(NEW, Some(kid)),
+                    Err(SecretError::InvalidKid(_))
+                ),
+                "{kid:?}"
+            );
+        }
+    }
 }
 
 #[cfg(test)]
@@ -431,12 +629,15 @@ pub(crate) mod tests {
         let no_typ = forge(r#"{"alg":"HS256"}"#, &payload(""), KEY, "HS256");
         assert!(check(&no_typ).is_ok());
         let extra = forge(
-            r#"{"typ":"jwt","alg":"HS256","kid":"k1"}"#,
+            r#"{"typ":"jwt","alg":"HS256"}"#,
             &payload(r#","nbf":1,"iss":"x","custom":[1,{"a":null}]"#),
             KEY,
             "HS256",
         );
         assert!(check(&extra).is_ok());
+        // A kid selects a key; this secret has none with that id.
+        let kid = forge(r#"{"alg":"HS256","kid":"k1"}"#, &payload(""), KEY, "HS256");
+        assert_eq!(check(&kid), Err(TokenError::UnknownKey));
         let all = issue(&s, "mica", &["_all_".into()], NOW, 60).unwrap();
         assert_eq!(
             verify(&s, all.as_bytes(), NOW, 0)
