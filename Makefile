@@ -2,7 +2,7 @@
 #   make run    the demo: nginx + module in front of the Dash app (https://localhost:8443)
 #   make test   every test: core unit tests, then the integration suite against the
 #               vendored nginx 1.28.3 and again against Debian's /usr/sbin/nginx
-.PHONY: run test test-unit test-integration test-debian module-debian build setup clean fmt clippy
+.PHONY: run test test-unit test-integration test-debian module-debian build setup clean fmt clippy soak test-valgrind
 
 DEBIAN_MODULE := target/debian/release/libngx_http_dash_auth_module.so
 
@@ -33,6 +33,16 @@ module-debian:
 test-debian: module-debian
 	NGINX_BIN=/usr/sbin/nginx MODULE_SO=$(abspath $(DEBIAN_MODULE)) \
 		.venv/bin/python -m pytest tests -q --ignore=tests/test_demo.py
+
+# wrk against nginx + module + the demo app for SOAK_SECONDS (120); one summary line.
+soak: setup
+	.venv/bin/python scripts/soak.py
+
+# The integration suite with nginx (master and workers) under valgrind memcheck;
+# reports the errors whose stacks pass through the module. Slow: bcrypt under
+# valgrind takes seconds per login.
+test-valgrind: setup
+	scripts/test-valgrind.sh
 
 fmt:
 	cargo fmt --all

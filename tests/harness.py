@@ -31,6 +31,8 @@ def _paths() -> dict:
 
 
 PATHS = _paths()
+# Time scale for waits, for runs under valgrind.
+SLOW = float(os.environ.get("DASH_AUTH_TEST_SLOW", "1"))
 NGINX_BIN = PATHS["NGINX_BIN"]
 MODULE_SO = PATHS["MODULE_SO"]
 
@@ -91,6 +93,7 @@ class Response:
 
 def curl(url: str, *, method: str | None = None, headers: list[str] | tuple = (),
          data: bytes | None = None, extra: list[str] | tuple = (), timeout: float = 30) -> Response:
+    timeout *= SLOW
     """One request with the curl binary. `headers` are raw `Name: value` lines."""
     with tempfile.TemporaryDirectory() as tmp:
         hfile, bfile = os.path.join(tmp, "h"), os.path.join(tmp, "b")
@@ -127,8 +130,8 @@ class Dashboard:
     def __init__(self, workdir: Path, prefix: str = "/", env: dict | None = None):
         self.port = free_port()
         self.log = open(workdir / f"gunicorn-{self.port}.log", "wb")
-        env = dict(os.environ, DASH_BIND=f"127.0.0.1:{self.port}", DASH_WORKERS="2", DASH_PREFIX=prefix,
-                   **(env or {}))
+        env = {**os.environ, "DASH_BIND": f"127.0.0.1:{self.port}", "DASH_WORKERS": "2", "DASH_PREFIX": prefix,
+               **(env or {})}
         self.proc = subprocess.Popen([str(VENV / "bin/gunicorn"), "-c", "gunicorn.conf.py", "app:server"],
                                      cwd=ROOT / "dashboard", env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -223,10 +226,12 @@ class Stack:
         t = self.test_config()
         if t.returncode != 0:
             raise RuntimeError("nginx -t failed:\n" + t.stderr)
+        # NGINX_WRAPPER runs the server under a tool, e.g. valgrind (make test-valgrind).
+        wrapper = os.environ.get("NGINX_WRAPPER", "").split()
         with open(self.prefix / "logs/stderr.log", "wb") as err:
-            self.proc = subprocess.Popen([NGINX_BIN, "-p", str(self.prefix), "-c", "conf/nginx.conf",
-                                          "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=err)
-        wait_for(self._up, 30, "nginx")
+            self.proc = subprocess.Popen(wrapper + [NGINX_BIN, "-p", str(self.prefix), "-c", "conf/nginx.conf",
+                                                    "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=err)
+        wait_for(self._up, 30 * SLOW, "nginx")
         return self
 
     def _up(self) -> bool:
@@ -242,18 +247,18 @@ class Stack:
         """Reload by signal, as a process manager does: unlike `nginx -s reload`,
         no second nginx parses the config first, so the master itself meets any error."""
         self.proc.send_signal(signal.SIGHUP)
-        time.sleep(1.0)
+        time.sleep(1.0 * SLOW)
 
     def reload(self):
         r = self.nginx("-s", "reload")
         assert r.returncode == 0, r.stderr
-        time.sleep(1.0)
+        time.sleep(1.0 * SLOW)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGQUIT)
             try:
-                self.proc.wait(20)
+                self.proc.wait(20 * SLOW)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         log = self.error_log
