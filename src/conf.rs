@@ -6,9 +6,10 @@
 //! merge time; the request path never looks at unset fields.
 use core::ffi::{c_char, c_void};
 use core::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use dash_auth_core::access::Policy;
+use dash_auth_core::basic_cache::BasicCache;
 use dash_auth_core::dash::Registry;
 use dash_auth_core::section::Sections;
 use dash_auth_core::token::Secret;
@@ -45,6 +46,9 @@ pub struct LocConf {
     body_max: Option<usize>,
     response_max: Option<usize>,
     filter_dependencies: Option<bool>,
+    basic_cache: Option<bool>,
+    basic_cache_ttl: Option<u64>,
+    basic_cache_size: Option<usize>,
     /// Set by the merge where `dash_auth` is on; `None` means the module stays out.
     pub active: Option<Arc<Active>>,
 }
@@ -75,6 +79,8 @@ pub struct CallbackPolicy {
     pub filter_dependencies: bool,
 }
 
+pub const DEFAULT_BASIC_CACHE_TTL: u64 = 60;
+pub const DEFAULT_BASIC_CACHE_SIZE: usize = 1024;
 pub const DEFAULT_BODY_MAX: usize = 1024 * 1024;
 pub const DEFAULT_RESPONSE_MAX: usize = 8 * 1024 * 1024;
 
@@ -166,6 +172,9 @@ impl LocConf {
         inherit(&mut self.body_max, &prev.body_max);
         inherit(&mut self.response_max, &prev.response_max);
         inherit(&mut self.filter_dependencies, &prev.filter_dependencies);
+        inherit(&mut self.basic_cache, &prev.basic_cache);
+        inherit(&mut self.basic_cache_ttl, &prev.basic_cache_ttl);
+        inherit(&mut self.basic_cache_size, &prev.basic_cache_size);
 
         let Some(Realm::On {
             challenge,
@@ -200,6 +209,17 @@ impl LocConf {
                 ttl: self.ttl.unwrap_or(DEFAULT_TTL),
                 leeway: self.leeway.unwrap_or(0),
                 sections: Arc::new(sections),
+                // One cache per location, in each worker's memory (see
+                // dash_auth_core::basic_cache); none if no random key.
+                basic_cache: if self.basic_cache.unwrap_or(true) {
+                    BasicCache::new(
+                        self.basic_cache_ttl.unwrap_or(DEFAULT_BASIC_CACHE_TTL),
+                        self.basic_cache_size.unwrap_or(DEFAULT_BASIC_CACHE_SIZE),
+                    )
+                    .map(|c| Arc::new(Mutex::new(c)))
+                } else {
+                    None
+                },
             },
             challenge: challenge.clone(),
             callbacks: CallbackPolicy {
@@ -253,7 +273,7 @@ const fn command(
     }
 }
 
-pub static mut COMMANDS: [ngx_command_t; 14] = [
+pub static mut COMMANDS: [ngx_command_t; 17] = [
     command(ngx_string!("dash_auth"), NGX_CONF_TAKE1, cmd_dash_auth),
     command(
         ngx_string!("dash_auth_user_file"),
@@ -306,6 +326,21 @@ pub static mut COMMANDS: [ngx_command_t; 14] = [
         ngx_string!("dash_auth_filter_dependencies"),
         NGX_CONF_TAKE1,
         cmd_filter_dependencies,
+    ),
+    command(
+        ngx_string!("dash_auth_basic_cache"),
+        NGX_CONF_TAKE1,
+        cmd_basic_cache,
+    ),
+    command(
+        ngx_string!("dash_auth_basic_cache_ttl"),
+        NGX_CONF_TAKE1,
+        cmd_basic_cache_ttl,
+    ),
+    command(
+        ngx_string!("dash_auth_basic_cache_size"),
+        NGX_CONF_TAKE1,
+        cmd_basic_cache_size,
     ),
     ngx_command_t::empty(),
 ];
@@ -580,5 +615,41 @@ extern "C" fn cmd_response_max(
 ) -> *mut c_char {
     directive(cf, conf, |cf, conf| {
         set_once(&mut conf.response_max, || parse_size(cf))
+    })
+}
+
+extern "C" fn cmd_basic_cache(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        set_once(&mut conf.basic_cache, || parse_flag(cf))
+    })
+}
+
+extern "C" fn cmd_basic_cache_ttl(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        set_once(&mut conf.basic_cache_ttl, || parse_time(cf))
+    })
+}
+
+extern "C" fn cmd_basic_cache_size(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        set_once(&mut conf.basic_cache_size, || {
+            arg1(cf)?
+                .parse::<usize>()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| DirectiveError::InvalidSize(arg1(cf).unwrap_or_default().into()))
+        })
     })
 }

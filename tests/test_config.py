@@ -130,13 +130,45 @@ def test_dash_auth_without_user_file_fails(make_stack, tmp_path):
     ("dash_auth_token_ttl", "forever"),
     ("dash_auth_cookie", '"bad name"'),
     ("dash_auth_sections", "marketing hr-x"),
+    ("dash_auth_basic_cache_size", "0"),
+    ("dash_auth_basic_cache", "maybe"),
 ])
 def test_bad_directive_values(make_stack, tmp_path, directive, value):
     tpl = tmp_path / "t.conf"
     text = (ROOT / "nginx-conf/nginx.conf.template").read_text()
-    text = re.sub(rf"^(\s*){directive}\s.*$", rf"\g<1>{directive} {value};", text, flags=re.M)
+    if re.search(rf"^\s*{directive}\s", text, flags=re.M):
+        text = re.sub(rf"^(\s*){directive}\s.*$", rf"\g<1>{directive} {value};", text, flags=re.M)
+    else:
+        text = text.replace("dash_auth_sections    marketing hr;",
+                            f"dash_auth_sections    marketing hr;\n        {directive} {value};")
     tpl.write_text(text)
     s = make_stack(template=tpl)
     r = s.test_config()
     assert r.returncode != 0
     assert "[emerg]" in r.stderr and directive in r.stderr
+
+
+def test_basic_cache_is_dropped_on_reload(tmp_path, make_stack):
+    """A cached login must not outlive a password change: a reload starts new workers."""
+    passwd = ROOT / "target/release/dash-auth-passwd"
+    line = lambda pw: subprocess.run([str(passwd), "-5", "mike", "marketing"], input=pw.encode() + b"\n",
+                                     capture_output=True, check=True).stdout.decode()
+    users = users_file(tmp_path, mica_line() + "\n" + line("old-pass"))
+    s = make_stack(users=users).start()
+    old = [f"Authorization: {basic('mike', 'old-pass')}"]
+    assert s.get("/marketing", headers=old).status == 200
+    assert s.get("/marketing", headers=old).status == 200  # now answered from the cache
+    users.write_text(mica_line() + "\n" + line("new-pass"))
+    s.reload()
+    assert s.get("/marketing", headers=old).status == 401
+    assert s.get("/marketing", headers=[f"Authorization: {basic('mike', 'new-pass')}"]).status == 200
+
+
+def test_basic_cache_can_be_turned_off(tmp_path, make_stack):
+    tpl = tmp_path / "t.conf"
+    tpl.write_text((ROOT / "nginx-conf/nginx.conf.template").read_text().replace(
+        "dash_auth_sections    marketing hr;",
+        "dash_auth_sections    marketing hr;\n        dash_auth_basic_cache off;"))
+    s = make_stack(template=tpl).start()
+    assert s.get("/marketing", headers=[f"Authorization: {basic('mike', '123456')}"]).status == 200
+    assert s.get("/marketing", headers=[f"Authorization: {basic('mike', 'nope')}"]).status == 401

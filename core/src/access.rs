@@ -2,9 +2,10 @@
 //! hot path.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::basic::{parse_basic, BasicError};
+use crate::basic_cache::BasicCache;
 use crate::cookie::{find_cookie, set_cookie, CookieLookup};
 use crate::grants;
 use crate::section::Sections;
@@ -27,6 +28,8 @@ pub struct Policy {
     /// Clock skew tolerated on `exp` and `nbf`, in seconds.
     pub leeway: u64,
     pub sections: Arc<Sections>,
+    /// Recent successful Basic logins; `None` turns caching off.
+    pub basic_cache: Option<Arc<Mutex<BasicCache>>>,
 }
 
 /// The parts of a request the decision looks at, as raw bytes.
@@ -115,6 +118,18 @@ pub enum Decision {
 }
 
 impl Policy {
+    /// `Some(true)` on a cache hit; `None` when there is no usable cache.
+    fn cached_login(&self, user: &str, password: &[u8], now: u64) -> Option<bool> {
+        let cache = self.basic_cache.as_ref()?.lock().ok()?;
+        Some(cache.hit(user, password, now))
+    }
+
+    fn remember_login(&self, user: &str, password: &[u8], now: u64) {
+        if let Some(mut cache) = self.basic_cache.as_ref().and_then(|c| c.lock().ok()) {
+            cache.store(user, password, now);
+        }
+    }
+
     /// A policy with the default cookie name, lifetime and leeway.
     pub fn new(users: Arc<UsersFile>, secret: Arc<Secret>, sections: Arc<Sections>) -> Policy {
         Policy {
@@ -124,6 +139,7 @@ impl Policy {
             ttl: DEFAULT_TTL,
             leeway: DEFAULT_LEEWAY,
             sections,
+            basic_cache: None,
         }
     }
 
@@ -169,11 +185,21 @@ impl Policy {
                 }
             }
         };
-        let user = match self
-            .users
-            .authenticate(&credentials.user, credentials.password.as_bytes())
-        {
-            Ok(user) => user,
+        let password = credentials.password.as_bytes();
+        let cached = self
+            .cached_login(&credentials.user, password, req.now)
+            .and_then(|hit| hit.then(|| self.users.get(&credentials.user)).flatten());
+        let verified = match cached {
+            Some(user) => Ok(user),
+            None => self.users.authenticate(&credentials.user, password),
+        };
+        let user = match verified {
+            Ok(user) => {
+                if cached.is_none() {
+                    self.remember_login(&credentials.user, password, req.now);
+                }
+                user
+            }
             Err(failure) => {
                 return Decision::Unauthorized {
                     user: Some(credentials.user),
@@ -234,6 +260,37 @@ mod tests {
             Arc::new(secret()),
             Arc::new(Sections::new(["hr", "marketing", "finance"]).unwrap()),
         )
+    }
+
+    #[test]
+    fn basic_cache_keeps_only_successes() {
+        let mut p = policy();
+        let cache = Arc::new(Mutex::new(BasicCache::new(60, 16).unwrap()));
+        p.basic_cache = Some(cache.clone());
+        assert!(matches!(
+            login(&p, "mike", "wrong", false),
+            Decision::Unauthorized { .. }
+        ));
+        assert!(cache.lock().unwrap().is_empty());
+        assert!(matches!(
+            login(&p, "mike", "123456", false),
+            Decision::Allow { .. }
+        ));
+        assert_eq!(cache.lock().unwrap().len(), 1);
+        // A hit still mints a cookie and still applies sections.
+        let Decision::Allow { set_cookie, .. } = login(&p, "mike", "123456", false) else {
+            panic!("cached login refused")
+        };
+        assert!(set_cookie.is_some());
+        let auth = basic("mike", "123456");
+        assert!(matches!(
+            decide(&p, &[], Some(&auth), "/hr"),
+            Decision::Forbidden { .. }
+        ));
+        assert!(matches!(
+            login(&p, "mike", "1234567", false),
+            Decision::Unauthorized { .. }
+        ));
     }
 
     fn basic(user: &str, password: &str) -> Vec<u8> {

@@ -10,6 +10,7 @@
 
 pub mod access;
 pub mod basic;
+pub mod basic_cache;
 pub mod cookie;
 pub mod dash;
 pub mod endpoint;
