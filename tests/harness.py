@@ -203,6 +203,18 @@ class Stack:
         p = self.prefix / "logs/access.log"
         return p.read_text(errors="replace") if p.exists() else ""
 
+    def access_line(self, marker: str, timeout: float = 5.0) -> str:
+        """The access-log line containing `marker`. nginx writes it in the log
+        phase, which may finish just after curl has the response."""
+        found = []
+
+        def seen():
+            found[:] = [l for l in self.access_log.splitlines() if marker in l]
+            return bool(found)
+
+        wait_for(seen, timeout * SLOW, f"access log line with {marker!r}")
+        return found[0]
+
     def render(self, **overrides):
         env = dict(os.environ)
         env.update(MODULE_PATH=MODULE_SO, LISTEN_ADDR="127.0.0.1:", HTTP_PORT=str(self.http_port),

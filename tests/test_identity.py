@@ -33,7 +33,7 @@ def test_basic_login_request_itself_carries_identity(stack):
 
 def test_variables_in_access_log(stack, mica_cookie):
     stack.get("/?probe=varlog", headers=[f"Cookie: example_jwt={mica_cookie}"])
-    line = next(l for l in stack.access_log.splitlines() if "probe=varlog" in l)
+    line = stack.access_line("probe=varlog")
     assert " - mica [" in line and 'sections="_all_"' in line
 
 

@@ -22,7 +22,7 @@ def test_no_credentials_gets_basic_challenge_and_upstream_is_not_contacted(stack
     assert r.status == 401
     assert r.header("WWW-Authenticate") == 'Basic realm="Dash dashboard"'
     assert r.cookie() is None
-    line = next(l for l in stack.access_log.splitlines() if path in l)
+    line = stack.access_line(path)
     assert " 401 " in line and "upstream=-" in line
 
 

@@ -47,7 +47,7 @@ def test_forbidden_section_is_logged(stack, mike_cookie):
 
 def test_forbidden_is_decided_before_the_upstream(stack, mike_cookie):
     stack.get("/hr?probe=forbidden-probe", headers=cookie(mike_cookie))
-    line = next(l for l in stack.access_log.splitlines() if "forbidden-probe" in l)
+    line = stack.access_line("forbidden-probe")
     assert " 403 " in line and "upstream=-" in line and "mike" in line
 
 
