@@ -137,6 +137,8 @@ fn decide_never_panics() {
             uri: &uri,
             secure: rng.below(2) == 0,
             now: rng.next(),
+            client: b"127.0.0.1",
+            shared: None,
         });
     }
 }
