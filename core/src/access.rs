@@ -883,4 +883,154 @@ mod tests {
         };
         assert_eq!(none.sections_joined(), "");
     }
+
+    fn view<'a>(
+        cookies: &'a [&'a [u8]],
+        now: u64,
+        shared: Option<&'a Shared<'a>>,
+    ) -> RequestView<'a> {
+        RequestView {
+            cookie_headers: cookies,
+            authorization: None,
+            uri: b"/",
+            secure: false,
+            now,
+            client: b"10.0.0.9",
+            shared,
+        }
+    }
+
+    #[test]
+    fn logout_cut_off_refuses_older_tokens_only() {
+        use crate::rate_limit::Attempts;
+        use crate::shared_table::{tests::zone, Table};
+        let p = policy();
+        let (rw, aw) = (zone(16), zone(16));
+        let shared = Shared {
+            revocations: Some(Revocations(Table::new(&rw).unwrap())),
+            attempts: Some(Attempts {
+                table: Table::new(&aw).unwrap(),
+                limit: crate::rate_limit::DEFAULT,
+            }),
+        };
+        let cookie = cookie_for(&p, "mike", &["marketing"]);
+        let c: &[&[u8]] = &[cookie.as_bytes()];
+        assert!(allowed(&p.decide(&view(c, NOW, Some(&shared)))));
+        assert_eq!(
+            p.session_user(&view(c, NOW, Some(&shared))).as_deref(),
+            Some("mike")
+        );
+        assert!(shared
+            .revocations
+            .as_ref()
+            .unwrap()
+            .revoke("mike", NOW, p.token_horizon()));
+        assert_eq!(
+            p.decide(&view(c, NOW + 1, Some(&shared))),
+            Decision::Unauthorized {
+                user: None,
+                reason: DenyReason::LoggedOut
+            }
+        );
+        // A login in the same second gets a token after the cut-off.
+        let LoginResult::Success { set_cookie, .. } =
+            p.login("mike", b"123456", &view(&[], NOW, Some(&shared)))
+        else {
+            panic!("login refused")
+        };
+        let fresh = set_cookie.split(';').next().unwrap().to_owned();
+        let c2: &[&[u8]] = &[fresh.as_bytes()];
+        assert!(allowed(&p.decide(&view(c2, NOW, Some(&shared)))));
+    }
+
+    #[test]
+    fn sliding_refresh_and_max_age() {
+        let mut p = policy();
+        p.max_age = 5000;
+        let cookie = cookie_for(&p, "mica", &["_all_"]);
+        let c: &[&[u8]] = &[cookie.as_bytes()];
+        let Decision::Allow { set_cookie, .. } = p.decide(&view(c, NOW + 1000, None)) else {
+            panic!()
+        };
+        assert!(set_cookie.is_none());
+        let Decision::Allow {
+            set_cookie: Some(sc),
+            ..
+        } = p.decide(&view(c, NOW + 2000, None))
+        else {
+            panic!("no refresh")
+        };
+        let claims = token::verify(&p.secret, token_of(&sc).as_bytes(), NOW + 2000, 0).unwrap();
+        assert_eq!(
+            (claims.iat, claims.exp, claims.auth_time),
+            (NOW + 2000, NOW + 5000, NOW)
+        );
+        assert!(sc.contains("Max-Age=3000"), "{sc}");
+        let sc2 = format!("example_jwt={}", token_of(&sc));
+        let c2: &[&[u8]] = &[sc2.as_bytes()];
+        // The refreshed token ends at the maximum age.
+        assert_eq!(
+            p.decide(&view(c2, NOW + 5000, None)),
+            Decision::Unauthorized {
+                user: None,
+                reason: DenyReason::BadCookie(TokenError::Expired)
+            }
+        );
+        // A token that outlives a (since shortened) maximum age is refused.
+        p.max_age = 1000;
+        assert_eq!(
+            p.decide(&view(c, NOW + 1000, None)),
+            Decision::Unauthorized {
+                user: None,
+                reason: DenyReason::SessionTooOld
+            }
+        );
+    }
+
+    #[test]
+    fn failure_limit_applies_to_basic_and_form() {
+        use crate::rate_limit::{Attempts, Limit};
+        use crate::shared_table::{tests::zone, Table};
+        let p = policy();
+        let aw = zone(16);
+        let shared = Shared {
+            revocations: None,
+            attempts: Some(Attempts {
+                table: Table::new(&aw).unwrap(),
+                limit: Limit {
+                    max_failures: 2,
+                    window: 60,
+                    cooldown: 60,
+                },
+            }),
+        };
+        let v = view(&[], NOW, Some(&shared));
+        assert!(matches!(
+            p.login("mike", b"x", &v),
+            LoginResult::Denied(Decision::Unauthorized {
+                reason: DenyReason::WrongPassword,
+                ..
+            })
+        ));
+        assert!(matches!(
+            p.login("mike", b"x", &v),
+            LoginResult::Denied(Decision::Unauthorized {
+                reason: DenyReason::LimitReached { who: "user", .. },
+                ..
+            })
+        ));
+        assert!(matches!(
+            p.login("mike", b"123456", &v),
+            LoginResult::Denied(Decision::TooManyAttempts { .. })
+        ));
+        let auth = basic("mike", "123456");
+        let mut bv = v;
+        bv.authorization = Some(&auth);
+        assert!(matches!(p.decide(&bv), Decision::TooManyAttempts { .. }));
+        // After the cool-down the right password works again.
+        assert!(matches!(
+            p.login("mike", b"123456", &view(&[], NOW + 61, Some(&shared))),
+            LoginResult::Success { .. }
+        ));
+    }
 }
