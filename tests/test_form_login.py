@@ -206,3 +206,54 @@ def test_login_failure_limit(dashboard):
         assert login(s, "mica", "1234").status == 429
     finally:
         s.stop()
+
+
+def _variant(dashboard, tmp_path, replace):
+    from harness import template_with
+    return Stack(dashboard, template=template_with(tmp_path, replace))
+
+
+def test_login_without_zone_fails_nginx_t(dashboard, tmp_path):
+    s = _variant(dashboard, tmp_path, {"    dash_auth_zone dash_auth 1m;\n": ""})
+    try:
+        t = s.test_config()
+        assert t.returncode != 0
+        assert 'has no "dash_auth_zone" in effect' in t.stderr
+    finally:
+        s.stop()
+
+
+@pytest.mark.parametrize("old,new,why", [
+    ("dash_auth_login           /login;", "dash_auth_login login;", "invalid parameter"),
+    ("dash_auth_login           /login;", "dash_auth_login //evil;", "invalid parameter"),
+    ("dash_auth_zone dash_auth 1m;", "dash_auth_zone dash_auth 1k;", "invalid size"),
+    ("dash_auth_login_limit     ${LOGIN_LIMIT};", "dash_auth_login_limit 0 1m 1m;", "invalid parameter"),
+    ("dash_auth_login_limit     ${LOGIN_LIMIT};", "dash_auth_login_limit 5 x 1m;", "invalid time"),
+])
+def test_bad_login_directives_fail_nginx_t(dashboard, tmp_path, old, new, why):
+    s = _variant(dashboard, tmp_path, {old: new})
+    try:
+        t = s.test_config()
+        assert t.returncode != 0 and why in t.stderr, t.stderr
+    finally:
+        s.stop()
+
+
+def test_custom_login_page(dashboard, tmp_path):
+    page = tmp_path / "login.html"
+    page.write_text('<html><body><h1>ACME sign-in</h1>{{message}}<form method="post" action="{{action}}">'
+                    '<input name="return" value="{{return}}"><input name="username">'
+                    '<input name="password" type="password"></form></body></html>')
+    s = _variant(dashboard, tmp_path, {
+        "dash_auth_login           /login;": f"dash_auth_login /signin;\n        dash_auth_login_page {page};"})
+    s.start()
+    try:
+        r = s.get("/signin?return=/hr")
+        assert r.status == 200
+        assert "<h1>ACME sign-in</h1>" in r.text and 'action="/signin"' in r.text
+        assert 'value="/hr"' in r.text
+        r = s.get("/signin", method="POST", headers=[FORM], data=form("mike", "bad"))
+        assert r.status == 401 and "Wrong user name or password." in r.text
+        assert s.get("/marketing", headers=[HTML]).header("Location").endswith("/signin?return=/marketing")
+    finally:
+        s.stop()
