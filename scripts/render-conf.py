@@ -19,13 +19,21 @@ def render(text: str, env: dict) -> str:
     return re.sub(r"\$\{([A-Z][A-Z0-9_]*)\}", sub, text)
 
 
+# Placeholders that may be left unset.
+DEFAULTS = {
+    "TOKEN_TTL": "1h",
+    "SESSION_MAX_AGE": "12h",
+    "LOGIN_LIMIT": "10 5m 5m",
+}
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: render-conf.py TEMPLATE OUTPUT")
     with open(sys.argv[1]) as f:
         text = f.read()
     try:
-        out = render(text, dict(os.environ))
+        out = render(text, {**DEFAULTS, **os.environ})
     except KeyError as e:
         sys.exit(f"render-conf.py: {sys.argv[1]}: {e.args[0]}")
     with open(sys.argv[2], "w") as f:

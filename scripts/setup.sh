@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libclang-dev libpcre2-dev zlib1g-dev libssl-dev pkg-config openssl curl ca-certificates)
+APT_PACKAGES=(libclang-dev libpcre2-dev zlib1g-dev libssl-dev pkg-config openssl curl ca-certificates chromium chromium-driver)
 
 need_apt=()
 for p in "${APT_PACKAGES[@]}"; do

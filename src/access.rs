@@ -5,13 +5,16 @@ use ngx::ffi::{ngx_http_request_t, ngx_int_t, ngx_list_push, ngx_table_elt_t, NG
 use ngx::http::{HTTPStatus, HttpModuleLocationConf, Request};
 use ngx::ngx_log_error;
 
-use dash_auth_core::access::{Decision, Identity, RequestView};
+use dash_auth_core::access::{Decision, Identity, RequestView, Shared};
 use dash_auth_core::endpoint::Endpoint;
 use dash_auth_core::grants;
+use dash_auth_core::login::wants_login_page;
+use dash_auth_core::rate_limit;
+use dash_auth_core::return_path::login_redirect;
 
 use crate::conf::Active;
 use crate::ctx::{RequestCtx, ResponseCheck};
-use crate::{request_body, DashAuthModule};
+use crate::{login_page, request_body, DashAuthModule};
 
 pub extern "C" fn access_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     // SAFETY: nginx calls phase handlers with a live request.
@@ -30,13 +33,26 @@ fn handle(r: &mut Request) -> Status {
         }
     }
 
+    if let Some(login) = &active.login {
+        let path = r.path().as_bytes();
+        if path == login.path.as_bytes() {
+            return login_page::login(r, login);
+        }
+        if path == login.logout.as_bytes() {
+            return login_page::logout(r, active, login);
+        }
+    }
+
     // One request rarely carries more than one Cookie header (HTTP/2 may
     // split them), so this stays on the stack in practice.
     let mut cookies: Vec<&[u8]> = Vec::new();
     let mut authorization = None;
+    let mut accept = None;
     for (name, value) in r.headers_in_iterator() {
         let name = name.as_bytes();
-        if name.eq_ignore_ascii_case(b"cookie") {
+        if name.eq_ignore_ascii_case(b"accept") {
+            accept = Some(value.as_bytes());
+        } else if name.eq_ignore_ascii_case(b"cookie") {
             cookies.push(value.as_bytes());
         } else if name.eq_ignore_ascii_case(b"authorization") {
             if authorization.is_some() {
@@ -48,12 +64,15 @@ fn handle(r: &mut Request) -> Status {
         }
     }
 
+    let shared = shared_state(active);
     let view = RequestView {
         cookie_headers: &cookies,
         authorization,
         uri: r.path().as_bytes(),
         secure: is_https(r),
         now: now(),
+        client: client_addr(r),
+        shared: Some(&shared),
     };
 
     match active.policy.decide(&view) {
@@ -83,7 +102,34 @@ fn handle(r: &mut Request) -> Status {
                     ngx_log_error!(NGX_LOG_INFO, r.log(), "dash_auth: {}", reason);
                 }
             }
+            if let Some(login) = &active.login {
+                let method = r.as_ref().method;
+                let get_or_head = method == ngx::ffi::NGX_HTTP_GET as usize
+                    || method == ngx::ffi::NGX_HTTP_HEAD as usize;
+                if wants_login_page(get_or_head, accept) {
+                    let target = r.as_ref().unparsed_uri.as_bytes();
+                    let location = login_redirect(&login.path, target);
+                    return redirect(r, HTTPStatus::MOVED_TEMPORARILY, &location);
+                }
+                // A Dash callback after the session ended: the page's script
+                // sends the user to the login page; a Basic challenge here
+                // would pop up the browser's password dialog instead.
+                let endpoint =
+                    Endpoint::classify(r.path().as_bytes(), active.policy.sections.prefix());
+                if endpoint == Endpoint::Callback {
+                    return HTTPStatus::UNAUTHORIZED.into();
+                }
+            }
             challenge(r, active)
+        }
+        Decision::TooManyAttempts { user } => {
+            ngx_log_error!(
+                NGX_LOG_INFO,
+                r.log(),
+                "dash_auth: user \"{}\": login refused, too many failed attempts",
+                user.escape_debug()
+            );
+            HTTPStatus::TOO_MANY_REQUESTS.into()
         }
         Decision::Forbidden { identity, section } => {
             ngx_log_error!(
@@ -151,7 +197,43 @@ fn admit(r: &mut Request, active: &Active, identity: Identity) -> Status {
     Status::NGX_OK
 }
 
-fn is_https(r: &Request) -> bool {
+/// Answers `status` with a `Location` header; nginx writes the body.
+pub fn redirect(r: &mut Request, status: HTTPStatus, location: &str) -> Status {
+    let pool = r.pool();
+    let req = r.as_mut();
+    // SAFETY: headers_out.headers is an initialised list owned by the request.
+    let h = unsafe { ngx_list_push(&mut req.headers_out.headers) }.cast::<ngx_table_elt_t>();
+    // SAFETY: `h` is NULL or a fresh, pool-allocated element.
+    if unsafe { ngx::ffi::add_to_ngx_table(h, pool.as_ptr(), "Location", location) }.is_none() {
+        return Status::NGX_ERROR;
+    }
+    // nginx's special response and header filter read the pointer, as for
+    // `return 302 …`.
+    req.headers_out.location = h;
+    status.into()
+}
+
+/// The shared tables of the location's zone (empty without one).
+pub fn shared_state(active: &Active) -> Shared<'static> {
+    let limit = active.limit.unwrap_or(rate_limit::DEFAULT);
+    let mut shared = active
+        .zone
+        .and_then(|z| z.shared(limit))
+        .unwrap_or_default();
+    if active.limit.is_none() {
+        shared.attempts = None;
+    }
+    shared
+}
+
+/// The client address as text, for the failure limit.
+pub fn client_addr(r: &Request) -> &[u8] {
+    // SAFETY: a request always has its connection, whose address text lives
+    // as long as the connection.
+    unsafe { (*r.connection()).addr_text.as_bytes() }
+}
+
+pub fn is_https(r: &Request) -> bool {
     #[cfg(ngx_feature = "http_ssl")]
     {
         // SAFETY: a request always has its connection.
@@ -164,7 +246,7 @@ fn is_https(r: &Request) -> bool {
     }
 }
 
-fn now() -> u64 {
+pub fn now() -> u64 {
     // nginx's cached clock: updated once per event loop iteration, which is
     // finer than the one-second resolution of JWT times.
     u64::try_from(ngx::ffi::ngx_time()).unwrap_or(0)

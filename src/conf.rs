@@ -11,18 +11,20 @@ use std::sync::{Arc, Mutex};
 use dash_auth_core::access::Policy;
 use dash_auth_core::basic_cache::BasicCache;
 use dash_auth_core::dash::Registry;
+use dash_auth_core::rate_limit::{self, Limit};
 use dash_auth_core::section::Sections;
 use dash_auth_core::token::Secret;
 use dash_auth_core::users::UsersFile;
 use ngx::core::{NGX_CONF_ERROR, NGX_CONF_OK};
 use ngx::ffi::{
     ngx_command_t, ngx_conf_t, ngx_parse_size, ngx_parse_time, ngx_str_t, ngx_uint_t,
-    NGX_CONF_1MORE, NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_ERROR, NGX_HTTP_LOC_CONF,
+    NGX_CONF_1MORE, NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_CONF_TAKE13, NGX_ERROR, NGX_HTTP_LOC_CONF,
     NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_SRV_CONF, NGX_LOG_EMERG,
 };
 use ngx::{ngx_conf_log_error, ngx_string};
 
 use crate::conf_msg;
+use crate::shm::Zone;
 
 mod ext;
 use ext::NgxConfExt;
@@ -49,6 +51,12 @@ pub struct LocConf {
     basic_cache: Option<bool>,
     basic_cache_ttl: Option<u64>,
     basic_cache_size: Option<usize>,
+    zone: Option<Option<Zone>>,
+    login: Option<Option<String>>,
+    login_page: Option<Arc<String>>,
+    logout: Option<String>,
+    max_age: Option<u64>,
+    login_limit: Option<Option<Limit>>,
     /// Set by the merge where `dash_auth` is on; `None` means the module stays out.
     pub active: Option<Arc<Active>>,
 }
@@ -68,7 +76,24 @@ pub struct Active {
     /// The complete `WWW-Authenticate` value.
     pub challenge: String,
     pub callbacks: CallbackPolicy,
+    /// Form login, when `dash_auth_login` is on.
+    pub login: Option<LoginConf>,
+    pub zone: Option<Zone>,
+    /// `None`: `dash_auth_login_limit off`.
+    pub limit: Option<Limit>,
 }
+
+/// The login and logout pages of one location tree.
+pub struct LoginConf {
+    pub path: String,
+    pub logout: String,
+    /// The page template (`dash_auth_core::login::DEFAULT_PAGE` or a file).
+    pub page: Arc<String>,
+    /// Injected into the app's HTML pages (see `login::expiry_script`).
+    pub script: Vec<u8>,
+}
+
+pub const DEFAULT_LOGOUT: &str = "/logout";
 
 /// How Dash callbacks are checked in one location.
 pub struct CallbackPolicy {
@@ -175,6 +200,12 @@ impl LocConf {
         inherit(&mut self.basic_cache, &prev.basic_cache);
         inherit(&mut self.basic_cache_ttl, &prev.basic_cache_ttl);
         inherit(&mut self.basic_cache_size, &prev.basic_cache_size);
+        inherit(&mut self.zone, &prev.zone);
+        inherit(&mut self.login, &prev.login);
+        inherit(&mut self.login_page, &prev.login_page);
+        inherit(&mut self.logout, &prev.logout);
+        inherit(&mut self.max_age, &prev.max_age);
+        inherit(&mut self.login_limit, &prev.login_limit);
 
         let Some(Realm::On {
             challenge,
@@ -196,6 +227,24 @@ impl LocConf {
             .secret
             .clone()
             .ok_or_else(|| missing("dash_auth_secret_file"))?;
+        let zone = self.zone.flatten();
+        let login = match self.login.clone().flatten() {
+            None => None,
+            Some(path) => {
+                // Logout must revoke: without shared memory it could not.
+                if zone.is_none() {
+                    return Err(missing("dash_auth_zone"));
+                }
+                Some(LoginConf {
+                    script: dash_auth_core::login::expiry_script(&path).into_bytes(),
+                    path,
+                    logout: self.logout.clone().unwrap_or_else(|| DEFAULT_LOGOUT.into()),
+                    page: self.login_page.clone().unwrap_or_else(|| {
+                        Arc::new(dash_auth_core::login::DEFAULT_PAGE.to_owned())
+                    }),
+                })
+            }
+        };
         let sections = self.sections.as_deref().cloned().unwrap_or_default();
         let sections = match &self.dash_prefix {
             Some(prefix) => sections.with_prefix(prefix).map_err(MergeError::Prefix)?,
@@ -220,6 +269,7 @@ impl LocConf {
                 } else {
                     None
                 },
+                max_age: self.max_age.unwrap_or(0),
             },
             challenge: challenge.clone(),
             callbacks: CallbackPolicy {
@@ -229,6 +279,9 @@ impl LocConf {
                 registry: self.registry.clone(),
                 filter_dependencies: self.filter_dependencies.unwrap_or(false),
             },
+            login,
+            zone,
+            limit: self.login_limit.unwrap_or(Some(rate_limit::DEFAULT)),
         }));
         Ok(())
     }
@@ -273,7 +326,25 @@ const fn command(
     }
 }
 
-pub static mut COMMANDS: [ngx_command_t; 17] = [
+pub static mut COMMANDS: [ngx_command_t; 23] = [
+    command(ngx_string!("dash_auth_zone"), NGX_CONF_TAKE12, cmd_zone),
+    command(ngx_string!("dash_auth_login"), NGX_CONF_TAKE1, cmd_login),
+    command(
+        ngx_string!("dash_auth_login_page"),
+        NGX_CONF_TAKE1,
+        cmd_login_page,
+    ),
+    command(ngx_string!("dash_auth_logout"), NGX_CONF_TAKE1, cmd_logout),
+    command(
+        ngx_string!("dash_auth_session_max_age"),
+        NGX_CONF_TAKE1,
+        cmd_max_age,
+    ),
+    command(
+        ngx_string!("dash_auth_login_limit"),
+        NGX_CONF_TAKE13,
+        cmd_login_limit,
+    ),
     command(ngx_string!("dash_auth"), NGX_CONF_TAKE1, cmd_dash_auth),
     command(
         ngx_string!("dash_auth_user_file"),
@@ -650,6 +721,155 @@ extern "C" fn cmd_basic_cache_size(
                 .ok()
                 .filter(|&n| n > 0)
                 .ok_or_else(|| DirectiveError::InvalidSize(arg1(cf).unwrap_or_default().into()))
+        })
+    })
+}
+
+/// A location path for the login or logout page: validated like a return
+/// path, and without a query.
+fn page_path(cf: &ngx_conf_t) -> Result<String, DirectiveError> {
+    let p = arg1(cf)?;
+    match dash_auth_core::return_path::validate(p.as_bytes()) {
+        Some(v) if !v.contains(['?', '#', '"', '\'', '<', '>']) => Ok(v.to_owned()),
+        _ => Err(DirectiveError::InvalidParameter(p.into())),
+    }
+}
+
+extern "C" fn cmd_zone(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        if arg1(cf)? == "off" {
+            return set_once(&mut conf.zone, || Ok(None));
+        }
+        let args = cf.args();
+        let Some(size_arg) = args.get(2) else {
+            return Err(DirectiveError::InvalidParameter("zone size missing".into()));
+        };
+        let mut size_str = *size_arg;
+        // SAFETY: ngx_parse_size only reads the string.
+        let size = unsafe { ngx_parse_size(&mut size_str) };
+        let size = match usize::try_from(size) {
+            Ok(n) if n >= 64 * 1024 => n,
+            _ => {
+                return Err(DirectiveError::InvalidSize(
+                    size_arg.to_str().unwrap_or_default().into(),
+                ))
+            }
+        };
+        let mut name = args[1];
+        let cf_ptr = core::ptr::from_ref(cf).cast_mut();
+        // SAFETY: a configuration being parsed; the tag is our module, so
+        // a zone of the same name from another module is refused by nginx.
+        let zone = unsafe {
+            ngx::ffi::ngx_shared_memory_add(
+                cf_ptr,
+                &mut name,
+                size,
+                core::ptr::addr_of_mut!(crate::ngx_http_dash_auth_module).cast(),
+            )
+        };
+        // SAFETY: NULL or the zone nginx just registered.
+        let Some(z) = (unsafe { zone.as_mut() }) else {
+            return Err(DirectiveError::InvalidParameter(
+                "cannot add shared zone".into(),
+            ));
+        };
+        if z.init.is_none() {
+            z.init = Some(crate::shm::init);
+        }
+        set_once(&mut conf.zone, || Ok(Some(Zone(zone))))
+    })
+}
+
+extern "C" fn cmd_login(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        set_once(&mut conf.login, || {
+            if arg1(cf)? == "off" {
+                return Ok(None);
+            }
+            page_path(cf).map(Some)
+        })
+    })
+}
+
+extern "C" fn cmd_logout(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        set_once(&mut conf.logout, || page_path(cf))
+    })
+}
+
+extern "C" fn cmd_login_page(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        set_once(&mut conf.login_page, || {
+            let path = cf.full_path(&cf.args()[1]).ok_or(DirectiveError::Path)?;
+            let shown = path.display().to_string();
+            let text = std::fs::read_to_string(&path).map_err(|e| DirectiveError::Io(shown, e))?;
+            Ok(Arc::new(text))
+        })
+    })
+}
+
+extern "C" fn cmd_max_age(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        set_once(&mut conf.max_age, || parse_time(cf))
+    })
+}
+
+fn time_arg(cf: &ngx_conf_t, i: usize) -> Result<u64, DirectiveError> {
+    let Some(arg) = cf.args().get(i) else {
+        return Err(DirectiveError::InvalidParameter("missing time".into()));
+    };
+    let mut value = *arg;
+    // SAFETY: ngx_parse_time only reads the string.
+    let secs = unsafe { ngx_parse_time(&mut value, 1) };
+    if secs == NGX_ERROR as isize || secs <= 0 {
+        return Err(DirectiveError::InvalidTime(
+            arg.to_str().unwrap_or_default().into(),
+        ));
+    }
+    Ok(secs as u64)
+}
+
+extern "C" fn cmd_login_limit(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    directive(cf, conf, |cf, conf| {
+        set_once(&mut conf.login_limit, || {
+            let first = arg1(cf)?;
+            if first == "off" && cf.args().len() == 2 {
+                return Ok(None);
+            }
+            let max_failures = first
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+                .ok_or_else(|| DirectiveError::InvalidParameter(first.into()))?;
+            Ok(Some(Limit {
+                max_failures,
+                window: time_arg(cf, 2)?,
+                cooldown: time_arg(cf, 3)?,
+            }))
         })
     })
 }

@@ -23,8 +23,10 @@ mod access;
 mod buffers;
 mod conf;
 mod ctx;
+mod login_page;
 mod request_body;
 mod response_filter;
+mod shm;
 mod variables;
 
 pub struct DashAuthModule;

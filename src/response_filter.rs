@@ -146,23 +146,36 @@ fn judge(req: &mut Request, ctx: &mut RequestCtx) -> Result<(), String> {
                 );
                 return Err("index page carries validation_layout".into());
             }
+            if let Some(login) = &active.login {
+                // The page learns where to go when its session ends.
+                ctx.response_body = dash_auth_core::login::inject_before_body_end(
+                    &ctx.response_body,
+                    &login.script,
+                );
+                reset_length(req, ctx.response_body.len());
+            }
             Ok(())
         }
         ResponseCheck::Dependencies => {
             let filtered = filter_dependencies(&ctx.response_body, allowed, sections)
                 .map_err(|e| e.to_string())?;
             ctx.response_body = filtered;
-            let out = &mut req.as_mut().headers_out;
-            // SAFETY: NULL or a header element owned by the request.
-            if let Some(h) = unsafe { out.content_length.as_mut() } {
-                h.hash = 0;
-            }
-            out.content_length = ptr::null_mut();
-            out.content_length_n = ctx.response_body.len() as _;
+            reset_length(req, ctx.response_body.len());
             Ok(())
         }
         ResponseCheck::None => Ok(()),
     }
+}
+
+/// The body was rewritten: drop the upstream's Content-Length header.
+fn reset_length(req: &mut Request, len: usize) {
+    let out = &mut req.as_mut().headers_out;
+    // SAFETY: NULL or a header element owned by the request.
+    if let Some(h) = unsafe { out.content_length.as_mut() } {
+        h.hash = 0;
+    }
+    out.content_length = ptr::null_mut();
+    out.content_length_n = len as _;
 }
 
 /// Passes the held body on as one in-memory buffer.

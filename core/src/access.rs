@@ -8,7 +8,10 @@ use crate::basic::{parse_basic, BasicError};
 use crate::basic_cache::BasicCache;
 use crate::cookie::{find_cookie, set_cookie, CookieLookup};
 use crate::grants;
+use crate::rate_limit::{Attempts, Subject};
+use crate::revocation::{self, Revocations};
 use crate::section::Sections;
+use crate::session;
 use crate::token::{self, Secret, TokenError};
 use crate::users::{AuthFailure, UsersFile};
 
@@ -30,6 +33,22 @@ pub struct Policy {
     pub sections: Arc<Sections>,
     /// Recent successful Basic logins; `None` turns caching off.
     pub basic_cache: Option<Arc<Mutex<BasicCache>>>,
+    /// Absolute session length from the password login, in seconds; 0: none.
+    pub max_age: u64,
+}
+
+/// State shared by every worker (the module keeps it in shared memory):
+/// logout cut-offs and login failure counts.
+#[derive(Default)]
+pub struct Shared<'a> {
+    pub revocations: Option<Revocations<'a>>,
+    pub attempts: Option<Attempts<'a>>,
+}
+
+impl fmt::Debug for Shared<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Shared")
+    }
 }
 
 /// The parts of a request the decision looks at, as raw bytes.
@@ -44,6 +63,9 @@ pub struct RequestView<'a> {
     pub secure: bool,
     /// Unix time in seconds.
     pub now: u64,
+    /// The client address, for the login failure limit.
+    pub client: &'a [u8],
+    pub shared: Option<&'a Shared<'a>>,
 }
 
 /// Who the request is from.
@@ -80,6 +102,15 @@ pub enum DenyReason {
     /// The login was right but no token could be made (see
     /// [`token::issue`]); a configuration problem.
     CannotIssue(TokenError),
+    /// The session cookie is older than the user's last logout.
+    LoggedOut,
+    /// The session reached `dash_auth_session_max_age`.
+    SessionTooOld,
+    /// A failed login that reached the failure limit.
+    LimitReached {
+        failure: AuthFailure,
+        who: &'static str,
+    },
 }
 
 impl fmt::Display for DenyReason {
@@ -93,6 +124,11 @@ impl fmt::Display for DenyReason {
             DenyReason::UnknownUser => AuthFailure::UnknownUser.fmt(f),
             DenyReason::WrongPassword => AuthFailure::WrongPassword.fmt(f),
             DenyReason::CannotIssue(e) => write!(f, "cannot issue session token: {e}"),
+            DenyReason::LoggedOut => f.write_str("session cookie ended by logout"),
+            DenyReason::SessionTooOld => f.write_str("session reached its maximum age"),
+            DenyReason::LimitReached { failure, who } => {
+                write!(f, "{failure}; login failure limit reached for the {who}")
+            }
         }
     }
 }
@@ -115,6 +151,19 @@ pub enum Decision {
     },
     /// 403: authenticated, but `section` is not granted.
     Forbidden { identity: Identity, section: String },
+    /// 429: too many failed logins for this user or client address.
+    TooManyAttempts { user: String },
+}
+
+/// The result of checking a user name and password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginResult {
+    /// The complete `Set-Cookie` value of the new session.
+    Success {
+        identity: Identity,
+        set_cookie: String,
+    },
+    Denied(Decision),
 }
 
 impl Policy {
@@ -140,6 +189,7 @@ impl Policy {
             leeway: DEFAULT_LEEWAY,
             sections,
             basic_cache: None,
+            max_age: 0,
         }
     }
 
@@ -156,18 +206,10 @@ impl Policy {
             CookieLookup::Absent => None,
             CookieLookup::Duplicate => Some(DenyReason::DuplicateCookie),
             CookieLookup::Malformed => Some(DenyReason::MalformedCookie),
-            CookieLookup::Found(value) => {
-                match token::verify(&self.secret, value, req.now, self.leeway) {
-                    Ok(claims) => {
-                        let identity = Identity {
-                            user: claims.sub,
-                            allowed_resources: claims.allowed_resources,
-                        };
-                        return self.admit(identity, req.uri, None);
-                    }
-                    Err(e) => Some(DenyReason::BadCookie(e)),
-                }
-            }
+            CookieLookup::Found(value) => match self.session(value, req) {
+                Ok((identity, refreshed)) => return self.admit(identity, req.uri, refreshed),
+                Err(reason) => Some(reason),
+            },
         };
 
         let Some(authorization) = req.authorization else {
@@ -185,47 +227,165 @@ impl Policy {
                 }
             }
         };
-        let password = credentials.password.as_bytes();
-        let cached = self
-            .cached_login(&credentials.user, password, req.now)
-            .and_then(|hit| hit.then(|| self.users.get(&credentials.user)).flatten());
-        let verified = match cached {
-            Some(user) => Ok(user),
-            None => self.users.authenticate(&credentials.user, password),
-        };
-        let user = match verified {
-            Ok(user) => {
-                if cached.is_none() {
-                    self.remember_login(&credentials.user, password, req.now);
+        match self.login(&credentials.user, credentials.password.as_bytes(), req) {
+            LoginResult::Success {
+                identity,
+                set_cookie,
+            } => self.admit(identity, req.uri, Some(set_cookie)),
+            LoginResult::Denied(d) => d,
+        }
+    }
+
+    /// Verifies a session cookie: signature and times, the maximum session
+    /// age, and the user's last logout. Returns a fresh `Set-Cookie` when
+    /// the token is in the second half of its life.
+    fn session(
+        &self,
+        value: &[u8],
+        req: &RequestView<'_>,
+    ) -> Result<(Identity, Option<String>), DenyReason> {
+        let claims = token::verify(&self.secret, value, req.now, self.leeway)
+            .map_err(DenyReason::BadCookie)?;
+        if session::past_max_age(claims.auth_time, req.now, self.max_age) {
+            return Err(DenyReason::SessionTooOld);
+        }
+        let cutoff = self.cutoff(&claims.sub, req);
+        if revocation::is_revoked(claims.iat, cutoff) {
+            return Err(DenyReason::LoggedOut);
+        }
+        let mut refreshed = None;
+        if session::refresh_due(claims.iat, claims.exp, req.now) {
+            let iat = revocation::login_iat(req.now, cutoff);
+            let exp = session::capped_exp(iat, self.ttl, claims.auth_time, self.max_age);
+            // Only worth it if the new token outlives the old one.
+            if exp > claims.exp {
+                let fresh = token::Claims {
+                    iat,
+                    exp,
+                    ..claims.clone()
+                };
+                if let Ok(t) = token::issue_claims(&self.secret, &fresh) {
+                    refreshed = Some(set_cookie(
+                        &self.cookie_name,
+                        &t,
+                        exp.saturating_sub(req.now),
+                        req.secure,
+                    ));
                 }
-                user
+            }
+        }
+        Ok((
+            Identity {
+                user: claims.sub,
+                allowed_resources: claims.allowed_resources,
+            },
+            refreshed,
+        ))
+    }
+
+    /// The user of a valid session cookie, for logout. A cookie that would
+    /// be refused yields `None`: there is nothing left to end.
+    pub fn session_user(&self, req: &RequestView<'_>) -> Option<String> {
+        match find_cookie(req.cookie_headers.iter().copied(), &self.cookie_name) {
+            CookieLookup::Found(value) => self.session(value, req).ok().map(|(i, _)| i.user),
+            _ => None,
+        }
+    }
+
+    /// The longest a token of this policy can live: a logout cut-off older
+    /// than this covers only expired tokens.
+    pub fn token_horizon(&self) -> u64 {
+        self.ttl.saturating_add(self.leeway).saturating_add(1)
+    }
+
+    fn cutoff(&self, user: &str, req: &RequestView<'_>) -> u64 {
+        req.shared
+            .and_then(|s| s.revocations.as_ref())
+            .map_or(0, |r| r.cutoff(user))
+    }
+
+    /// Checks a user name and password (from a Basic header or the login
+    /// form) and mints a session: the failure limit first, then the users
+    /// file (through the cache), counting failures.
+    pub fn login(&self, user: &str, password: &[u8], req: &RequestView<'_>) -> LoginResult {
+        let attempts = req.shared.and_then(|s| s.attempts.as_ref());
+        if let Some(a) = attempts {
+            if a.blocked(Subject::User(user), req.now)
+                || a.blocked(Subject::Address(req.client), req.now)
+            {
+                return LoginResult::Denied(Decision::TooManyAttempts {
+                    user: user.to_owned(),
+                });
+            }
+        }
+        let cached = self
+            .cached_login(user, password, req.now)
+            .and_then(|hit| hit.then(|| self.users.get(user)).flatten());
+        let verified = match cached {
+            Some(u) => Ok(u),
+            None => self.users.authenticate(user, password),
+        };
+        let found = match verified {
+            Ok(found) => {
+                if cached.is_none() {
+                    self.remember_login(user, password, req.now);
+                }
+                if let Some(a) = attempts {
+                    a.succeed(user, req.now);
+                }
+                found
             }
             Err(failure) => {
-                return Decision::Unauthorized {
-                    user: Some(credentials.user),
-                    reason: match failure {
-                        AuthFailure::UnknownUser => DenyReason::UnknownUser,
-                        AuthFailure::WrongPassword => DenyReason::WrongPassword,
-                    },
+                let mut reason = match failure {
+                    AuthFailure::UnknownUser => DenyReason::UnknownUser,
+                    AuthFailure::WrongPassword => DenyReason::WrongPassword,
+                };
+                if let Some(a) = attempts {
+                    // Both counters always advance; the message names the first.
+                    let by_user = a.fail(Subject::User(user), req.now);
+                    let by_addr = a.fail(Subject::Address(req.client), req.now);
+                    if by_user || by_addr {
+                        reason = DenyReason::LimitReached {
+                            failure,
+                            who: if by_user { "user" } else { "client address" },
+                        };
+                    }
                 }
+                return LoginResult::Denied(Decision::Unauthorized {
+                    user: Some(user.to_owned()),
+                    reason,
+                });
             }
         };
-        let token = match token::issue(&self.secret, &user.name, &user.sections, req.now, self.ttl)
-        {
+        let iat = revocation::login_iat(req.now, self.cutoff(&found.name, req));
+        let claims = token::Claims {
+            sub: found.name.clone(),
+            allowed_resources: found.sections.clone(),
+            iat,
+            exp: session::capped_exp(iat, self.ttl, req.now, self.max_age),
+            auth_time: req.now,
+        };
+        let token = match token::issue_claims(&self.secret, &claims) {
             Ok(t) => t,
             Err(e) => {
-                return Decision::Unauthorized {
-                    user: Some(credentials.user),
+                return LoginResult::Denied(Decision::Unauthorized {
+                    user: Some(user.to_owned()),
                     reason: DenyReason::CannotIssue(e),
-                }
+                })
             }
         };
-        let identity = Identity {
-            user: user.name.clone(),
-            allowed_resources: user.sections.clone(),
-        };
-        let cookie = set_cookie(&self.cookie_name, &token, self.ttl, req.secure);
-        self.admit(identity, req.uri, Some(cookie))
+        LoginResult::Success {
+            identity: Identity {
+                user: found.name.clone(),
+                allowed_resources: found.sections.clone(),
+            },
+            set_cookie: set_cookie(
+                &self.cookie_name,
+                &token,
+                claims.exp.saturating_sub(req.now),
+                req.secure,
+            ),
+        }
     }
 
     fn admit(&self, identity: Identity, uri: &[u8], set_cookie: Option<String>) -> Decision {
@@ -304,6 +464,8 @@ mod tests {
             uri: uri.as_bytes(),
             secure: false,
             now: NOW,
+            client: b"127.0.0.1",
+            shared: None,
         })
     }
 
@@ -315,6 +477,8 @@ mod tests {
             uri: b"/",
             secure,
             now: NOW,
+            client: b"127.0.0.1",
+            shared: None,
         })
     }
 
@@ -718,5 +882,155 @@ mod tests {
             allowed_resources: vec![],
         };
         assert_eq!(none.sections_joined(), "");
+    }
+
+    fn view<'a>(
+        cookies: &'a [&'a [u8]],
+        now: u64,
+        shared: Option<&'a Shared<'a>>,
+    ) -> RequestView<'a> {
+        RequestView {
+            cookie_headers: cookies,
+            authorization: None,
+            uri: b"/",
+            secure: false,
+            now,
+            client: b"10.0.0.9",
+            shared,
+        }
+    }
+
+    #[test]
+    fn logout_cut_off_refuses_older_tokens_only() {
+        use crate::rate_limit::Attempts;
+        use crate::shared_table::{tests::zone, Table};
+        let p = policy();
+        let (rw, aw) = (zone(16), zone(16));
+        let shared = Shared {
+            revocations: Some(Revocations(Table::new(&rw).unwrap())),
+            attempts: Some(Attempts {
+                table: Table::new(&aw).unwrap(),
+                limit: crate::rate_limit::DEFAULT,
+            }),
+        };
+        let cookie = cookie_for(&p, "mike", &["marketing"]);
+        let c: &[&[u8]] = &[cookie.as_bytes()];
+        assert!(allowed(&p.decide(&view(c, NOW, Some(&shared)))));
+        assert_eq!(
+            p.session_user(&view(c, NOW, Some(&shared))).as_deref(),
+            Some("mike")
+        );
+        assert!(shared
+            .revocations
+            .as_ref()
+            .unwrap()
+            .revoke("mike", NOW, p.token_horizon()));
+        assert_eq!(
+            p.decide(&view(c, NOW + 1, Some(&shared))),
+            Decision::Unauthorized {
+                user: None,
+                reason: DenyReason::LoggedOut
+            }
+        );
+        // A login in the same second gets a token after the cut-off.
+        let LoginResult::Success { set_cookie, .. } =
+            p.login("mike", b"123456", &view(&[], NOW, Some(&shared)))
+        else {
+            panic!("login refused")
+        };
+        let fresh = set_cookie.split(';').next().unwrap().to_owned();
+        let c2: &[&[u8]] = &[fresh.as_bytes()];
+        assert!(allowed(&p.decide(&view(c2, NOW, Some(&shared)))));
+    }
+
+    #[test]
+    fn sliding_refresh_and_max_age() {
+        let mut p = policy();
+        p.max_age = 5000;
+        let cookie = cookie_for(&p, "mica", &["_all_"]);
+        let c: &[&[u8]] = &[cookie.as_bytes()];
+        let Decision::Allow { set_cookie, .. } = p.decide(&view(c, NOW + 1000, None)) else {
+            panic!()
+        };
+        assert!(set_cookie.is_none());
+        let Decision::Allow {
+            set_cookie: Some(sc),
+            ..
+        } = p.decide(&view(c, NOW + 2000, None))
+        else {
+            panic!("no refresh")
+        };
+        let claims = token::verify(&p.secret, token_of(&sc).as_bytes(), NOW + 2000, 0).unwrap();
+        assert_eq!(
+            (claims.iat, claims.exp, claims.auth_time),
+            (NOW + 2000, NOW + 5000, NOW)
+        );
+        assert!(sc.contains("Max-Age=3000"), "{sc}");
+        let sc2 = format!("example_jwt={}", token_of(&sc));
+        let c2: &[&[u8]] = &[sc2.as_bytes()];
+        // The refreshed token ends at the maximum age.
+        assert_eq!(
+            p.decide(&view(c2, NOW + 5000, None)),
+            Decision::Unauthorized {
+                user: None,
+                reason: DenyReason::BadCookie(TokenError::Expired)
+            }
+        );
+        // A token that outlives a (since shortened) maximum age is refused.
+        p.max_age = 1000;
+        assert_eq!(
+            p.decide(&view(c, NOW + 1000, None)),
+            Decision::Unauthorized {
+                user: None,
+                reason: DenyReason::SessionTooOld
+            }
+        );
+    }
+
+    #[test]
+    fn failure_limit_applies_to_basic_and_form() {
+        use crate::rate_limit::{Attempts, Limit};
+        use crate::shared_table::{tests::zone, Table};
+        let p = policy();
+        let aw = zone(16);
+        let shared = Shared {
+            revocations: None,
+            attempts: Some(Attempts {
+                table: Table::new(&aw).unwrap(),
+                limit: Limit {
+                    max_failures: 2,
+                    window: 60,
+                    cooldown: 60,
+                },
+            }),
+        };
+        let v = view(&[], NOW, Some(&shared));
+        assert!(matches!(
+            p.login("mike", b"x", &v),
+            LoginResult::Denied(Decision::Unauthorized {
+                reason: DenyReason::WrongPassword,
+                ..
+            })
+        ));
+        assert!(matches!(
+            p.login("mike", b"x", &v),
+            LoginResult::Denied(Decision::Unauthorized {
+                reason: DenyReason::LimitReached { who: "user", .. },
+                ..
+            })
+        ));
+        assert!(matches!(
+            p.login("mike", b"123456", &v),
+            LoginResult::Denied(Decision::TooManyAttempts { .. })
+        ));
+        let auth = basic("mike", "123456");
+        let mut bv = v;
+        bv.authorization = Some(&auth);
+        assert!(matches!(p.decide(&bv), Decision::TooManyAttempts { .. }));
+        // After the cool-down the right password works again.
+        assert!(matches!(
+            p.login("mike", b"123456", &view(&[], NOW + 61, Some(&shared))),
+            LoginResult::Success { .. }
+        ));
     }
 }

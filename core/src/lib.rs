@@ -16,7 +16,13 @@ pub mod dash;
 pub mod endpoint;
 pub mod grants;
 pub mod hash;
+pub mod login;
+pub mod rate_limit;
+pub mod return_path;
+pub mod revocation;
 pub mod section;
+pub mod session;
+pub mod shared_table;
 pub mod token;
 pub mod users;
 

@@ -261,6 +261,9 @@ pub struct Claims {
     pub allowed_resources: Vec<String>,
     pub iat: u64,
     pub exp: u64,
+    /// When the user typed their password; kept across sliding refreshes so
+    /// a session has an absolute end. Tokens without it count from `iat`.
+    pub auth_time: u64,
 }
 
 /// What [`verify`] accepts: every field typed exactly (`exp` an unsigned
@@ -274,6 +277,8 @@ struct WireClaims {
     exp: u64,
     #[serde(default, deserialize_with = "present_u64")]
     nbf: Option<u64>,
+    #[serde(default, deserialize_with = "present_u64")]
+    auth_time: Option<u64>,
 }
 
 /// `nbf`, when present, must be a number: `null` is not "absent".
@@ -341,14 +346,22 @@ pub fn issue(
     now: u64,
     ttl: u64,
 ) -> Result<String, TokenError> {
-    let claims = Claims {
-        sub: sub.to_owned(),
-        allowed_resources: allowed_resources.to_vec(),
-        iat: now,
-        exp: now.saturating_add(ttl),
-    };
+    issue_claims(
+        secret,
+        &Claims {
+            sub: sub.to_owned(),
+            allowed_resources: allowed_resources.to_vec(),
+            iat: now,
+            exp: now.saturating_add(ttl),
+            auth_time: now,
+        },
+    )
+}
+
+/// Signs exactly these claims (a sliding refresh keeps `auth_time`).
+pub fn issue_claims(secret: &Secret, claims: &Claims) -> Result<String, TokenError> {
     let key = secret.signing().ok_or(TokenError::Signing)?;
-    let payload = serde_json::to_vec(&claims).map_err(|_| TokenError::Signing)?;
+    let payload = serde_json::to_vec(claims).map_err(|_| TokenError::Signing)?;
     let mut token = String::with_capacity(key.header_b64.len() + payload.len() * 4 / 3 + 48);
     token.push_str(&key.header_b64);
     token.push('.');
@@ -450,6 +463,7 @@ pub fn verify(secret: &Secret, token: &[u8], now: u64, leeway: u64) -> Result<Cl
         allowed_resources: claims.allowed_resources,
         iat: claims.iat,
         exp: claims.exp,
+        auth_time: claims.auth_time.unwrap_or(claims.iat),
     })
 }
 
@@ -607,6 +621,7 @@ pub(crate) mod tests {
                 allowed_resources: vec!["marketing".into()],
                 iat: NOW,
                 exp: NOW + 3600,
+                auth_time: NOW,
             }
         );
         // The header is exactly what the spec (and PyJWT) write.
@@ -619,7 +634,7 @@ pub(crate) mod tests {
         assert_eq!(
             String::from_utf8(body).unwrap(),
             format!(
-                r#"{{"sub":"mike","allowed_resources":["marketing"],"iat":{NOW},"exp":{}}}"#,
+                r#"{{"sub":"mike","allowed_resources":["marketing"],"iat":{NOW},"exp":{},"auth_time":{NOW}}}"#,
                 NOW + 3600
             )
         );

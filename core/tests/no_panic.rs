@@ -70,7 +70,8 @@ fn parsers_never_panic() {
     let secret = Secret::from_bytes(&[7u8; 32]).unwrap();
     let sections = Sections::new(["hr", "marketing"]).unwrap();
     let token = token::issue(&secret, "mica", &["_all_".into()], 1000, 60).unwrap();
-    let seeds: [&[u8]; 6] = [
+    let seeds: [&[u8]; 7] = [
+        b"username=mi%63a&password=1+2&return=%2Fhr%3Fa%3D1",
         b"Basic bWljYToxMjM0",
         b"a=1; example_jwt=\"x\"; b=2",
         token.as_bytes(),
@@ -92,6 +93,12 @@ fn parsers_never_panic() {
         let _ = normalize_path(&input);
         let _ = sections.resolve_uri(&input);
         let _ = sections.resolve_path(&input);
+        let form_ct: &[u8] = b"application/x-www-form-urlencoded";
+        let _ = dash_auth_core::login::parse_form(Some(form_ct), &input);
+        let _ = dash_auth_core::login::return_from_query(&input);
+        let _ = dash_auth_core::login::wants_login_page(true, Some(&input));
+        let _ = dash_auth_core::login::inject_before_body_end(&input, b"<s>");
+        let _ = dash_auth_core::return_path::login_redirect("/login", &input);
         if let Ok(text) = std::str::from_utf8(&input) {
             let _ = dash_auth_core::hash::PasswordHash::parse(text);
         }
@@ -137,6 +144,8 @@ fn decide_never_panics() {
             uri: &uri,
             secure: rng.below(2) == 0,
             now: rng.next(),
+            client: b"127.0.0.1",
+            shared: None,
         });
     }
 }

@@ -1,0 +1,224 @@
+//! Login failures per user and per client address: after `max_failures`
+//! failures within `window` seconds, the key is blocked for `cooldown`
+//! seconds (`429`).
+//!
+//! One word per key: the start of the current window (or of the block) in
+//! the high 40 bits, the failure count in the low 24.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::shared_table::Table;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub max_failures: u32,
+    pub window: u64,
+    pub cooldown: u64,
+}
+
+pub const DEFAULT: Limit = Limit {
+    max_failures: 10,
+    window: 300,
+    cooldown: 300,
+};
+
+const COUNT_BITS: u32 = 24;
+const COUNT_MASK: u64 = (1 << COUNT_BITS) - 1;
+
+fn unpack(state: u64) -> (u64, u64) {
+    (state >> COUNT_BITS, state & COUNT_MASK)
+}
+
+fn pack(start: u64, count: u64) -> u64 {
+    (start << COUNT_BITS) | count.min(COUNT_MASK)
+}
+
+impl Limit {
+    /// Refused now?
+    pub fn blocked(&self, state: u64, now: u64) -> bool {
+        let (start, count) = unpack(state);
+        count >= u64::from(self.max_failures) && now < start.saturating_add(self.cooldown)
+    }
+
+    /// The state after one more failure, and whether it starts a block.
+    pub fn after_failure(&self, state: u64, now: u64) -> (u64, bool) {
+        let (start, count) = unpack(state);
+        let max = u64::from(self.max_failures);
+        if count >= max {
+            if now < start.saturating_add(self.cooldown) {
+                return (state, false);
+            }
+            return self.first_failure(now);
+        }
+        if state == 0 || now >= start.saturating_add(self.window) {
+            return self.first_failure(now);
+        }
+        if count + 1 >= max {
+            // The cool-down runs from the failure that reached the limit.
+            return (pack(now, max), true);
+        }
+        (pack(start, count + 1), false)
+    }
+
+    fn first_failure(&self, now: u64) -> (u64, bool) {
+        if self.max_failures <= 1 {
+            (pack(now, 1), true)
+        } else {
+            (pack(now, 1), false)
+        }
+    }
+
+    /// An entry that no longer says anything may be reused; older first.
+    fn stale_rank(&self, state: u64, now: u64) -> Option<u64> {
+        let (start, _) = unpack(state);
+        let horizon = self.window.max(self.cooldown);
+        (start.saturating_add(horizon) <= now).then_some(start)
+    }
+}
+
+/// Whose failures are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject<'a> {
+    User(&'a str),
+    Address(&'a [u8]),
+}
+
+impl Subject<'_> {
+    fn tag(&self, t: &Table<'_>) -> u64 {
+        match self {
+            Subject::User(u) => t.tag(b'u', u.as_bytes()),
+            Subject::Address(a) => t.tag(b'a', a),
+        }
+    }
+}
+
+/// Failure counts in a shared table.
+pub struct Attempts<'a> {
+    pub table: Table<'a>,
+    pub limit: Limit,
+}
+
+impl Attempts<'_> {
+    pub fn blocked(&self, who: Subject<'_>, now: u64) -> bool {
+        self.table
+            .get(who.tag(&self.table))
+            .is_some_and(|s| self.limit.blocked(s, now))
+    }
+
+    /// Counts a failure; `true` if it starts a block (to be logged).
+    pub fn fail(&self, who: Subject<'_>, now: u64) -> bool {
+        let tag = who.tag(&self.table);
+        let limit = self.limit;
+        let slot = self
+            .table
+            .entry(tag, |s| limit.stale_rank(s, now))
+            .or_else(|| {
+                // Every entry is live: reuse the oldest rather than stop
+                // counting, so flooding the table does not switch the limit off.
+                self.table.entry(tag, |s| Some(unpack(s).0))
+            });
+        let Some(slot) = slot else {
+            return false;
+        };
+        update(slot, |s| limit.after_failure(s, now))
+    }
+
+    /// A successful login clears the user's count (not the address's).
+    pub fn succeed(&self, user: &str, now: u64) {
+        if let Some(s) = self.table.get(self.table.tag(b'u', user.as_bytes())) {
+            if s != 0 && !self.limit.blocked(s, now) {
+                let tag = self.table.tag(b'u', user.as_bytes());
+                if let Some(v) = self.table.entry(tag, |_| None) {
+                    v.store(0, Ordering::Release);
+                }
+            }
+        }
+    }
+}
+
+fn update(slot: &AtomicU64, f: impl Fn(u64) -> (u64, bool)) -> bool {
+    let mut cur = slot.load(Ordering::Acquire);
+    loop {
+        let (next, blocked) = f(cur);
+        match slot.compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return blocked,
+            Err(actual) => cur = actual,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shared_table::tests::zone;
+
+    const L: Limit = Limit {
+        max_failures: 3,
+        window: 60,
+        cooldown: 120,
+    };
+
+    #[test]
+    fn blocks_after_n_failures_in_window() {
+        let (s, b) = L.after_failure(0, 1000);
+        assert!(!b && !L.blocked(s, 1000));
+        let (s, b) = L.after_failure(s, 1010);
+        assert!(!b && !L.blocked(s, 1010));
+        let (s, b) = L.after_failure(s, 1020);
+        assert!(b && L.blocked(s, 1020));
+        // The cool-down runs from the third failure; more failures during it
+        // do not extend it.
+        let (s2, b) = L.after_failure(s, 1100);
+        assert!(!b && s2 == s);
+        assert!(L.blocked(s, 1139));
+        assert!(!L.blocked(s, 1140));
+        // After it, counting starts over.
+        let (s, b) = L.after_failure(s, 1140);
+        assert!(!b && !L.blocked(s, 1140));
+    }
+
+    #[test]
+    fn window_expiry_resets() {
+        let (s, _) = L.after_failure(0, 1000);
+        let (s, _) = L.after_failure(s, 1010);
+        let (s, b) = L.after_failure(s, 1060);
+        assert!(!b && !L.blocked(s, 1060));
+        assert_eq!(unpack(s), (1060, 1));
+    }
+
+    #[test]
+    fn limit_of_one() {
+        let one = Limit {
+            max_failures: 1,
+            ..L
+        };
+        let (s, b) = one.after_failure(0, 5);
+        assert!(b && one.blocked(s, 5));
+    }
+
+    #[test]
+    fn shared_counts_per_subject() {
+        let words = zone(32);
+        let a = Attempts {
+            table: Table::new(&words).unwrap(),
+            limit: L,
+        };
+        let mike = Subject::User("mike");
+        let addr = Subject::Address(b"10.0.0.1");
+        assert!(!a.fail(mike, 100));
+        assert!(!a.fail(mike, 101));
+        assert!(!a.blocked(mike, 101));
+        assert!(a.fail(mike, 102));
+        assert!(a.blocked(mike, 102));
+        assert!(!a.blocked(Subject::User("mica"), 102));
+        assert!(!a.blocked(addr, 102));
+        // A success does not lift a running block, but clears a partial count.
+        a.succeed("mike", 103);
+        assert!(a.blocked(mike, 103));
+        assert!(!a.fail(Subject::User("ann"), 100));
+        a.succeed("ann", 100);
+        assert!(!a.fail(Subject::User("ann"), 101));
+        assert!(!a.fail(Subject::User("ann"), 102));
+        assert!(!a.blocked(Subject::User("ann"), 102));
+    }
+}
