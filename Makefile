@@ -2,7 +2,7 @@
 #   make run    the demo: nginx + module in front of the Dash app (https://localhost:8443)
 #   make test   every test: core unit tests, then the integration suite against the
 #               vendored nginx 1.28.3 and again against Debian's /usr/sbin/nginx
-.PHONY: run test test-unit test-integration test-debian module-debian build setup clean fmt clippy soak test-valgrind
+.PHONY: run test test-unit test-integration test-debian module-debian build setup clean fmt clippy soak test-valgrind bench fuzz fuzz-smoke
 
 DEBIAN_MODULE := target/debian/release/libngx_http_dash_auth_module.so
 
@@ -53,3 +53,33 @@ clippy:
 clean:
 	cargo clean
 	rm -rf .venv run tests/tools/node_modules
+
+# Requests/s, latency and nginx CPU per request of the module against unprotected
+# nginx and against auth_request -> Flask + PyJWT, interleaved, on Debian's nginx
+# with one pinned worker; then a callgrind profile. Writes docs/bench/results.md
+# and results.png. BENCH_SECONDS (5) per case per round, BENCH_ROUNDS (3),
+# BENCH_PROFILE=0 skips the profile. Reports figures; never fails on them.
+bench: module-debian
+	bench/setup.sh
+	bench/.venv/bin/python bench/bench.py
+
+# Fuzzing the core's parsers with cargo-fuzz (libFuzzer + AddressSanitizer);
+# see fuzz/README.md. Manual only, not run by CI. cargo-fuzz needs -Z flags:
+# RUSTC_BOOTSTRAP=1 lets the stable toolchain take them. New corpus entries
+# go to fuzz/work/<target> (ignored by git), crashes to fuzz/artifacts/<target>.
+FUZZ_TARGETS := basic_header cookie_header token users_file dash_callback section_path login_form
+FUZZ_SECONDS ?= 600
+FUZZ_FLAGS := -rss_limit_mb=2048 -max_len=65536 -timeout=10
+
+fuzz:
+	@cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p fuzz/work/$$t; \
+		echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+		RUSTC_BOOTSTRAP=1 cargo fuzz run $$t fuzz/work/$$t fuzz/corpus/$$t -- \
+			-max_total_time=$(FUZZ_SECONDS) $(FUZZ_FLAGS); \
+	done
+
+# 30 s per target: a quick check that every target builds and runs.
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30

@@ -194,12 +194,14 @@ impl Notice {
 }
 
 /// Fills a page template: every placeholder is replaced, the return path
-/// escaped (it is validated too, so escaping is belt and braces).
+/// escaped (it is validated too, so escaping is belt and braces). The return
+/// path comes from the request, so it is filled in last: a path holding
+/// `{{action}}` must not be rewritten by a later replacement.
 pub fn render_page(template: &str, action: &str, return_to: &str, notice: Notice) -> String {
     template
         .replace(MESSAGE_PLACEHOLDER, notice.html())
-        .replace(RETURN_PLACEHOLDER, &html_escape(return_to))
         .replace(ACTION_PLACEHOLDER, &html_escape(action))
+        .replace(RETURN_PLACEHOLDER, &html_escape(return_to))
 }
 
 /// The script injected into the app's HTML pages when form login is on: a

@@ -4,7 +4,7 @@
 //! then sees no section) with an optional third field listing the sections a
 //! user may see, or `_all_`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -214,6 +214,8 @@ pub fn valid_user_name(name: &str) -> bool {
 /// without repeats.
 pub fn parse_sections(field: &str) -> Result<Vec<String>, UsersErrorKind> {
     let mut out: Vec<String> = Vec::new();
+    // A set for the repeats: `out.contains` made a long list quadratic.
+    let mut seen: HashSet<String> = HashSet::new();
     for entry in field.split(',') {
         let entry = entry.trim_matches([' ', '\t']);
         let canonical = if entry.is_empty() {
@@ -227,7 +229,7 @@ pub fn parse_sections(field: &str) -> Result<Vec<String>, UsersErrorKind> {
                 entry.chars().take(80).collect::<String>(),
             ));
         };
-        if !out.contains(&canonical) {
+        if seen.insert(canonical.clone()) {
             out.push(canonical);
         }
     }

@@ -51,7 +51,10 @@ fn check_sections(s: &Sections, data: &[u8], normalized: Option<&str>) {
     }
 
     let kind = Endpoint::classify(data, s.prefix());
-    assert_eq!(Endpoint::classify(&data.to_ascii_uppercase(), s.prefix()), kind);
+    assert_eq!(
+        Endpoint::classify(&data.to_ascii_uppercase(), s.prefix()),
+        kind
+    );
     if kind != Endpoint::Other {
         // An endpoint is never a section.
         assert_eq!(by_uri, None);

@@ -1,24 +1,72 @@
-//! `token::verify` on arbitrary bytes, with the clock and leeway taken from
-//! the input's first 10 bytes; and an `issue` → `verify` round trip with
-//! the rest of the input as the user name.
+//! `token::verify` on arbitrary bytes against a rotated key set, with the
+//! clock and leeway taken from the input's first 10 bytes; and `issue` →
+//! `verify` round trips with the rest of the input as the user name, and
+//! with its first line as a key id.
 #![no_main]
 
 use std::sync::OnceLock;
 
-use dash_auth_core::token::{self, Secret, TokenError, MAX_TOKEN_LEN};
+use dash_auth_core::token::{self, valid_kid, Secret, TokenError, MAX_TOKEN_LEN};
 use libfuzzer_sys::fuzz_target;
 
-const KEY: &[u8] = b"0123456789abcdef0123456789abcdef-fuzz-key";
-const OTHER_KEY: &[u8] = b"fedcba9876543210fedcba9876543210-other-key";
+/// The key without an id (what a deployment before rotation has).
+const LEGACY: &[u8] = b"0123456789abcdef0123456789abcdef-fuzz-key";
+const NEW: &[u8] = b"new-key-new-key-new-key-new-key-new-key!";
+const OLD: &[u8] = b"old-key-old-key-old-key-old-key-old-key!";
+const WRONG: &[u8] = b"fedcba9876543210fedcba9876543210-other-key";
 
-fn secret() -> &'static Secret {
-    static S: OnceLock<Secret> = OnceLock::new();
-    S.get_or_init(|| Secret::from_bytes(KEY).unwrap())
+fn keys(list: &[(&[u8], Option<&str>)]) -> Secret {
+    let mut it = list.iter();
+    let (bytes, kid) = it.next().unwrap();
+    let mut secret = Secret::from_bytes_with_kid(bytes, *kid).unwrap();
+    for (bytes, kid) in it {
+        secret
+            .append(Secret::from_bytes_with_kid(bytes, *kid).unwrap())
+            .unwrap();
+    }
+    secret
 }
 
-fn other() -> &'static Secret {
+/// Signs with `new`; also verifies `old` and the legacy key.
+fn rotated() -> &'static Secret {
     static S: OnceLock<Secret> = OnceLock::new();
-    S.get_or_init(|| Secret::from_bytes(OTHER_KEY).unwrap())
+    S.get_or_init(|| keys(&[(NEW, Some("new")), (LEGACY, None), (OLD, Some("old"))]))
+}
+
+/// The same key ids with other bytes.
+fn wrong() -> &'static Secret {
+    static S: OnceLock<Secret> = OnceLock::new();
+    S.get_or_init(|| keys(&[(WRONG, Some("new")), (WRONG, None), (WRONG, Some("old"))]))
+}
+
+fn signers() -> &'static [Secret; 3] {
+    static S: OnceLock<[Secret; 3]> = OnceLock::new();
+    S.get_or_init(|| {
+        [
+            rotated().clone(),
+            keys(&[(LEGACY, None)]),
+            keys(&[(OLD, Some("old"))]),
+        ]
+    })
+}
+
+fn round_trip(signer: &Secret, verifier: &Secret, sub: &str, now: u64) {
+    let grants = ["hr".to_owned(), "_all_".to_owned()];
+    match token::issue(signer, sub, &grants, now, 3600) {
+        Ok(tok) => {
+            assert!(tok.len() <= MAX_TOKEN_LEN);
+            let claims = token::verify(verifier, tok.as_bytes(), now, 0)
+                .unwrap_or_else(|e| panic!("issued token refused: {e}"));
+            assert_eq!(claims.sub, sub);
+            assert_eq!(claims.allowed_resources, grants);
+            assert_eq!((claims.iat, claims.exp), (now, now + 3600));
+            assert_eq!(
+                token::verify(verifier, tok.as_bytes(), now + 3600, 0),
+                Err(TokenError::Expired)
+            );
+        }
+        Err(e) => assert_eq!(e, TokenError::TooLong),
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -32,15 +80,15 @@ fuzz_target!(|data: &[u8]| {
     };
 
     for token in [data, rest] {
-        match token::verify(secret(), token, now, leeway) {
+        match token::verify(rotated(), token, now, leeway) {
             Ok(claims) => {
                 assert!(token.len() <= MAX_TOKEN_LEN);
                 assert!(!claims.sub.is_empty());
                 assert!(!claims.sub.chars().any(char::is_control));
                 assert!(claims.exp.saturating_add(leeway) > now);
-                // Only our key signs.
+                // Same key ids, other key bytes: the signature decides.
                 assert_eq!(
-                    token::verify(other(), token, now, leeway),
+                    token::verify(wrong(), token, now, leeway),
                     Err(TokenError::SignatureMismatch)
                 );
             }
@@ -50,29 +98,29 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
-    // Round trip: what `issue` signs, `verify` accepts, for any user name
-    // `verify` would accept at all.
-    let Ok(sub) = std::str::from_utf8(rest) else {
+    // Round trips: what any configured key signs, the rotated set accepts,
+    // for any user name `verify` would accept at all.
+    let Ok(text) = std::str::from_utf8(rest) else {
         return;
     };
-    if sub.is_empty() || sub.chars().any(char::is_control) {
-        return;
-    }
     let now = now % (1 << 40);
-    let grants = ["hr".to_owned(), "_all_".to_owned()];
-    match token::issue(secret(), sub, &grants, now, 3600) {
-        Ok(tok) => {
-            assert!(tok.len() <= MAX_TOKEN_LEN);
-            let claims = token::verify(secret(), tok.as_bytes(), now, 0)
-                .unwrap_or_else(|e| panic!("issued token refused: {e}"));
-            assert_eq!(claims.sub, sub);
-            assert_eq!(claims.allowed_resources, grants);
-            assert_eq!((claims.iat, claims.exp), (now, now + 3600));
-            assert_eq!(
-                token::verify(secret(), tok.as_bytes(), now + 3600, 0),
-                Err(TokenError::Expired)
-            );
+    if !text.is_empty() && !text.chars().any(char::is_control) {
+        for signer in signers() {
+            round_trip(signer, rotated(), text, now);
         }
-        Err(e) => assert_eq!(e, TokenError::TooLong),
+    }
+    // The first line as a key id.
+    let kid = text.split('\n').next().unwrap_or_default();
+    if kid.len() <= 80 {
+        match Secret::from_bytes_with_kid(NEW, Some(kid)) {
+            Ok(secret) => {
+                assert!(valid_kid(kid), "{kid:?}");
+                round_trip(&secret, &secret, "mica", now);
+            }
+            Err(e) => {
+                assert!(!valid_kid(kid), "{kid:?}");
+                let _ = e.to_string();
+            }
+        }
     }
 });
