@@ -294,6 +294,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::type_complexity)]
     fn refuses_bad_forms() {
         let cases: &[(Option<&[u8]>, &[u8], FormError)] = &[
             (None, b"username=a&password=b", FormError::ContentType),

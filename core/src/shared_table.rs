@@ -119,6 +119,16 @@ impl<'a> Table<'a> {
     }
 }
 
+/// A fresh hash key for a new zone; a fixed fallback if the system has no
+/// randomness (collisions then become predictable, nothing else).
+pub fn random_key() -> u64 {
+    let mut b = [0u8; 8];
+    match getrandom::fill(&mut b) {
+        Ok(()) => u64::from_le_bytes(b),
+        Err(_) => 0x9e37_79b9_7f4a_7c15,
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -166,20 +176,10 @@ pub(crate) mod tests {
         let newcomer = t.tag(b'u', b"new");
         assert!(t.entry(newcomer, |_| None).is_none());
         // The lowest rank (oldest value) is the one replaced.
-        let v = t.entry(newcomer, |v| Some(v)).unwrap();
+        let v = t.entry(newcomer, Some).unwrap();
         v.store(1, Ordering::Release);
         assert_eq!(t.get(newcomer), Some(1));
         assert_eq!(t.get(t.tag(b'u', &0u64.to_le_bytes())), None);
         assert_eq!(t.get(t.tag(b'u', &3u64.to_le_bytes())), Some(103));
-    }
-}
-
-/// A fresh hash key for a new zone; a fixed fallback if the system has no
-/// randomness (collisions then become predictable, nothing else).
-pub fn random_key() -> u64 {
-    let mut b = [0u8; 8];
-    match getrandom::fill(&mut b) {
-        Ok(()) => u64::from_le_bytes(b),
-        Err(_) => 0x9e37_79b9_7f4a_7c15,
     }
 }
