@@ -869,6 +869,7 @@ def main():
                 authorization=basic(USER, PASSWORD), body=body, rows=rows, out=OUT)
         except Exception as e:  # the benchmark figures stand without the profile
             log(f"profile failed: {e}")
+            (OUT / "profile-callgrind.txt").unlink(missing_ok=True)
             profile_md = f"## Profile\n\nThe callgrind profile failed this time: `{e}`.\n"
 
     (OUT / "results.json").write_text(json.dumps({

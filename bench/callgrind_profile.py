@@ -192,6 +192,23 @@ def _drive(port: int, method: str, path: str, headers: dict, body: bytes | None,
         conn.close()
 
 
+def _quit(proc: subprocess.Popen, port: int):
+    """SIGQUIT, repeated with a connection to wake the event loop: under
+    valgrind a signal that lands just before epoll_wait can wait for the
+    next event, and an idle nginx has none."""
+    deadline = time.monotonic() + 120
+    while proc.poll() is None:
+        proc.send_signal(signal.SIGQUIT)
+        _port_open(port)
+        try:
+            proc.wait(2)
+        except subprocess.TimeoutExpired:
+            if time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                raise RuntimeError("nginx under callgrind did not exit on SIGQUIT")
+
+
 def _session(prefix: Path, conf: Path, nginx_bin: str, cpu: int, out: Path, port: int, req: tuple, n: int):
     cmd = ["taskset", "-c", str(cpu), "valgrind", "--tool=callgrind", "--toggle-collect=ngx_process_events_and_timers",
            f"--callgrind-out-file={out}", nginx_bin, "-p", str(prefix), "-c", str(conf), "-g",
@@ -210,13 +227,7 @@ def _session(prefix: Path, conf: Path, nginx_bin: str, cpu: int, out: Path, port
             _drive(port, *req, n)
             t2 = time.monotonic()
         finally:
-            proc.send_signal(signal.SIGQUIT)
-            try:
-                proc.wait(120)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-                raise RuntimeError("nginx under callgrind did not exit on SIGQUIT")
+            _quit(proc, port)
     _log(f"{out.name}: start {t1 - t0:.1f} s, {WARM}+{n} requests {t2 - t1:.1f} s, exit {time.monotonic() - t2:.1f} s")
     return Profile(out)
 
