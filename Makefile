@@ -56,9 +56,9 @@ clean:
 
 # Requests/s, latency and nginx CPU per request of the module against unprotected
 # nginx and against auth_request -> Flask + PyJWT, interleaved, on Debian's nginx
-# with one pinned worker; then a callgrind profile. Writes docs/bench/results.md
-# and results.png. BENCH_SECONDS (5) per case per round, BENCH_ROUNDS (3),
-# BENCH_PROFILE=0 skips the profile. Reports figures; never fails on them.
+# with one pinned worker; then perf and callgrind profiles. Writes docs/bench/
+# (results.md, results.png, profiles). BENCH_SECONDS (5) per case per round,
+# BENCH_ROUNDS (3), BENCH_PROFILE=0 skips the profiles. Never fails on figures.
 bench: module-debian
 	bench/setup.sh
 	bench/.venv/bin/python bench/bench.py
