@@ -17,6 +17,9 @@ keepalive, a 13-byte static file.
     G     cookie and cached Basic with a 10-user and a 100 000-user file;
           `nginx -t` time with each file
 
+BENCH_CASES=A,B,F0,F1 runs only those cases (with BENCH_OUT elsewhere, to
+keep docs/bench as the full run left it).
+
 The cases run interleaved, A B B' C ... then again, BENCH_ROUNDS times, each
 for BENCH_SECONDS (E for BENCH_E_SECONDS). For each run: wrk's requests/s and
 latency percentiles, and nginx's CPU time (utime + stime of master and worker
@@ -70,6 +73,9 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 WARMUP = float(os.environ.get("BENCH_WARMUP", "1"))
 LARGE_USERS = int(os.environ.get("BENCH_LARGE_USERS", "100000"))
 PROFILE = os.environ.get("BENCH_PROFILE", "1") != "0"
+# A comma-separated subset of case ids, for a quick look while tuning (the
+# ratios that need a missing case are left out of the report).
+ONLY = {c for c in os.environ.get("BENCH_CASES", "").split(",") if c}
 NPROC = os.cpu_count() or 1
 NGINX_CPU = int(os.environ.get("BENCH_NGINX_CPU", "0"))
 WRK_CPU = int(os.environ.get("BENCH_WRK_CPU", "1" if NPROC > 1 else "0"))
@@ -836,6 +842,8 @@ def main():
         if login.status != 200 or not cookie:
             raise RuntimeError(f"login failed: {login.status} {login.headers}")
         cases = [c for c in make_cases(cookie, body) if cache or not c.needs_cache]
+        if ONLY:
+            cases = [c for c in cases if c.id in ONLY]
         for c in cases:
             check_case(c, ports[c.server])
         negative_checks(ports, cookie, w, cache)

@@ -43,9 +43,11 @@ fn handle(r: &mut Request) -> Status {
         }
     }
 
-    // One request rarely carries more than one Cookie header (HTTP/2 may
-    // split them), so this stays on the stack in practice.
-    let mut cookies: Vec<&[u8]> = Vec::new();
+    // A request rarely carries more than one Cookie header (HTTP/2 may
+    // split them), so the first few are kept on the stack.
+    let mut inline: [&[u8]; 4] = [&[]; 4];
+    let mut inline_len = 0;
+    let mut spilled: Vec<&[u8]> = Vec::new();
     let mut authorization = None;
     let mut accept = None;
     for (name, value) in r.headers_in_iterator() {
@@ -53,7 +55,18 @@ fn handle(r: &mut Request) -> Status {
         if name.eq_ignore_ascii_case(b"accept") {
             accept = Some(value.as_bytes());
         } else if name.eq_ignore_ascii_case(b"cookie") {
-            cookies.push(value.as_bytes());
+            match inline.get_mut(inline_len) {
+                Some(slot) if spilled.is_empty() => {
+                    *slot = value.as_bytes();
+                    inline_len += 1;
+                }
+                _ => {
+                    if spilled.is_empty() {
+                        spilled.extend_from_slice(&inline);
+                    }
+                    spilled.push(value.as_bytes());
+                }
+            }
         } else if name.eq_ignore_ascii_case(b"authorization") {
             if authorization.is_some() {
                 // nginx rejects a repeated Authorization header itself; if
@@ -63,10 +76,15 @@ fn handle(r: &mut Request) -> Status {
             authorization = Some(value.as_bytes());
         }
     }
+    let cookies = if spilled.is_empty() {
+        inline.get(..inline_len).unwrap_or_default()
+    } else {
+        &spilled[..]
+    };
 
     let shared = shared_state(active);
     let view = RequestView {
-        cookie_headers: &cookies,
+        cookie_headers: cookies,
         authorization,
         uri: r.path().as_bytes(),
         secure: is_https(r),

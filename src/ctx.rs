@@ -1,5 +1,7 @@
 //! Per-request state, kept in the request pool from the ACCESS phase until
 //! the response has been filtered.
+use std::cell::OnceCell;
+
 use ngx::ffi::ngx_int_t;
 use ngx::http::{HttpModule, Request};
 
@@ -21,8 +23,9 @@ pub enum ResponseCheck {
 
 pub struct RequestCtx {
     pub identity: Identity,
-    /// `$dash_auth_sections`.
-    pub sections: String,
+    /// `$dash_auth_sections`, joined the first time it is read: most
+    /// requests (static files, cookie checks) never read it.
+    sections: OnceCell<String>,
     /// The ACCESS phase's final answer once the callback body was checked;
     /// the phase handler runs again after the body is read and returns it.
     pub access_status: Option<ngx_int_t>,
@@ -35,13 +38,18 @@ pub struct RequestCtx {
 impl RequestCtx {
     pub fn new(identity: Identity) -> RequestCtx {
         RequestCtx {
-            sections: identity.sections_joined(),
+            sections: OnceCell::new(),
             identity,
             access_status: None,
             response: ResponseCheck::None,
             holding: false,
             response_body: Vec::new(),
         }
+    }
+
+    pub fn sections(&self) -> &str {
+        self.sections
+            .get_or_init(|| self.identity.sections_joined())
     }
 
     pub fn get<'a>(r: &Request) -> Option<&'a mut RequestCtx> {

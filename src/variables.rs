@@ -72,9 +72,9 @@ unsafe extern "C" fn get(
         .get_module_ctx::<RequestCtx>(DashAuthModule::module())
         .map(|ctx| {
             if data == USER {
-                &ctx.identity.user
+                ctx.identity.user.as_str()
             } else {
-                &ctx.sections
+                ctx.sections()
             }
         });
     match value {

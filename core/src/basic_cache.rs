@@ -15,15 +15,26 @@ use std::collections::HashMap;
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+use zeroize::Zeroize;
 
 type Digest = [u8; 32];
 
-#[derive(Debug)]
 pub struct BasicCache {
-    key: [u8; 32],
+    /// The HMAC with the random key already absorbed, cloned per lookup.
+    mac: Hmac<Sha256>,
     ttl: u64,
     capacity: usize,
     entries: HashMap<Digest, u64>,
+}
+
+impl std::fmt::Debug for BasicCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BasicCache")
+            .field("ttl", &self.ttl)
+            .field("capacity", &self.capacity)
+            .field("entries", &self.entries.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl BasicCache {
@@ -31,8 +42,10 @@ impl BasicCache {
     pub fn new(ttl: u64, capacity: usize) -> Option<BasicCache> {
         let mut key = [0u8; 32];
         getrandom::fill(&mut key).ok()?;
+        let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key).ok()?;
+        key.zeroize();
         Some(BasicCache {
-            key,
+            mac,
             ttl,
             capacity: capacity.max(1),
             entries: HashMap::new(),
@@ -40,7 +53,7 @@ impl BasicCache {
     }
 
     fn digest(&self, user: &str, password: &[u8]) -> Option<Digest> {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).ok()?;
+        let mut mac = self.mac.clone();
         // Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
         mac.update(&(user.len() as u64).to_be_bytes());
         mac.update(user.as_bytes());

@@ -1,18 +1,24 @@
 //! The session token: an HS256 JWT carried in the session cookie.
 //!
-//! The `jsonwebtoken` crate computes and checks the HMAC; the framing is
-//! parsed here, strictly, because a generic JWT decoder accepts more than
-//! this module should (other algorithms, loosely typed claims, its own idea
-//! of the current time).
+//! The `jsonwebtoken` crate signs. Verification is done here, strictly,
+//! because a generic JWT decoder accepts more than this module should
+//! (other algorithms, loosely typed claims, its own idea of the current
+//! time), and because it runs on every request: the HMAC key schedule is
+//! computed once per key with the same RustCrypto `hmac` that
+//! `jsonwebtoken` uses, and nothing is decoded onto the heap that the
+//! claims do not need.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use hmac::{Hmac, KeyInit, Mac};
 use jsonwebtoken::crypto::{self, CryptoProvider};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use jsonwebtoken::{Algorithm, EncodingKey};
 use serde::{Deserialize, Deserializer, Serialize};
+use sha2::Sha256;
+use std::borrow::Cow;
 use zeroize::Zeroizing;
 
 use crate::grants::ALL;
@@ -121,7 +127,9 @@ struct Key {
     /// The base64url header this key signs with, `kid` included.
     header_b64: String,
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    /// The HMAC with the key already absorbed (its inner and outer pads
+    /// hashed), cloned for each verification.
+    verifier: Hmac<Sha256>,
     len: usize,
 }
 
@@ -187,6 +195,14 @@ impl Secret {
         self.keys.iter().find(|k| k.kid.as_deref() == kid)
     }
 
+    /// The key whose own header this is, byte for byte: every token we
+    /// issue has one, and parsing it would only find that key again.
+    fn by_header(&self, header_b64: &[u8]) -> Option<&Key> {
+        self.keys
+            .iter()
+            .find(|k| k.header_b64.as_bytes() == header_b64)
+    }
+
     /// Reads the key from a file; errors name the file.
     pub fn load(path: impl AsRef<Path>) -> Result<Secret, SecretError> {
         Secret::load_with_kid(path, None)
@@ -241,12 +257,13 @@ impl Key {
                 URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"HS256","typ":"JWT","kid":"{kid}"}}"#))
             }
         };
-        let too_short = |_| SecretError::TooShort { len: key.len() };
+        let too_short = SecretError::TooShort { len: key.len() };
         Ok(Key {
             kid: kid.map(str::to_owned),
             header_b64,
-            encoding: EncodingKey::from_secret(key).map_err(too_short)?,
-            decoding: DecodingKey::from_secret(key).map_err(too_short)?,
+            encoding: EncodingKey::from_secret(key).map_err(|_| too_short)?,
+            verifier: <Hmac<Sha256> as KeyInit>::new_from_slice(key)
+                .map_err(|_| SecretError::TooShort { len: key.len() })?,
             len: key.len(),
         })
     }
@@ -270,9 +287,11 @@ pub struct Claims {
 /// integer, `allowed_resources` an array of strings…), duplicates refused by
 /// serde, unknown claims ignored.
 #[derive(Deserialize)]
-struct WireClaims {
-    sub: String,
-    allowed_resources: Vec<String>,
+struct WireClaims<'a> {
+    #[serde(borrow)]
+    sub: Cow<'a, str>,
+    #[serde(borrow)]
+    allowed_resources: Vec<Cow<'a, str>>,
     iat: u64,
     exp: u64,
     #[serde(default, deserialize_with = "present_u64")]
@@ -376,19 +395,80 @@ pub fn issue_claims(secret: &Secret, claims: &Claims) -> Result<String, TokenErr
     Ok(token)
 }
 
-fn is_base64url(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+/// The bytes of a compact JWS: base64url and the two dots. A table,
+/// because every byte of every session cookie goes through it.
+const TOKEN_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = matches!(b as u8, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.');
+        b += 1;
+    }
+    table
+};
+
+/// Claims of a typical token decode into a buffer on the stack; a larger
+/// payload (a user with very many sections) goes to the heap.
+const STACK_PAYLOAD_LEN: usize = 512;
+
+/// Length of an HS256 signature in base64url without padding.
+const SIGNATURE_B64_LEN: usize = 43;
+
+/// A JSON object's text, for [`serde_json`]. A JSON array would also
+/// deserialize into a struct through serde's sequence form, so it is
+/// refused up front.
+fn object_text(bytes: &[u8]) -> Option<&[u8]> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace())?;
+    (*first == b'{').then_some(bytes)
 }
 
-/// Decodes a JSON object segment. A JSON array would also deserialize into a
-/// struct through serde's sequence form, so it is refused up front.
-fn json_object<T: for<'de> Deserialize<'de>>(segment: &str) -> Option<T> {
+/// Decodes a JSON object segment onto the heap; for the rare header that
+/// is not one of ours.
+fn json_object<T: for<'de> Deserialize<'de>>(segment: &[u8]) -> Option<T> {
     let bytes = URL_SAFE_NO_PAD.decode(segment).ok()?;
-    let first = bytes.iter().find(|b| !b.is_ascii_whitespace())?;
-    if *first != b'{' {
-        return None;
+    serde_json::from_slice(object_text(&bytes)?).ok()
+}
+
+/// The key a token's header selects, after checking the header: `alg`
+/// exactly `HS256`, no `crit`, `typ` absent or `JWT`.
+fn header_key<'s>(secret: &'s Secret, header: &[u8]) -> Result<&'s Key, TokenError> {
+    if let Some(key) = secret.by_header(header) {
+        return Ok(key);
     }
-    serde_json::from_slice(&bytes).ok()
+    let header: WireHeader = json_object(header).ok_or(TokenError::Malformed)?;
+    if header.alg != "HS256" {
+        return Err(TokenError::AlgorithmNotAllowed);
+    }
+    if header.crit.is_some() {
+        return Err(TokenError::Malformed);
+    }
+    if header.typ.is_some_and(|t| !t.eq_ignore_ascii_case("JWT")) {
+        return Err(TokenError::Malformed);
+    }
+    secret
+        .by_kid(header.kid.as_deref())
+        .ok_or(TokenError::UnknownKey)
+}
+
+/// Checks the signature in constant time. A signature that is not
+/// canonical base64url is malformed; one of the wrong length simply does
+/// not match.
+fn check_signature(key: &Key, signed: &[u8], signature: &[u8]) -> Result<(), TokenError> {
+    let mut mac = key.verifier.clone();
+    mac.update(signed);
+    if signature.len() != SIGNATURE_B64_LEN {
+        return match URL_SAFE_NO_PAD.decode(signature) {
+            Ok(_) => Err(TokenError::SignatureMismatch),
+            Err(_) => Err(TokenError::Malformed),
+        };
+    }
+    let mut tag = [0u8; 32];
+    match URL_SAFE_NO_PAD.decode_slice(signature, &mut tag) {
+        Ok(32) => {}
+        _ => return Err(TokenError::Malformed),
+    }
+    mac.verify_slice(&tag)
+        .map_err(|_| TokenError::SignatureMismatch)
 }
 
 /// Checks a token and returns its claims.
@@ -402,42 +482,41 @@ pub fn verify(secret: &Secret, token: &[u8], now: u64, leeway: u64) -> Result<Cl
     if token.len() > MAX_TOKEN_LEN {
         return Err(TokenError::TooLong);
     }
-    if !token.iter().all(|&b| is_base64url(b) || b == b'.') {
+    if !token.iter().all(|&b| TOKEN_BYTE[usize::from(b)]) {
         return Err(TokenError::Malformed);
     }
-    let token = std::str::from_utf8(token).map_err(|_| TokenError::Malformed)?;
-    let (signed, signature) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
-    let (header, payload) = signed.split_once('.').ok_or(TokenError::Malformed)?;
-    if header.is_empty() || payload.is_empty() || signature.is_empty() || payload.contains('.') {
+    // Only base64url and dots from here on: no UTF-8 to validate.
+    let last_dot = memchr::memrchr(b'.', token).ok_or(TokenError::Malformed)?;
+    let (signed, signature) = token.split_at(last_dot);
+    let signature = signature.get(1..).unwrap_or_default();
+    let first_dot = memchr::memchr(b'.', signed).ok_or(TokenError::Malformed)?;
+    let (header, payload) = signed.split_at(first_dot);
+    let payload = payload.get(1..).unwrap_or_default();
+    if header.is_empty() || payload.is_empty() || signature.is_empty() || payload.contains(&b'.') {
         return Err(TokenError::Malformed);
     }
 
-    let header: WireHeader = json_object(header).ok_or(TokenError::Malformed)?;
-    if header.alg != "HS256" {
-        return Err(TokenError::AlgorithmNotAllowed);
-    }
-    if header.crit.is_some() {
-        return Err(TokenError::Malformed);
-    }
-    if header.typ.is_some_and(|t| !t.eq_ignore_ascii_case("JWT")) {
-        return Err(TokenError::Malformed);
-    }
-    let key = secret
-        .by_kid(header.kid.as_deref())
-        .ok_or(TokenError::UnknownKey)?;
+    let key = header_key(secret, header)?;
+    check_signature(key, signed, signature)?;
 
-    match crypto::verify(
-        signature,
-        signed.as_bytes(),
-        &key.decoding,
-        Algorithm::HS256,
-    ) {
-        Ok(true) => {}
-        Ok(false) => return Err(TokenError::SignatureMismatch),
-        Err(_) => return Err(TokenError::Malformed),
-    }
-
-    let claims: WireClaims = json_object(payload).ok_or(TokenError::InvalidClaims)?;
+    let mut stack = [0u8; STACK_PAYLOAD_LEN];
+    let mut heap = Vec::new();
+    let buf: &mut [u8] = match base64::decoded_len_estimate(payload.len()) {
+        n if n <= STACK_PAYLOAD_LEN => &mut stack,
+        n => {
+            heap.resize(n, 0);
+            &mut heap
+        }
+    };
+    let len = URL_SAFE_NO_PAD
+        .decode_slice(payload, buf)
+        .map_err(|_| TokenError::InvalidClaims)?;
+    let text = buf
+        .get(..len)
+        .and_then(|b| object_text(b))
+        .ok_or(TokenError::InvalidClaims)?;
+    let claims: WireClaims<'_> =
+        serde_json::from_slice(text).map_err(|_| TokenError::InvalidClaims)?;
     // Signed by us, so these hold unless the key leaked; checked anyway
     // because the user name and sections end up in log lines and headers.
     let sub_ok = !claims.sub.is_empty() && !claims.sub.chars().any(char::is_control);
@@ -459,8 +538,12 @@ pub fn verify(secret: &Secret, token: &[u8], now: u64, leeway: u64) -> Result<Cl
         return Err(TokenError::NotYetValid);
     }
     Ok(Claims {
-        sub: claims.sub,
-        allowed_resources: claims.allowed_resources,
+        sub: claims.sub.into_owned(),
+        allowed_resources: claims
+            .allowed_resources
+            .into_iter()
+            .map(Cow::into_owned)
+            .collect(),
         iat: claims.iat,
         exp: claims.exp,
         auth_time: claims.auth_time.unwrap_or(claims.iat),
