@@ -64,7 +64,7 @@ MODULE_SO = os.environ.get("BENCH_MODULE", str(ROOT / "target/debian/release/lib
 os.environ.setdefault("NGINX_BIN", NGINX_BIN)
 os.environ.setdefault("MODULE_SO", MODULE_SO)
 sys.path.insert(0, str(ROOT / "tests"))
-from harness import basic, curl, free_port, wait_for  # noqa: E402
+from harness import basic, curl, free_port, stop_group, wait_for  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -400,12 +400,7 @@ class AuthService:
         return [self.proc.pid] + [int(p) for p in out.split()]
 
     def stop(self):
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        self.proc.wait(20)
-        self.log.close()
+        stop_group(self.proc, self.log)
 
 
 def cpu_ticks(pids: list[int]) -> tuple[int, int]:

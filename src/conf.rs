@@ -570,15 +570,22 @@ extern "C" fn cmd_token_ttl(
     })
 }
 
-extern "C" fn cmd_leeway(
-    cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    directive(cf, conf, |cf, conf| {
-        set_once(&mut conf.leeway, || parse_time(cf))
-    })
+/// A directive whose one argument sets one field, once.
+macro_rules! one_value {
+    ($handler:ident, $field:ident, $parse:ident) => {
+        extern "C" fn $handler(
+            cf: *mut ngx_conf_t,
+            _: *mut ngx_command_t,
+            conf: *mut c_void,
+        ) -> *mut c_char {
+            directive(cf, conf, |cf, conf| {
+                set_once(&mut conf.$field, || $parse(cf))
+            })
+        }
+    };
 }
+
+one_value!(cmd_leeway, leeway, parse_time);
 
 extern "C" fn cmd_sections(
     cf: *mut ngx_conf_t,
@@ -649,65 +656,17 @@ fn parse_size(cf: &ngx_conf_t) -> Result<usize, DirectiveError> {
     }
 }
 
-extern "C" fn cmd_callback_check(
-    cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    directive(cf, conf, |cf, conf| {
-        set_once(&mut conf.callback_check, || parse_flag(cf))
-    })
-}
+one_value!(cmd_callback_check, callback_check, parse_flag);
 
-extern "C" fn cmd_filter_dependencies(
-    cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    directive(cf, conf, |cf, conf| {
-        set_once(&mut conf.filter_dependencies, || parse_flag(cf))
-    })
-}
+one_value!(cmd_filter_dependencies, filter_dependencies, parse_flag);
 
-extern "C" fn cmd_body_max(
-    cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    directive(cf, conf, |cf, conf| {
-        set_once(&mut conf.body_max, || parse_size(cf))
-    })
-}
+one_value!(cmd_body_max, body_max, parse_size);
 
-extern "C" fn cmd_response_max(
-    cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    directive(cf, conf, |cf, conf| {
-        set_once(&mut conf.response_max, || parse_size(cf))
-    })
-}
+one_value!(cmd_response_max, response_max, parse_size);
 
-extern "C" fn cmd_basic_cache(
-    cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    directive(cf, conf, |cf, conf| {
-        set_once(&mut conf.basic_cache, || parse_flag(cf))
-    })
-}
+one_value!(cmd_basic_cache, basic_cache, parse_flag);
 
-extern "C" fn cmd_basic_cache_ttl(
-    cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    directive(cf, conf, |cf, conf| {
-        set_once(&mut conf.basic_cache_ttl, || parse_time(cf))
-    })
-}
+one_value!(cmd_basic_cache_ttl, basic_cache_ttl, parse_time);
 
 extern "C" fn cmd_basic_cache_size(
     cf: *mut ngx_conf_t,
@@ -799,15 +758,7 @@ extern "C" fn cmd_login(
     })
 }
 
-extern "C" fn cmd_logout(
-    cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    directive(cf, conf, |cf, conf| {
-        set_once(&mut conf.logout, || page_path(cf))
-    })
-}
+one_value!(cmd_logout, logout, page_path);
 
 extern "C" fn cmd_login_page(
     cf: *mut ngx_conf_t,
@@ -824,15 +775,7 @@ extern "C" fn cmd_login_page(
     })
 }
 
-extern "C" fn cmd_max_age(
-    cf: *mut ngx_conf_t,
-    _: *mut ngx_command_t,
-    conf: *mut c_void,
-) -> *mut c_char {
-    directive(cf, conf, |cf, conf| {
-        set_once(&mut conf.max_age, || parse_time(cf))
-    })
-}
+one_value!(cmd_max_age, max_age, parse_time);
 
 fn time_arg(cf: &ngx_conf_t, i: usize) -> Result<u64, DirectiveError> {
     let Some(arg) = cf.args().get(i) else {

@@ -4,14 +4,13 @@
 //! filters, then `ngx_http_finalize_request` with the result, and `NGX_DONE`
 //! to the phase engine. Redirects are returned as statuses with a
 //! `Location` header, and nginx writes their body, as for `return 303 …`.
-//! The form body is read like a Dash callback's (see `request_body.rs`).
+//! The form body is read like a Dash callback's (`request_body.rs`).
 use core::ptr;
 
 use ngx::core::Status;
 use ngx::ffi::{
-    ngx_alloc_chain_link, ngx_buf_t, ngx_http_finalize_request, ngx_http_read_client_request_body,
-    ngx_http_request_t, ngx_int_t, ngx_pcalloc, NGX_HTTP_GET, NGX_HTTP_HEAD, NGX_HTTP_POST,
-    NGX_HTTP_SPECIAL_RESPONSE, NGX_LOG_INFO, NGX_LOG_WARN,
+    ngx_alloc_chain_link, ngx_buf_t, ngx_http_finalize_request, ngx_http_request_t, ngx_int_t,
+    ngx_pcalloc, NGX_HTTP_GET, NGX_HTTP_HEAD, NGX_HTTP_POST, NGX_LOG_INFO, NGX_LOG_WARN,
 };
 use ngx::http::{HTTPStatus, HttpModuleLocationConf, Request};
 use ngx::ngx_log_error;
@@ -21,8 +20,8 @@ use dash_auth_core::cookie::expire_cookie;
 use dash_auth_core::login::{parse_form, render_page, return_from_query, Notice, MAX_FORM_LEN};
 
 use crate::access::{client_addr, is_https, now, redirect, shared_state};
-use crate::buffers::collect;
 use crate::conf::{Active, LoginConf};
+use crate::request_body::{body_bytes, read_body};
 use crate::DashAuthModule;
 
 fn method(r: &Request) -> usize {
@@ -49,20 +48,7 @@ pub fn login(r: &mut Request, login: &LoginConf) -> Status {
     if m != NGX_HTTP_POST as usize {
         return HTTPStatus::NOT_ALLOWED.into();
     }
-    let declared = r.as_ref().headers_in.content_length_n;
-    if declared > MAX_FORM_LEN as i64 {
-        return HTTPStatus::REQUEST_ENTITY_TOO_LARGE.into();
-    }
-    let req: *mut ngx_http_request_t = r.into();
-    // SAFETY: a live main request in its ACCESS phase.
-    let rc = unsafe { ngx_http_read_client_request_body(req, Some(form_ready)) };
-    if rc >= NGX_HTTP_SPECIAL_RESPONSE as ngx_int_t {
-        return Status(rc);
-    }
-    // Reading took a reference on the request; `form_ready` finishes it.
-    // SAFETY: as above.
-    unsafe { ngx_http_finalize_request(req, Status::NGX_DONE.0) };
-    Status::NGX_DONE
+    read_body(r, MAX_FORM_LEN, form_ready)
 }
 
 unsafe extern "C" fn form_ready(r: *mut ngx_http_request_t) {
@@ -81,12 +67,7 @@ fn check_form(r: &mut Request) -> Status {
         return Status::NGX_ERROR;
     };
     let mut body = Vec::new();
-    // SAFETY: nginx finished reading; `bufs` describes the whole body.
-    let read = match unsafe { r.as_ref().request_body.as_ref() } {
-        Some(rb) => unsafe { collect(rb.bufs, MAX_FORM_LEN, false, &mut body) }.is_ok(),
-        None => false,
-    };
-    if !read {
+    if body_bytes(r, MAX_FORM_LEN, &mut body).is_err() {
         return HTTPStatus::BAD_REQUEST.into();
     }
     // SAFETY: NULL or the parsed Content-Type header of this request.

@@ -1,8 +1,10 @@
-//! Reading a Dash callback request's body before the access decision.
+//! Reading a request body from the ACCESS phase: a Dash callback's, before
+//! the access decision, and the login form's.
 //!
 //! The pattern is nginx's mirror module: start reading, return `NGX_DONE`,
 //! and when the body is complete record the verdict in the request context
 //! and re-run the phases; the ACCESS handler then returns that verdict.
+//! (The login form ends the request from its handler instead.)
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_http_core_run_phases, ngx_http_finalize_request, ngx_http_read_client_request_body,
@@ -20,21 +22,41 @@ use crate::DashAuthModule;
 
 /// Starts reading the body; the verdict arrives through [`body_ready`].
 pub fn start(r: &mut Request, active: &Active) -> Status {
+    read_body(r, active.callbacks.body_max, body_ready)
+}
+
+/// Starts reading the request body, after refusing a declared length over
+/// `max` with 413; nginx calls `ready` once the whole body is in.
+pub fn read_body(
+    r: &mut Request,
+    max: usize,
+    ready: unsafe extern "C" fn(*mut ngx_http_request_t),
+) -> Status {
     let declared = r.as_ref().headers_in.content_length_n;
-    if declared > 0 && declared as u64 > active.callbacks.body_max as u64 {
+    if declared > 0 && declared as u64 > max as u64 {
         return HTTPStatus::REQUEST_ENTITY_TOO_LARGE.into();
     }
     let req: *mut ngx_http_request_t = r.into();
     // SAFETY: a live main request in its ACCESS phase.
-    let rc = unsafe { ngx_http_read_client_request_body(req, Some(body_ready)) };
+    let rc = unsafe { ngx_http_read_client_request_body(req, Some(ready)) };
     if rc >= NGX_HTTP_SPECIAL_RESPONSE as ngx_int_t {
         return Status(rc);
     }
-    // Reading took a reference on the request; the phases resume from
-    // `body_ready`, so this run ends here.
+    // Reading took a reference on the request; `ready` resumes or ends it,
+    // so this run ends here.
     // SAFETY: as above.
     unsafe { ngx_http_finalize_request(req, Status::NGX_DONE.0) };
     Status::NGX_DONE
+}
+
+/// The body [`read_body`] read, at most `max` bytes, into `out`.
+pub fn body_bytes(r: &Request, max: usize, out: &mut Vec<u8>) -> Result<(), CollectError> {
+    // SAFETY: called from the post handler: nginx finished reading, and
+    // `bufs` describes the whole body, in memory or in the temporary file.
+    match unsafe { r.as_ref().request_body.as_ref() } {
+        Some(rb) => unsafe { collect(rb.bufs, max, false, out) }.map(|_| ()),
+        None => Err(CollectError::Read(std::io::ErrorKind::UnexpectedEof.into())),
+    }
 }
 
 unsafe extern "C" fn body_ready(r: *mut ngx_http_request_t) {
@@ -59,16 +81,10 @@ fn verdict(r: &mut Request) -> Status {
     ) else {
         return Status::NGX_ERROR;
     };
-    let req = r.as_ref();
     let mut body = Vec::new();
-    // SAFETY: nginx finished reading; `bufs` describes the whole body, in
-    // memory or in the temporary file.
-    let read = match unsafe { req.request_body.as_ref() } {
-        Some(rb) => unsafe { collect(rb.bufs, active.callbacks.body_max, false, &mut body) },
-        None => Err(CollectError::Read(std::io::ErrorKind::UnexpectedEof.into())),
-    };
+    let read = body_bytes(r, active.callbacks.body_max, &mut body);
     match read {
-        Ok(_) => {}
+        Ok(()) => {}
         Err(CollectError::TooLarge) => {
             ngx_log_error!(
                 NGX_LOG_INFO,
@@ -90,7 +106,8 @@ fn verdict(r: &mut Request) -> Status {
         }
     }
     // SAFETY: NULL or the parsed Content-Type header of this request.
-    let content_type = unsafe { req.headers_in.content_type.as_ref() }.map(|h| h.value.as_bytes());
+    let content_type =
+        unsafe { r.as_ref().headers_in.content_type.as_ref() }.map(|h| h.value.as_bytes());
     match check_callback_request(
         &body,
         content_type,

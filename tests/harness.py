@@ -150,12 +150,18 @@ class Dashboard:
             return False
 
     def stop(self):
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        self.proc.wait(20)
-        self.log.close()
+        stop_group(self.proc, self.log)
+
+
+def stop_group(proc: subprocess.Popen, log) -> None:
+    """Stops a server started in its own session (gunicorn and its workers),
+    then closes its log."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    proc.wait(20)
+    log.close()
 
 
 @dataclass

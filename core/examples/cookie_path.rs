@@ -29,6 +29,19 @@ fn time<F: FnMut()>(mut f: F) -> f64 {
     samples[samples.len() / 2]
 }
 
+/// A request for a static file outside any section, with these cookies.
+fn view<'a>(cookie_headers: &'a [&'a [u8]]) -> RequestView<'a> {
+    RequestView {
+        cookie_headers,
+        authorization: None,
+        uri: b"/bench.txt",
+        secure: false,
+        now: NOW + 10,
+        client: b"127.0.0.1",
+        shared: None,
+    }
+}
+
 fn main() {
     let secret = Secret::from_bytes(b"0123456789abcdef0123456789abcdef-bench").expect("secret");
     let users = UsersFile::parse(include_bytes!("../../nginx-conf/users")).expect("users");
@@ -50,15 +63,7 @@ fn main() {
     if let [_, mode, n] = args.as_slice() {
         let n: u32 = n.parse().expect("a call count");
         let headers: [&[u8]; 1] = [if mode == "browser" { &browser } else { &alone }.as_bytes()];
-        let view = RequestView {
-            cookie_headers: &headers,
-            authorization: None,
-            uri: b"/bench.txt",
-            secure: false,
-            now: NOW + 10,
-            client: b"127.0.0.1",
-            shared: None,
-        };
+        let view = view(&headers);
         for _ in 0..n {
             let _ = black_box(policy.decide(black_box(&view)));
         }
@@ -66,15 +71,7 @@ fn main() {
     }
     for (label, header) in [("alone", &alone), ("browser", &browser)] {
         let headers: [&[u8]; 1] = [header.as_bytes()];
-        let view = RequestView {
-            cookie_headers: &headers,
-            authorization: None,
-            uri: b"/bench.txt",
-            secure: false,
-            now: NOW + 10,
-            client: b"127.0.0.1",
-            shared: None,
-        };
+        let view = view(&headers);
         assert!(matches!(policy.decide(&view), Decision::Allow { .. }));
         let find = time(|| {
             black_box(find_cookie(
