@@ -6,14 +6,14 @@ use ngx::http::{HTTPStatus, HttpModuleLocationConf, Request};
 use ngx::ngx_log_error;
 
 use dash_auth_core::access::{Decision, Identity, RequestView, Shared};
-use dash_auth_core::endpoint::Endpoint;
+use dash_auth_core::endpoint::{Endpoint, Method};
 use dash_auth_core::grants;
 use dash_auth_core::login::wants_login_page;
 use dash_auth_core::rate_limit;
 use dash_auth_core::return_path::login_redirect;
 
 use crate::conf::Active;
-use crate::ctx::{RequestCtx, ResponseCheck};
+use crate::ctx::RequestCtx;
 use crate::{login_page, request_body, DashAuthModule};
 
 pub extern "C" fn access_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
@@ -190,26 +190,20 @@ fn challenge(r: &mut Request, active: &Active) -> Status {
 /// and the filters, and sends a Dash callback through the body check.
 fn admit(r: &mut Request, active: &Active, identity: Identity) -> Status {
     let endpoint = Endpoint::classify(r.path().as_bytes(), active.policy.sections.prefix());
-    let method = r.as_ref().method;
-    let bodyless =
-        method == ngx::ffi::NGX_HTTP_GET as usize || method == ngx::ffi::NGX_HTTP_HEAD as usize;
+    let method = match r.as_ref().method as u32 {
+        ngx::ffi::NGX_HTTP_GET => Method::Get,
+        ngx::ffi::NGX_HTTP_HEAD => Method::Head,
+        _ => Method::Other,
+    };
     let sees_everything = active.policy.sections.is_empty()
         || grants::allows(&identity.allowed_resources, grants::ALL);
-    let cb = &active.callbacks;
+    let inspection = endpoint.inspection(method, sees_everything, active.callbacks.checks());
 
     let Some(ctx) = RequestCtx::new(identity).attach(r) else {
         return Status::NGX_ERROR;
     };
-    ctx.response = match endpoint {
-        _ if !cb.check => ResponseCheck::None,
-        Endpoint::Callback if !bodyless && !sees_everything => ResponseCheck::Callback,
-        Endpoint::Dependencies if cb.filter_dependencies && !sees_everything => {
-            ResponseCheck::Dependencies
-        }
-        Endpoint::Other if method == ngx::ffi::NGX_HTTP_GET as usize => ResponseCheck::Index,
-        _ => ResponseCheck::None,
-    };
-    if cb.check && endpoint == Endpoint::Callback && !bodyless {
+    ctx.response = inspection.response;
+    if inspection.request_body {
         return request_body::start(r, active);
     }
     Status::NGX_OK

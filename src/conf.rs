@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use dash_auth_core::access::Policy;
 use dash_auth_core::basic_cache::BasicCache;
 use dash_auth_core::dash::Registry;
+use dash_auth_core::endpoint::Checks;
 use dash_auth_core::rate_limit::{self, Limit};
 use dash_auth_core::section::Sections;
 use dash_auth_core::token::Secret;
@@ -102,6 +103,15 @@ pub struct CallbackPolicy {
     pub response_max: usize,
     pub registry: Option<Arc<Registry>>,
     pub filter_dependencies: bool,
+}
+
+impl CallbackPolicy {
+    pub fn checks(&self) -> Checks {
+        Checks {
+            callback_check: self.check,
+            filter_dependencies: self.filter_dependencies,
+        }
+    }
 }
 
 pub const DEFAULT_BASIC_CACHE_TTL: u64 = 60;

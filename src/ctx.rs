@@ -6,20 +6,9 @@ use ngx::ffi::ngx_int_t;
 use ngx::http::{HttpModule, Request};
 
 use dash_auth_core::access::Identity;
+pub use dash_auth_core::endpoint::ResponseCheck;
 
 use crate::DashAuthModule;
-
-/// Which upstream response the filters must hold back and inspect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResponseCheck {
-    None,
-    /// A callback reply: may not write into a section the user lacks.
-    Callback,
-    /// `_dash-dependencies`, to be cut down to the user's sections.
-    Dependencies,
-    /// Any HTML page: must not embed `validation_layout`.
-    Index,
-}
 
 pub struct RequestCtx {
     pub identity: Identity,

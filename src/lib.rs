@@ -5,7 +5,9 @@
 //! files here translate between nginx's structures and that crate:
 //! - `conf.rs`: directives, their inheritance, and the per-location policy;
 //! - `access.rs`: the ACCESS phase handler and the 401/403 responses;
-//! - `request_body.rs`: reading a Dash callback body before deciding;
+//! - `request_body.rs`: reading a Dash callback or login-form body first;
+//! - `login_page.rs`: the login and logout pages;
+//! - `shm.rs`: the `dash_auth_zone` shared memory;
 //! - `response_filter.rs`: holding back and checking Dash responses;
 //! - `ctx.rs` / `buffers.rs`: per-request state, copying buffer chains;
 //! - `variables.rs`: `$dash_auth_user` and `$dash_auth_sections`.

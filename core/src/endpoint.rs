@@ -38,9 +38,192 @@ impl Endpoint {
     }
 }
 
+/// The request method, as far as the checks care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    /// Anything that may carry a body.
+    Other,
+}
+
+/// Which upstream response must be held back and judged whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseCheck {
+    None,
+    /// A callback reply: may not write into a section the user lacks.
+    Callback,
+    /// `_dash-dependencies`, to be cut down to the user's sections.
+    Dependencies,
+    /// Any HTML page: must not embed `validation_layout`, and gets the
+    /// session-expiry script.
+    Index,
+}
+
+/// What to inspect of a request that was let in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inspection {
+    /// Read the callback body and check it before the request goes on.
+    pub request_body: bool,
+    pub response: ResponseCheck,
+}
+
+/// The location's Dash checks (`dash_auth_callback_check`,
+/// `dash_auth_filter_dependencies`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checks {
+    pub callback_check: bool,
+    pub filter_dependencies: bool,
+}
+
+impl Endpoint {
+    /// What to inspect for a user let in. Every callback body is checked,
+    /// even one from a user who sees every section, so that no malformed
+    /// body reaches the app; replies and the dependency list only need
+    /// judging for a user who lacks a section.
+    #[must_use]
+    pub fn inspection(self, method: Method, sees_everything: bool, checks: Checks) -> Inspection {
+        if !checks.callback_check {
+            return Inspection {
+                request_body: false,
+                response: ResponseCheck::None,
+            };
+        }
+        let has_body = method == Method::Other;
+        let response = match self {
+            Endpoint::Callback if has_body && !sees_everything => ResponseCheck::Callback,
+            Endpoint::Dependencies if checks.filter_dependencies && !sees_everything => {
+                ResponseCheck::Dependencies
+            }
+            Endpoint::Other if method == Method::Get => ResponseCheck::Index,
+            _ => ResponseCheck::None,
+        };
+        Inspection {
+            request_body: self == Endpoint::Callback && has_body,
+            response,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Endpoint::{self, *};
+    use super::{Checks, Inspection, Method, ResponseCheck};
+
+    #[test]
+    fn inspections() {
+        let on = Checks {
+            callback_check: true,
+            filter_dependencies: true,
+        };
+        let no_filter = Checks {
+            filter_dependencies: false,
+            ..on
+        };
+        let off = Checks {
+            callback_check: false,
+            filter_dependencies: true,
+        };
+        let i = |request_body, response| Inspection {
+            request_body,
+            response,
+        };
+        let cases = [
+            // (endpoint, method, sees everything, checks) -> inspection
+            (
+                Callback,
+                Method::Other,
+                false,
+                on,
+                i(true, ResponseCheck::Callback),
+            ),
+            (
+                Callback,
+                Method::Other,
+                true,
+                on,
+                i(true, ResponseCheck::None),
+            ),
+            (
+                Callback,
+                Method::Get,
+                false,
+                on,
+                i(false, ResponseCheck::None),
+            ),
+            (
+                Callback,
+                Method::Head,
+                false,
+                on,
+                i(false, ResponseCheck::None),
+            ),
+            (
+                Callback,
+                Method::Other,
+                false,
+                off,
+                i(false, ResponseCheck::None),
+            ),
+            (
+                Dependencies,
+                Method::Get,
+                false,
+                on,
+                i(false, ResponseCheck::Dependencies),
+            ),
+            (
+                Dependencies,
+                Method::Get,
+                true,
+                on,
+                i(false, ResponseCheck::None),
+            ),
+            (
+                Dependencies,
+                Method::Get,
+                false,
+                no_filter,
+                i(false, ResponseCheck::None),
+            ),
+            (
+                Other,
+                Method::Get,
+                false,
+                on,
+                i(false, ResponseCheck::Index),
+            ),
+            (Other, Method::Get, true, on, i(false, ResponseCheck::Index)),
+            (
+                Other,
+                Method::Head,
+                false,
+                on,
+                i(false, ResponseCheck::None),
+            ),
+            (
+                Other,
+                Method::Other,
+                false,
+                on,
+                i(false, ResponseCheck::None),
+            ),
+            (
+                Other,
+                Method::Get,
+                false,
+                off,
+                i(false, ResponseCheck::None),
+            ),
+        ];
+        for (endpoint, method, all, checks, want) in cases {
+            assert_eq!(
+                endpoint.inspection(method, all, checks),
+                want,
+                "{endpoint:?} {method:?} all={all} {checks:?}"
+            );
+        }
+    }
 
     #[test]
     fn classifies_like_werkzeug_or_stricter() {
