@@ -1,11 +1,16 @@
 //! Strict JSON for request and response bodies.
 //!
 //! serde_json does the lexing (escapes, UTF-8, numbers, trailing data); the
-//! visitor here builds an owned tree and refuses what serde_json would let
-//! through but Flask and our checks might read differently: duplicate keys
-//! (Python keeps the last one, a naive check the first), and nesting deeper
-//! than [`MAX_DEPTH`].
+//! visitor here builds a tree and refuses what serde_json would let through
+//! but Flask and our checks might read differently: duplicate keys (Python
+//! keeps the last one, a naive check the first), and nesting deeper than
+//! [`MAX_DEPTH`].
+//!
+//! This runs on every callback request and reply, so the tree borrows every
+//! string and key that has no escape from the document: per-token
+//! allocations used to be most of the cost of a request.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt;
 
@@ -22,14 +27,15 @@ pub const MAX_DEPTH: usize = 64;
 pub const MAX_JSON_LEN: usize = 32 * 1024 * 1024;
 
 /// A parsed JSON value. Objects keep their order and never hold a key twice.
+/// Strings and keys borrow from the document unless they held an escape.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub enum Value<'a> {
     Null,
     Bool(bool),
     Number(Number),
-    String(String),
-    Array(Vec<Value>),
-    Object(Vec<(String, Value)>),
+    String(Cow<'a, str>),
+    Array(Vec<Value<'a>>),
+    Object(Vec<(Cow<'a, str>, Value<'a>)>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,9 +45,9 @@ pub enum Number {
     F(f64),
 }
 
-impl Value {
+impl<'a> Value<'a> {
     /// The member `key` of an object; `None` for other values.
-    pub fn get(&self, key: &str) -> Option<&Value> {
+    pub fn get(&self, key: &str) -> Option<&Value<'a>> {
         match self {
             Value::Object(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
@@ -55,17 +61,35 @@ impl Value {
         }
     }
 
-    pub fn as_array(&self) -> Option<&[Value]> {
+    pub fn as_array(&self) -> Option<&[Value<'a>]> {
         match self {
             Value::Array(items) => Some(items),
             _ => None,
         }
     }
 
-    pub fn as_object(&self) -> Option<&[(String, Value)]> {
+    pub fn as_object(&self) -> Option<&[(Cow<'a, str>, Value<'a>)]> {
         match self {
             Value::Object(members) => Some(members),
             _ => None,
+        }
+    }
+
+    /// A copy that no longer borrows the document, for what outlives it
+    /// (the registry, built once at configuration time).
+    pub fn into_owned(self) -> Value<'static> {
+        match self {
+            Value::Null => Value::Null,
+            Value::Bool(b) => Value::Bool(b),
+            Value::Number(n) => Value::Number(n),
+            Value::String(s) => Value::String(Cow::Owned(s.into_owned())),
+            Value::Array(items) => Value::Array(items.into_iter().map(Value::into_owned).collect()),
+            Value::Object(members) => Value::Object(
+                members
+                    .into_iter()
+                    .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
+                    .collect(),
+            ),
         }
     }
 
@@ -107,18 +131,21 @@ impl fmt::Display for JsonError {
 impl std::error::Error for JsonError {}
 
 /// Parses exactly one JSON document (surrounding whitespace allowed).
-pub fn parse(bytes: &[u8]) -> Result<Value, JsonError> {
+pub fn parse(bytes: &[u8]) -> Result<Value<'_>, JsonError> {
     if bytes.len() > MAX_JSON_LEN {
         return Err(JsonError::TooLarge);
     }
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         return Err(JsonError::Bom);
     }
-    if std::str::from_utf8(bytes).is_err() {
+    // Validating once up front gives invalid UTF-8 its own refusal wherever
+    // it is, and lets serde_json read a `str`, which does not validate each
+    // string again as `from_slice` does.
+    let Ok(text) = std::str::from_utf8(bytes) else {
         return Err(JsonError::NotUtf8);
-    }
+    };
     let failure = Cell::new(None);
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let mut de = serde_json::Deserializer::from_str(text);
     let seed = Seed {
         depth: 0,
         failure: &failure,
@@ -171,49 +198,53 @@ impl Seed<'_> {
 }
 
 impl<'de> DeserializeSeed<'de> for Seed<'_> {
-    type Value = Value;
+    type Value = Value<'de>;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value<'de>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for Seed<'_> {
-    type Value = Value;
+    type Value = Value<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_unit<E>(self) -> Result<Value, E> {
+    fn visit_unit<E>(self) -> Result<Value<'de>, E> {
         Ok(Value::Null)
     }
 
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+    fn visit_bool<E>(self, v: bool) -> Result<Value<'de>, E> {
         Ok(Value::Bool(v))
     }
 
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+    fn visit_u64<E>(self, v: u64) -> Result<Value<'de>, E> {
         Ok(Value::Number(Number::U(v)))
     }
 
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+    fn visit_i64<E>(self, v: i64) -> Result<Value<'de>, E> {
         Ok(Value::Number(Number::I(v)))
     }
 
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+    fn visit_f64<E>(self, v: f64) -> Result<Value<'de>, E> {
         Ok(Value::Number(Number::F(v)))
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Value<'de>, E> {
+        Ok(Value::String(Cow::Borrowed(v)))
     }
 
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
+    fn visit_str<E>(self, v: &str) -> Result<Value<'de>, E> {
+        Ok(Value::String(Cow::Owned(v.to_owned())))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_string<E>(self, v: String) -> Result<Value<'de>, E> {
+        Ok(Value::String(Cow::Owned(v)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'de>, A::Error> {
         let inner = self.enter()?;
         let mut items = Vec::new();
         while let Some(item) = seq.next_element_seed(inner)? {
@@ -222,25 +253,71 @@ impl<'de> Visitor<'de> for Seed<'_> {
         Ok(Value::Array(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'de>, A::Error> {
         let inner = self.enter()?;
-        let mut members: Vec<(String, Value)> = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
+        let mut members: Vec<(Cow<'de, str>, Value<'de>)> = Vec::new();
+        while let Some(key) = map.next_key_seed(Key)? {
             let value = map.next_value_seed(inner)?;
             members.push((key, value));
         }
-        // Sorting borrowed keys is O(n log n); a linear search per key would
-        // let one object with many keys cost quadratic time.
-        let mut keys: Vec<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
-        keys.sort_unstable();
-        if keys.windows(2).any(|w| w.first() == w.get(1)) {
+        if has_duplicate_key(&members) {
             return Err(self.fail(JsonError::DuplicateKey));
         }
         Ok(Value::Object(members))
     }
 }
 
-impl Serialize for Value {
+/// Objects up to this size are checked for duplicate keys pair by pair,
+/// which allocates nothing; Dash objects have a handful of members.
+const PAIRWISE_MAX: usize = 16;
+
+/// Keys are compared decoded, so `"a"` and `"\u0061"` are the same key.
+fn has_duplicate_key(members: &[(Cow<'_, str>, Value<'_>)]) -> bool {
+    if members.len() <= PAIRWISE_MAX {
+        return members
+            .iter()
+            .enumerate()
+            .any(|(i, (key, _))| members.iter().take(i).any(|(earlier, _)| earlier == key));
+    }
+    // Sorting is O(n log n); pairs or a linear search per key would let one
+    // object with many keys cost quadratic time.
+    let mut keys: Vec<&str> = members.iter().map(|(k, _)| k.as_ref()).collect();
+    keys.sort_unstable();
+    keys.windows(2).any(|w| w.first() == w.get(1))
+}
+
+/// An object key, borrowed from the document when it has no escape.
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+impl Serialize for Value<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Value::Null => s.serialize_unit(),

@@ -180,12 +180,12 @@ fn content_type_ok(ct: &[u8]) -> bool {
 
 /// One `{id, property, value}` of `inputs`, `state` or `outputs`.
 struct Entry<'a> {
-    id: &'a Value,
+    id: &'a Value<'a>,
     property: &'a str,
-    value: Option<&'a Value>,
+    value: Option<&'a Value<'a>>,
 }
 
-fn entry(v: &Value) -> Result<Entry<'_>, CallbackDenial> {
+fn entry<'a>(v: &'a Value<'a>) -> Result<Entry<'a>, CallbackDenial> {
     if v.as_object().is_none() {
         return Err(CallbackDenial::Malformed(
             "an input, state or output is not an object",
@@ -210,7 +210,7 @@ fn entry(v: &Value) -> Result<Entry<'_>, CallbackDenial> {
 /// `inputs` or `state`: a list whose items are entries, or (ALL and
 /// ALLSMALLER wildcards) lists of entries. Dash reads exactly these two
 /// levels; anything deeper would break it, so it is refused.
-fn slots(v: &Value) -> Result<Vec<Vec<Entry<'_>>>, CallbackDenial> {
+fn slots<'a>(v: &'a Value<'a>) -> Result<Vec<Vec<Entry<'a>>>, CallbackDenial> {
     let items = v.as_array().ok_or(CallbackDenial::Malformed(
         "\"inputs\" or \"state\" is not a list",
     ))?;
@@ -228,7 +228,7 @@ fn slots(v: &Value) -> Result<Vec<Vec<Entry<'_>>>, CallbackDenial> {
 const MAX_OUTPUTS_NESTING: usize = 3;
 
 fn output_entries<'a>(
-    v: &'a Value,
+    v: &'a Value<'a>,
     level: usize,
     out: &mut Vec<Entry<'a>>,
 ) -> Result<(), CallbackDenial> {
@@ -252,19 +252,19 @@ fn output_entries<'a>(
 /// The parts of a body that name components, validated.
 struct Body<'a> {
     key: &'a str,
-    key_ids: Vec<ComponentId>,
+    key_ids: Vec<ComponentId<'a>>,
     outputs: Vec<Entry<'a>>,
     inputs: Vec<Vec<Entry<'a>>>,
     state: Vec<Vec<Entry<'a>>>,
-    changed: Vec<ComponentId>,
+    changed: Vec<ComponentId<'a>>,
 }
 
-fn read_body(doc: &Value) -> Result<Body<'_>, CallbackDenial> {
+fn read_body<'a>(doc: &'a Value<'a>) -> Result<Body<'a>, CallbackDenial> {
     if doc.as_object().is_none() {
         return Err(CallbackDenial::Malformed("body is not a JSON object"));
     }
     let key = match doc.get("output") {
-        Some(Value::String(s)) => s.as_str(),
+        Some(Value::String(s)) => s.as_ref(),
         Some(_) => return Err(CallbackDenial::Malformed("\"output\" is not a string")),
         None => return Err(CallbackDenial::Malformed("\"output\" is missing")),
     };
@@ -312,37 +312,67 @@ fn deny(section: &str, via: &'static str) -> CallbackDenial {
     }
 }
 
-fn check_ids<'s, 'a>(
-    ids: impl IntoIterator<Item = &'a ComponentId>,
-    via: &'static str,
-    allowed: &[String],
+/// The section checks of one request, sharing one scratch list: the first
+/// forbidden section is the same whether all ids' sections are gathered
+/// first or each id is checked in turn, and checking in turn keeps the list
+/// as short as one id's sections, so it is allocated at most once.
+struct Checker<'s, 'g> {
+    allowed: &'g [String],
     sections: &'s Sections,
-) -> Result<(), CallbackDenial> {
-    let mut found = Vec::new();
-    for id in ids {
-        id.sections(sections, &mut found);
-    }
-    match first_forbidden(&found, allowed) {
-        Some(section) => Err(deny(section, via)),
-        None => Ok(()),
-    }
+    found: Vec<&'s str>,
 }
 
-fn check_entries<'a>(
-    entries: impl IntoIterator<Item = &'a Entry<'a>>,
-    via: &'static str,
-    allowed: &[String],
-    sections: &Sections,
-) -> Result<(), CallbackDenial> {
-    let mut found = Vec::new();
-    for e in entries {
-        body_id_sections(e.id, sections, &mut found).ok_or(CallbackDenial::Malformed(
-            "a component id is not a string or an object",
-        ))?;
+impl<'s> Checker<'s, '_> {
+    fn found(&self, via: &'static str) -> Result<(), CallbackDenial> {
+        match first_forbidden(&self.found, self.allowed) {
+            Some(section) => Err(deny(section, via)),
+            None => Ok(()),
+        }
     }
-    match first_forbidden(&found, allowed) {
-        Some(section) => Err(deny(section, via)),
-        None => Ok(()),
+
+    fn ids<'i, 'c: 'i>(
+        &mut self,
+        ids: impl IntoIterator<Item = &'i ComponentId<'c>>,
+        via: &'static str,
+    ) -> Result<(), CallbackDenial> {
+        for id in ids {
+            self.found.clear();
+            id.sections(self.sections, &mut self.found);
+            self.found(via)?;
+        }
+        Ok(())
+    }
+
+    fn entries<'e, 'a: 'e>(
+        &mut self,
+        entries: impl Iterator<Item = &'e Entry<'a>> + Clone,
+        via: &'static str,
+    ) -> Result<(), CallbackDenial> {
+        let malformed = CallbackDenial::Malformed("a component id is not a string or an object");
+        // A malformed id anywhere in the list wins over a forbidden one, as
+        // when every id was read before any was checked.
+        if entries
+            .clone()
+            .any(|e| !matches!(e.id, Value::String(_) | Value::Object(_)))
+        {
+            return Err(malformed);
+        }
+        for e in entries {
+            self.found.clear();
+            body_id_sections(e.id, self.sections, &mut self.found).ok_or(malformed.clone())?;
+            self.found(via)?;
+        }
+        Ok(())
+    }
+
+    fn route(&mut self, value: Option<&Value<'_>>) -> Result<(), CallbackDenial> {
+        // `null` (no URL yet) and non-strings cannot name a page.
+        let Some(Value::String(url)) = value else {
+            return Ok(());
+        };
+        self.found.clear();
+        route_sections(url, self.sections, &mut self.found)?;
+        self.found(VIA_ROUTE)
     }
 }
 
@@ -399,33 +429,20 @@ fn raw_path(url: &[u8]) -> &[u8] {
 /// Every section a URL value routes to, read both normalised (percent
 /// escapes, dot segments, slashes, query and fragment: what a browser or a
 /// careful app sees) and raw.
-fn route_sections<'s>(url: &str, sections: &'s Sections) -> Result<Vec<&'s str>, CallbackDenial> {
-    let normalized = normalize_path(url.as_bytes()).map_err(|_| CallbackDenial::BadPath)?;
-    let mut found = Vec::new();
-    path_sections(normalized.as_bytes(), sections, &mut found);
-    path_sections(raw_path(url.as_bytes()), sections, &mut found);
-    Ok(found)
-}
-
-fn check_route(
-    value: Option<&Value>,
-    allowed: &[String],
-    sections: &Sections,
+fn route_sections<'s>(
+    url: &str,
+    sections: &'s Sections,
+    found: &mut Vec<&'s str>,
 ) -> Result<(), CallbackDenial> {
-    // `null` (no URL yet) and non-strings cannot name a page.
-    let Some(Value::String(url)) = value else {
-        return Ok(());
-    };
-    let found = route_sections(url, sections)?;
-    match first_forbidden(&found, allowed) {
-        Some(section) => Err(deny(section, VIA_ROUTE)),
-        None => Ok(()),
-    }
+    let normalized = normalize_path(url.as_bytes()).map_err(|_| CallbackDenial::BadPath)?;
+    path_sections(normalized.as_bytes(), sections, found);
+    path_sections(raw_path(url.as_bytes()), sections, found);
+    Ok(())
 }
 
 /// Without a registry we cannot know which value a callback reads as its
 /// URL, so any value that could be one is resolved.
-fn looks_like_path(value: Option<&Value>) -> bool {
+fn looks_like_path(value: Option<&Value<'_>>) -> bool {
     let Some(Value::String(s)) = value else {
         return false;
     };
@@ -479,40 +496,35 @@ pub fn check_callback_request(
         None => None,
     };
 
-    check_ids(&body.key_ids, VIA_OUTPUT, allowed, sections)?;
-    check_entries(&body.outputs, VIA_OUTPUTS, allowed, sections)?;
-    check_entries(body.inputs.iter().flatten(), VIA_INPUTS, allowed, sections)?;
-    check_entries(body.state.iter().flatten(), VIA_STATE, allowed, sections)?;
-    check_ids(&body.changed, VIA_CHANGED, allowed, sections)?;
+    let mut check = Checker {
+        allowed,
+        sections,
+        found: Vec::new(),
+    };
+    check.ids(&body.key_ids, VIA_OUTPUT)?;
+    check.entries(body.outputs.iter(), VIA_OUTPUTS)?;
+    check.entries(body.inputs.iter().flatten(), VIA_INPUTS)?;
+    check.entries(body.state.iter().flatten(), VIA_STATE)?;
+    check.ids(&body.changed, VIA_CHANGED)?;
 
     match registered {
         Some(callback) => {
-            check_ids(
-                callback.inputs.iter().map(|d| &d.id),
-                VIA_REGISTERED_INPUT,
-                allowed,
-                sections,
-            )?;
-            check_ids(
-                callback.state.iter().map(|d| &d.id),
-                VIA_REGISTERED_STATE,
-                allowed,
-                sections,
-            )?;
-            check_ids(&callback.running, VIA_OUTPUT, allowed, sections)?;
+            check.ids(callback.inputs.iter().map(|d| &d.id), VIA_REGISTERED_INPUT)?;
+            check.ids(callback.state.iter().map(|d| &d.id), VIA_REGISTERED_STATE)?;
+            check.ids(&callback.running, VIA_OUTPUT)?;
             for position in callback.routing_positions() {
                 let slot = values
                     .get(position)
                     .ok_or(CallbackDenial::Malformed("a routing input is missing"))?;
                 for e in slot.iter() {
-                    check_route(e.value, allowed, sections)?;
+                    check.route(e.value)?;
                 }
             }
         }
         None => {
             for e in values.iter().copied().flatten() {
                 if is_routing_property(e.property) || looks_like_path(e.value) {
-                    check_route(e.value, allowed, sections)?;
+                    check.route(e.value)?;
                 }
             }
         }

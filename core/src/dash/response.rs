@@ -89,7 +89,7 @@ const MEMBERS: [(&str, IdsAs); 5] = [
     ("cancel", IdsAs::DepList),
 ];
 
-fn member_ids(v: &Value, keys: IdsAs) -> Result<Vec<ComponentId>, ResponseDenial> {
+fn member_ids<'a>(v: &'a Value<'a>, keys: IdsAs) -> Result<Vec<ComponentId<'a>>, ResponseDenial> {
     let unreadable = ResponseDenial::Malformed("unreadable component id");
     let mut ids = Vec::new();
     match keys {
@@ -144,6 +144,9 @@ pub fn check_callback_response(
     if doc.as_object().is_none() {
         return Err(ResponseDenial::Malformed("reply is not a JSON object"));
     }
+    // One id at a time finds the same first forbidden section as gathering
+    // all of a member's first, with a scratch list allocated at most once.
+    let mut found = Vec::new();
     for (name, keys) in MEMBERS {
         let Some(v) = doc.get(name) else {
             continue;
@@ -151,15 +154,15 @@ pub fn check_callback_response(
         if matches!(v, Value::Null) {
             continue;
         }
-        let mut found = Vec::new();
         for id in member_ids(v, keys)? {
+            found.clear();
             id.sections(sections, &mut found);
-        }
-        if let Some(section) = first_forbidden(&found, allowed) {
-            return Err(ResponseDenial::ForbiddenSection {
-                section: section.to_owned(),
-                via: name,
-            });
+            if let Some(section) = first_forbidden(&found, allowed) {
+                return Err(ResponseDenial::ForbiddenSection {
+                    section: section.to_owned(),
+                    via: name,
+                });
+            }
         }
     }
     Ok(())
