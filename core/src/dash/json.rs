@@ -7,8 +7,12 @@
 //! [`MAX_DEPTH`].
 //!
 //! This runs on every callback request and reply, so the tree borrows every
-//! string and key that has no escape from the document: per-token
-//! allocations used to be most of the cost of a request.
+//! string and key that has no escape from the document (per-token
+//! allocations used to be most of the cost of a request), and a direct
+//! reader ([`fast`]) takes well-formed documents first; serde_json reads
+//! only what it does not accept, and decides what is wrong with it.
+
+mod fast;
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -144,6 +148,15 @@ pub fn parse(bytes: &[u8]) -> Result<Value<'_>, JsonError> {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return Err(JsonError::NotUtf8);
     };
+    match fast::parse(text) {
+        Some(v) => Ok(v),
+        None => parse_serde(text),
+    }
+}
+
+/// The reference reader: serde_json and the visitor below. Slower, but its
+/// refusals carry serde_json's reason and position.
+fn parse_serde(text: &str) -> Result<Value<'_>, JsonError> {
     let failure = Cell::new(None);
     let mut de = serde_json::Deserializer::from_str(text);
     let seed = Seed {
@@ -154,6 +167,35 @@ pub fn parse(bytes: &[u8]) -> Result<Value<'_>, JsonError> {
     match result {
         Ok(v) => Ok(v),
         Err(e) => Err(failure.take().unwrap_or_else(|| syntax(&e))),
+    }
+}
+
+/// Compares the direct reader with the serde_json one on `bytes`, for the
+/// `json_differential` fuzz target: both must accept the same documents
+/// with the same tree. `Err` describes a disagreement.
+pub fn differential(bytes: &[u8]) -> Result<(), String> {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Ok(());
+    };
+    if bytes.len() > MAX_JSON_LEN || bytes.starts_with(b"\xEF\xBB\xBF") {
+        return Ok(());
+    }
+    match (fast::parse(text), parse_serde(text)) {
+        (Some(fast), Ok(reference)) => {
+            if fast != reference {
+                return Err(format!("trees differ: {fast:?} != {reference:?}"));
+            }
+            // `==` takes -0.0 for 0.0; the encoding does not.
+            let (a, b) = (fast.to_json(), reference.to_json());
+            if a != b {
+                let (a, b) = (String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+                return Err(format!("encodings differ: {a} != {b}"));
+            }
+            Ok(())
+        }
+        (Some(fast), Err(e)) => Err(format!("direct reader accepts ({fast:?}), serde_json: {e}")),
+        (None, Ok(reference)) => Err(format!("direct reader refuses {reference:?}")),
+        (None, Err(_)) => Ok(()),
     }
 }
 
@@ -414,5 +456,153 @@ mod tests {
             );
         }
         assert!(parse(b"{}\n\r\t ").is_ok());
+    }
+
+    /// Inputs where the direct reader and serde_json could part ways.
+    #[test]
+    fn direct_reader_agrees_with_serde_json() {
+        let deep_ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        let deep_obj = format!(
+            "{}1{}",
+            "{\"a\":".repeat(MAX_DEPTH + 1),
+            "}".repeat(MAX_DEPTH + 1)
+        );
+        let members: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
+        let wide = format!("{{{}}}", members.join(","));
+        let wide_dup = format!("{{{},\"k7\":0}}", members.join(","));
+        let mut cases: Vec<&[u8]> = vec![
+            deep_ok.as_bytes(),
+            deep.as_bytes(),
+            deep_obj.as_bytes(),
+            wide.as_bytes(),
+            wide_dup.as_bytes(),
+        ];
+        cases.extend([
+            &b"null"[..],
+            b"true",
+            b"false",
+            b"nul",
+            b"tru",
+            b"truex",
+            b" [ ] ",
+            b"{ }",
+            b"[ 1 , 2 ]",
+            b"0",
+            b"-0",
+            b"-0.0",
+            b"00",
+            b"01",
+            b"-",
+            b"-a",
+            b"1.",
+            b"1.e5",
+            b".5",
+            b"1e",
+            b"1e+",
+            b"1E-2",
+            b"1e+2",
+            b"2.5E3",
+            b"1e400",
+            b"-1e400",
+            b"1e-400",
+            b"123456789012345678",
+            b"1234567890123456789",
+            b"18446744073709551615",
+            b"18446744073709551616",
+            b"-123456789012345678",
+            b"-9223372036854775808",
+            b"-9223372036854775809",
+            b"0.1",
+            b"0.30000000000000004",
+            b"1.7976931348623157e308",
+            b"5e-324",
+            b"123456789012345678901234567890.5e-10",
+            b"+1",
+            b"1_0",
+            br#""""#,
+            br#""a\"b""#,
+            br#""\\""#,
+            br#""\/""#,
+            br#""\b\f\n\r\t""#,
+            br#""\u0000""#,
+            br#""\u00e9\u00E9""#,
+            br#""\ud83d\ude00""#,
+            br#""\uD83D\uDE00x""#,
+            br#""\ud800""#,
+            br#""\udc00""#,
+            br#""\ud800\u0041""#,
+            br#""\ud800\ud800""#,
+            br#""\ud800x""#,
+            br#""\u12""#,
+            br#""\u12g4""#,
+            br#""\u+123""#,
+            br#""\x""#,
+            br#""\'""#,
+            br#""a"#,
+            b"\"a\x01\"",
+            b"\"a\x1f\"",
+            b"\"a\x7f\"",
+            b"\"\t\"",
+            "\"\u{e9}\u{1F600}\"".as_bytes(),
+            "\"\u{e9}\\n\u{1F600}\"".as_bytes(),
+            br#"{"a":1,"a":2}"#,
+            br#"{"a":1,"\u0061":2}"#,
+            br#"{"\u0061":1,"a\u0000":2}"#,
+            br#"{"a" : 1 , "b" : [ ] }"#,
+            br#"{"a":1,}"#,
+            br#"{,}"#,
+            br#"{"a"}"#,
+            br#"{"a":}"#,
+            br#"{1:2}"#,
+            br#"{"a":1 "b":2}"#,
+            br#"[1 2]"#,
+            br#"[1,]"#,
+            br#"[,1]"#,
+            b"[",
+            b"{",
+            b"",
+            b" ",
+            b"{} {}",
+            b"[]]",
+            b"{}x",
+            b"NaN",
+            b"[Infinity]",
+            b"\x00{}",
+            b"[\"a\"\x00]",
+            b"\x0c[]",
+            b"[]\x0b",
+        ]);
+        for input in cases {
+            assert_eq!(
+                differential(input),
+                Ok(()),
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+
+    #[test]
+    fn real_bodies_take_the_direct_reader() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dirs = [
+            root.join("../dashboard/examples"),
+            root.join("tests/fixtures"),
+            root.join("tests/fixtures/responses"),
+        ];
+        let mut seen = 0;
+        for dir in dirs {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "json") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    assert!(fast::parse(&text).is_some(), "{}", path.display());
+                    assert_eq!(differential(text.as_bytes()), Ok(()), "{}", path.display());
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 20);
     }
 }
