@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use crate::section::Sections;
 
-use super::json::{self, Value};
+use super::json::{self, Doc, Kind, Val};
 
 /// A component id: a string, or a pattern-matching dict (an object whose
 /// values may be wildcards such as `["MATCH"]`). Borrows from the document
@@ -13,7 +13,8 @@ use super::json::{self, Value};
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ComponentId<'a> {
     Str(Cow<'a, str>),
-    Dict(Value<'a>),
+    /// Always an object.
+    Dict(Doc<'a>),
 }
 
 impl<'a> ComponentId<'a> {
@@ -26,8 +27,8 @@ impl<'a> ComponentId<'a> {
     /// hide the section its values name.
     pub(crate) fn from_stringified(s: &'a str) -> Option<ComponentId<'a>> {
         if s.starts_with('{') {
-            match json::parse(s.as_bytes()) {
-                Ok(v @ Value::Object(_)) => Some(ComponentId::Dict(v)),
+            match json::parse_doc(s.as_bytes()) {
+                Ok(doc) if doc.root().is_object() => Some(ComponentId::Dict(doc)),
                 _ => None,
             }
         } else {
@@ -39,7 +40,7 @@ impl<'a> ComponentId<'a> {
     pub(crate) fn into_owned(self) -> ComponentId<'static> {
         match self {
             ComponentId::Str(s) => ComponentId::Str(Cow::Owned(s.into_owned())),
-            ComponentId::Dict(v) => ComponentId::Dict(v.into_owned()),
+            ComponentId::Dict(doc) => ComponentId::Dict(doc.into_owned()),
         }
     }
 
@@ -48,7 +49,7 @@ impl<'a> ComponentId<'a> {
     pub(crate) fn sections<'s>(&self, sections: &'s Sections, out: &mut Vec<&'s str>) {
         match self {
             ComponentId::Str(s) => out.extend(string_section(s, sections)),
-            ComponentId::Dict(v) => value_sections(v, sections, out),
+            ComponentId::Dict(doc) => value_sections(doc.root(), sections, out),
         }
     }
 }
@@ -57,41 +58,42 @@ impl<'a> ComponentId<'a> {
 /// before the first `-` is the only candidate; it is compared ignoring ASCII
 /// case, like paths, so that `HR-x` cannot slip past `hr`.
 pub(crate) fn string_section<'s>(id: &str, sections: &'s Sections) -> Option<&'s str> {
-    let (prefix, _) = id.split_once('-')?;
-    sections.canonical(prefix.as_bytes())
+    let id = id.as_bytes();
+    let dash = id.iter().position(|&b| b == b'-')?;
+    sections.canonical(id.get(..dash)?)
 }
 
 /// Sections named by any string inside a dict id's values. Strings nested
 /// in arrays or objects count too: a wildcard is never section-shaped, so
 /// looking deeper can only deny more. The tree's depth is bounded by the
 /// parser.
-pub(crate) fn value_sections<'s>(v: &Value<'_>, sections: &'s Sections, out: &mut Vec<&'s str>) {
-    match v {
-        Value::String(s) => out.extend(string_section(s, sections)),
-        Value::Array(items) => {
+pub(crate) fn value_sections<'s>(v: Val<'_, '_>, sections: &'s Sections, out: &mut Vec<&'s str>) {
+    match v.kind() {
+        Kind::String(s) => out.extend(string_section(s, sections)),
+        Kind::Array(items) => {
             for item in items {
                 value_sections(item, sections, out);
             }
         }
-        Value::Object(members) => {
+        Kind::Object(members) => {
             for (_, item) in members {
                 value_sections(item, sections, out);
             }
         }
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        Kind::Null | Kind::Bool(_) | Kind::Number(_) => {}
     }
 }
 
 /// The sections a body id (string or object) belongs to; `None` if the id
 /// is neither, which Dash never sends.
 pub(crate) fn body_id_sections<'s>(
-    id: &Value<'_>,
+    id: Val<'_, '_>,
     sections: &'s Sections,
     out: &mut Vec<&'s str>,
 ) -> Option<()> {
-    match id {
-        Value::String(s) => out.extend(string_section(s, sections)),
-        Value::Object(_) => value_sections(id, sections, out),
+    match id.kind() {
+        Kind::String(s) => out.extend(string_section(s, sections)),
+        Kind::Object(_) => value_sections(id, sections, out),
         _ => return None,
     }
     Some(())

@@ -13,6 +13,9 @@
 //! only what it does not accept, and decides what is wrong with it.
 
 mod fast;
+mod tape;
+
+pub use tape::{Doc, Kind, Val};
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -79,24 +82,6 @@ impl<'a> Value<'a> {
         }
     }
 
-    /// A copy that no longer borrows the document, for what outlives it
-    /// (the registry, built once at configuration time).
-    pub fn into_owned(self) -> Value<'static> {
-        match self {
-            Value::Null => Value::Null,
-            Value::Bool(b) => Value::Bool(b),
-            Value::Number(n) => Value::Number(n),
-            Value::String(s) => Value::String(Cow::Owned(s.into_owned())),
-            Value::Array(items) => Value::Array(items.into_iter().map(Value::into_owned).collect()),
-            Value::Object(members) => Value::Object(
-                members
-                    .into_iter()
-                    .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
-                    .collect(),
-            ),
-        }
-    }
-
     /// Re-encodes compactly (serde_json's escaping of strings and numbers).
     pub fn to_json(&self) -> Vec<u8> {
         // Serializing this tree to a Vec cannot fail: every number is finite
@@ -134,8 +119,28 @@ impl fmt::Display for JsonError {
 
 impl std::error::Error for JsonError {}
 
-/// Parses exactly one JSON document (surrounding whitespace allowed).
+/// Parses exactly one JSON document (surrounding whitespace allowed) into a
+/// tree.
 pub fn parse(bytes: &[u8]) -> Result<Value<'_>, JsonError> {
+    let text = checked_text(bytes)?;
+    match fast::parse(text) {
+        Some(doc) => Ok(doc.root().to_value()),
+        None => parse_serde(text),
+    }
+}
+
+/// [`parse`], into a flat [`Doc`]: what the per-request checks read.
+pub fn parse_doc(bytes: &[u8]) -> Result<Doc<'_>, JsonError> {
+    let text = checked_text(bytes)?;
+    match fast::parse(text) {
+        Some(doc) => Ok(doc),
+        // The direct reader leaves nothing valid to serde_json (the fuzz
+        // target holds it to that), but if it did, this is still right.
+        None => parse_serde(text).map(|v| Doc::from_value(&v)),
+    }
+}
+
+fn checked_text(bytes: &[u8]) -> Result<&str, JsonError> {
     if bytes.len() > MAX_JSON_LEN {
         return Err(JsonError::TooLarge);
     }
@@ -145,13 +150,7 @@ pub fn parse(bytes: &[u8]) -> Result<Value<'_>, JsonError> {
     // Validating once up front gives invalid UTF-8 its own refusal wherever
     // it is, and lets serde_json read a `str`, which does not validate each
     // string again as `from_slice` does.
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return Err(JsonError::NotUtf8);
-    };
-    match fast::parse(text) {
-        Some(v) => Ok(v),
-        None => parse_serde(text),
-    }
+    std::str::from_utf8(bytes).map_err(|_| JsonError::NotUtf8)
 }
 
 /// The reference reader: serde_json and the visitor below. Slower, but its
@@ -180,7 +179,11 @@ pub fn differential(bytes: &[u8]) -> Result<(), String> {
     if bytes.len() > MAX_JSON_LEN || bytes.starts_with(b"\xEF\xBB\xBF") {
         return Ok(());
     }
-    match (fast::parse(text), parse_serde(text)) {
+    let fast = fast::parse(text);
+    match (
+        fast.as_ref().map(|d| d.root().to_value()),
+        parse_serde(text),
+    ) {
         (Some(fast), Ok(reference)) => {
             if fast != reference {
                 return Err(format!("trees differ: {fast:?} != {reference:?}"));
@@ -302,7 +305,7 @@ impl<'de> Visitor<'de> for Seed<'_> {
             let value = map.next_value_seed(inner)?;
             members.push((key, value));
         }
-        if has_duplicate_key(&members) {
+        if has_duplicate_key(members.iter().map(|(k, _)| k.as_ref()), members.len()) {
             return Err(self.fail(JsonError::DuplicateKey));
         }
         Ok(Value::Object(members))
@@ -313,19 +316,20 @@ impl<'de> Visitor<'de> for Seed<'_> {
 /// which allocates nothing; Dash objects have a handful of members.
 const PAIRWISE_MAX: usize = 16;
 
-/// Keys are compared decoded, so `"a"` and `"\u0061"` are the same key.
-fn has_duplicate_key(members: &[(Cow<'_, str>, Value<'_>)]) -> bool {
-    if members.len() <= PAIRWISE_MAX {
-        return members
-            .iter()
+/// Whether any of the `len` `keys` of one object repeats. Keys are compared
+/// decoded, so `"a"` and `"\u0061"` are the same key.
+fn has_duplicate_key<'k>(keys: impl Iterator<Item = &'k str> + Clone, len: usize) -> bool {
+    if len <= PAIRWISE_MAX {
+        return keys
+            .clone()
             .enumerate()
-            .any(|(i, (key, _))| members.iter().take(i).any(|(earlier, _)| earlier == key));
+            .any(|(i, key)| keys.clone().take(i).any(|earlier| earlier == key));
     }
     // Sorting is O(n log n); pairs or a linear search per key would let one
     // object with many keys cost quadratic time.
-    let mut keys: Vec<&str> = members.iter().map(|(k, _)| k.as_ref()).collect();
-    keys.sort_unstable();
-    keys.windows(2).any(|w| w.first() == w.get(1))
+    let mut sorted: Vec<&str> = keys.collect();
+    sorted.sort_unstable();
+    sorted.windows(2).any(|w| w.first() == w.get(1))
 }
 
 /// An object key, borrowed from the document when it has no escape.

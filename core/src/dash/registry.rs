@@ -12,7 +12,7 @@ use std::fmt;
 use crate::section::Sections;
 
 use super::ids::{parse_output_key, parse_prop_key, ComponentId};
-use super::json::{self, JsonError, Value};
+use super::json::{self, Doc, JsonError, Value};
 use super::{first_forbidden, VIA_OUTPUT, VIA_REGISTERED_INPUT, VIA_REGISTERED_STATE};
 
 /// Properties through which a callback reads the URL: what `dcc.Location`
@@ -218,7 +218,7 @@ fn parse_deps(v: &Value<'_>, field: &str) -> Result<Vec<Dep>, String> {
             Some(Value::String(s)) => ComponentId::from_stringified(s)
                 .ok_or_else(|| bad("unreadable dict id"))?
                 .into_owned(),
-            Some(v @ Value::Object(_)) => ComponentId::Dict(v.clone().into_owned()),
+            Some(v @ Value::Object(_)) => ComponentId::Dict(Doc::from_value(v).into_owned()),
             Some(_) => return Err(bad("\"id\" is not a string or an object")),
             None => return Err(bad("\"id\" is missing")),
         };

@@ -5,11 +5,13 @@ use std::fmt;
 use crate::section::{first_segment, normalize_path, strip_prefix, Sections};
 
 use super::ids::{body_id_sections, parse_output_key, parse_prop_key, ComponentId};
-use super::json::{self, JsonError, Value};
+use super::json::{self, JsonError, Kind, Val};
 use super::registry::{is_routing_property, Registry};
+use crate::grants::allows;
+
 use super::{
-    first_forbidden, VIA_CHANGED, VIA_INPUTS, VIA_OUTPUT, VIA_OUTPUTS, VIA_REGISTERED_INPUT,
-    VIA_REGISTERED_STATE, VIA_ROUTE, VIA_STATE,
+    VIA_CHANGED, VIA_INPUTS, VIA_OUTPUT, VIA_OUTPUTS, VIA_REGISTERED_INPUT, VIA_REGISTERED_STATE,
+    VIA_ROUTE, VIA_STATE,
 };
 
 /// Why a callback request was refused. Never carries body content beyond a
@@ -180,45 +182,51 @@ fn content_type_ok(ct: &[u8]) -> bool {
 
 /// One `{id, property, value}` of `inputs`, `state` or `outputs`.
 struct Entry<'a> {
-    id: &'a Value<'a>,
+    id: Val<'a, 'a>,
     property: &'a str,
-    value: Option<&'a Value<'a>>,
+    value: Option<Val<'a, 'a>>,
 }
 
-fn entry<'a>(v: &'a Value<'a>) -> Result<Entry<'a>, CallbackDenial> {
-    if v.as_object().is_none() {
-        return Err(CallbackDenial::Malformed(
-            "an input, state or output is not an object",
-        ));
+fn entry<'a>(v: Val<'a, 'a>) -> Result<Entry<'a>, CallbackDenial> {
+    let members = v.as_object().ok_or(CallbackDenial::Malformed(
+        "an input, state or output is not an object",
+    ))?;
+    // One pass instead of a lookup per field; keys are unique.
+    let (mut id, mut property, mut value) = (None, None, None);
+    for (key, member) in members {
+        match key {
+            "id" => id = Some(member),
+            "property" => property = Some(member),
+            "value" => value = Some(member),
+            _ => {}
+        }
     }
-    let id = v.get("id").ok_or(CallbackDenial::Malformed(
+    let id = id.ok_or(CallbackDenial::Malformed(
         "an input, state or output has no \"id\"",
     ))?;
-    let property = v
-        .get("property")
-        .and_then(Value::as_str)
+    let property = property
+        .and_then(Val::as_str)
         .ok_or(CallbackDenial::Malformed(
             "an input, state or output has no string \"property\"",
         ))?;
     Ok(Entry {
         id,
         property,
-        value: v.get("value"),
+        value,
     })
 }
 
 /// `inputs` or `state`: a list whose items are entries, or (ALL and
 /// ALLSMALLER wildcards) lists of entries. Dash reads exactly these two
 /// levels; anything deeper would break it, so it is refused.
-fn slots<'a>(v: &'a Value<'a>) -> Result<Vec<Vec<Entry<'a>>>, CallbackDenial> {
+fn slots<'a>(v: Val<'a, 'a>) -> Result<Vec<Vec<Entry<'a>>>, CallbackDenial> {
     let items = v.as_array().ok_or(CallbackDenial::Malformed(
         "\"inputs\" or \"state\" is not a list",
     ))?;
     items
-        .iter()
-        .map(|item| match item {
-            Value::Array(group) => group.iter().map(entry).collect(),
-            _ => Ok(vec![entry(item)?]),
+        .map(|item| match item.as_array() {
+            Some(group) => group.map(entry).collect(),
+            None => Ok(vec![entry(item)?]),
         })
         .collect()
 }
@@ -228,21 +236,21 @@ fn slots<'a>(v: &'a Value<'a>) -> Result<Vec<Vec<Entry<'a>>>, CallbackDenial> {
 const MAX_OUTPUTS_NESTING: usize = 3;
 
 fn output_entries<'a>(
-    v: &'a Value<'a>,
+    v: Val<'a, 'a>,
     level: usize,
     out: &mut Vec<Entry<'a>>,
 ) -> Result<(), CallbackDenial> {
-    match v {
-        Value::Array(items) if level < MAX_OUTPUTS_NESTING => {
+    match v.as_array() {
+        Some(items) if level < MAX_OUTPUTS_NESTING => {
             for item in items {
                 output_entries(item, level + 1, out)?;
             }
             Ok(())
         }
-        Value::Array(_) => Err(CallbackDenial::Malformed(
+        Some(_) => Err(CallbackDenial::Malformed(
             "\"outputs\" is nested too deeply",
         )),
-        _ => {
+        None => {
             out.push(entry(v)?);
             Ok(())
         }
@@ -259,12 +267,12 @@ struct Body<'a> {
     changed: Vec<ComponentId<'a>>,
 }
 
-fn read_body<'a>(doc: &'a Value<'a>) -> Result<Body<'a>, CallbackDenial> {
-    if doc.as_object().is_none() {
+fn read_body<'a>(doc: Val<'a, 'a>) -> Result<Body<'a>, CallbackDenial> {
+    if !doc.is_object() {
         return Err(CallbackDenial::Malformed("body is not a JSON object"));
     }
-    let key = match doc.get("output") {
-        Some(Value::String(s)) => s.as_ref(),
+    let key = match doc.get("output").map(Val::kind) {
+        Some(Kind::String(s)) => s,
         Some(_) => return Err(CallbackDenial::Malformed("\"output\" is not a string")),
         None => return Err(CallbackDenial::Malformed("\"output\" is missing")),
     };
@@ -320,14 +328,25 @@ struct Checker<'s, 'g> {
     allowed: &'g [String],
     sections: &'s Sections,
     found: Vec<&'s str>,
+    /// The last section `allowed` was found to open: an ALL callback names
+    /// the same one for every input, and the grants need not be compared
+    /// again each time.
+    granted: Option<&'s str>,
 }
 
 impl<'s> Checker<'s, '_> {
-    fn found(&self, via: &'static str) -> Result<(), CallbackDenial> {
-        match first_forbidden(&self.found, self.allowed) {
-            Some(section) => Err(deny(section, via)),
-            None => Ok(()),
+    fn found(&mut self, via: &'static str) -> Result<(), CallbackDenial> {
+        for &section in &self.found {
+            // Sections are `Sections`' own strings, so identity is equality.
+            if self.granted.is_some_and(|g| std::ptr::eq(g, section)) {
+                continue;
+            }
+            if !allows(self.allowed, section) {
+                return Err(deny(section, via));
+            }
+            self.granted = Some(section);
         }
+        Ok(())
     }
 
     fn ids<'i, 'c: 'i>(
@@ -353,7 +372,7 @@ impl<'s> Checker<'s, '_> {
         // when every id was read before any was checked.
         if entries
             .clone()
-            .any(|e| !matches!(e.id, Value::String(_) | Value::Object(_)))
+            .any(|e| !matches!(e.id.kind(), Kind::String(_) | Kind::Object(_)))
         {
             return Err(malformed);
         }
@@ -365,9 +384,9 @@ impl<'s> Checker<'s, '_> {
         Ok(())
     }
 
-    fn route(&mut self, value: Option<&Value<'_>>) -> Result<(), CallbackDenial> {
+    fn route(&mut self, value: Option<Val<'_, '_>>) -> Result<(), CallbackDenial> {
         // `null` (no URL yet) and non-strings cannot name a page.
-        let Some(Value::String(url)) = value else {
+        let Some(url) = value.and_then(Val::as_str) else {
             return Ok(());
         };
         self.found.clear();
@@ -442,8 +461,8 @@ fn route_sections<'s>(
 
 /// Without a registry we cannot know which value a callback reads as its
 /// URL, so any value that could be one is resolved.
-fn looks_like_path(value: Option<&Value<'_>>) -> bool {
-    let Some(Value::String(s)) = value else {
+fn looks_like_path(value: Option<Val<'_, '_>>) -> bool {
+    let Some(s) = value.and_then(Val::as_str) else {
         return false;
     };
     let b = s.as_bytes();
@@ -477,8 +496,8 @@ pub fn check_callback_request(
     if !content_type.is_some_and(content_type_ok) {
         return Err(CallbackDenial::ContentType);
     }
-    let doc = json::parse(body)?;
-    let body = read_body(&doc)?;
+    let doc = json::parse_doc(body)?;
+    let body = read_body(doc.root())?;
     let values: Vec<&Vec<Entry<'_>>> = body.inputs.iter().chain(&body.state).collect();
 
     let registered = match registry {
@@ -500,6 +519,7 @@ pub fn check_callback_request(
         allowed,
         sections,
         found: Vec::new(),
+        granted: None,
     };
     check.ids(&body.key_ids, VIA_OUTPUT)?;
     check.entries(body.outputs.iter(), VIA_OUTPUTS)?;

@@ -9,35 +9,41 @@
 //! but never accept more, and must build the same tree; the
 //! `json_differential` fuzz target compares the two.
 //!
+//! It writes a [`Doc`] tape, not a tree: one allocation per document.
+//!
 //! Input is a `str`: UTF-8 was checked by the caller, so only ASCII bytes
 //! are ever looked at and every cut falls on a character boundary.
 
 use std::borrow::Cow;
 
+use super::tape::{object_keys, Doc, Node};
 use super::{has_duplicate_key, Number, Value, MAX_DEPTH};
 
+/// Keys an object's duplicate check keeps as it reads them (Dash objects
+/// have a handful); objects with more are checked when they close.
+const KEYS_INLINE: usize = 8;
+
 /// The whole of `text` as one document, or `None`.
-pub(super) fn parse(text: &str) -> Option<Value<'_>> {
+pub(super) fn parse(text: &str) -> Option<Doc<'_>> {
+    // Every node takes at least two bytes of text (`1,`, `"":`), most take
+    // many more; the cap keeps a huge body from reserving memory up front
+    // (and glibc from serving it with mmap).
+    let guess = (text.len() / 8).clamp(8, 2048);
     let mut p = Parser {
         text,
         pos: 0,
-        items: Vec::new(),
-        members: Vec::new(),
+        nodes: Vec::with_capacity(guess),
     };
     p.skip_ws();
-    let v = p.value(0)?;
+    p.value(0)?;
     p.skip_ws();
-    (p.pos == text.len()).then_some(v)
+    (p.pos == text.len()).then_some(Doc { nodes: p.nodes })
 }
 
 struct Parser<'a> {
     text: &'a str,
     pos: usize,
-    /// Elements of the arrays being read, innermost last: a container's
-    /// `Vec` is allocated once, at its exact size, when it closes.
-    items: Vec<Value<'a>>,
-    /// Members of the objects being read, likewise.
-    members: Vec<(Cow<'a, str>, Value<'a>)>,
+    nodes: Vec<Node<'a>>,
 }
 
 impl<'a> Parser<'a> {
@@ -56,6 +62,10 @@ impl<'a> Parser<'a> {
     }
 
     fn skip_ws(&mut self) {
+        // Compact JSON, what the Dash renderer sends, has none.
+        if !matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            return;
+        }
         let rest = self.rest();
         self.pos += rest
             .iter()
@@ -72,85 +82,133 @@ impl<'a> Parser<'a> {
         Some(())
     }
 
-    /// `depth` counts the arrays and objects around the value, as the
-    /// serde_json path does.
-    fn value(&mut self, depth: usize) -> Option<Value<'a>> {
+    /// Appends the value's nodes. `depth` counts the arrays and objects
+    /// around it, as the serde_json path does.
+    fn value(&mut self, depth: usize) -> Option<()> {
         match self.peek()? {
-            b'{' => self.object(depth),
-            b'[' => self.array(depth),
-            b'"' => self.string().map(Value::String),
-            b't' => self.literal("true").map(|()| Value::Bool(true)),
-            b'f' => self.literal("false").map(|()| Value::Bool(false)),
-            b'n' => self.literal("null").map(|()| Value::Null),
-            b'-' | b'0'..=b'9' => self.number().map(Value::Number),
-            _ => None,
+            b'{' => return self.object(depth),
+            b'[' => return self.array(depth),
+            b'"' => {
+                self.string(false)?;
+            }
+            b't' => {
+                self.literal("true")?;
+                self.nodes.push(Node::Bool(true));
+            }
+            b'f' => {
+                self.literal("false")?;
+                self.nodes.push(Node::Bool(false));
+            }
+            b'n' => {
+                self.literal("null")?;
+                self.nodes.push(Node::Null);
+            }
+            b'-' | b'0'..=b'9' => {
+                let n = self.number()?;
+                self.nodes.push(Node::Number(n));
+            }
+            _ => return None,
         }
+        Some(())
     }
 
-    fn array(&mut self, depth: usize) -> Option<Value<'a>> {
+    /// The container node goes first, completed when the container closes.
+    fn open(&mut self, depth: usize) -> Option<usize> {
         if depth >= MAX_DEPTH {
             return None;
         }
         self.pos += 1;
+        let at = self.nodes.len();
+        self.nodes.push(Node::Null);
+        Some(at)
+    }
+
+    fn close(&mut self, at: usize, node: impl FnOnce(usize) -> Node<'a>) -> Option<()> {
+        let span = self.nodes.len().checked_sub(at)?;
+        *self.nodes.get_mut(at)? = node(span);
+        Some(())
+    }
+
+    fn array(&mut self, depth: usize) -> Option<()> {
+        let at = self.open(depth)?;
+        let mut len = 0;
         self.skip_ws();
         if self.peek() == Some(b']') {
             self.pos += 1;
-            return Some(Value::Array(Vec::new()));
-        }
-        let start = self.items.len();
-        loop {
-            self.skip_ws();
-            let item = self.value(depth + 1)?;
-            self.items.push(item);
-            self.skip_ws();
-            match self.next()? {
-                b',' => {}
-                b']' => break,
-                _ => return None,
+        } else {
+            loop {
+                self.skip_ws();
+                self.value(depth + 1)?;
+                len += 1;
+                self.skip_ws();
+                match self.next()? {
+                    b',' => {}
+                    b']' => break,
+                    _ => return None,
+                }
             }
         }
-        Some(Value::Array(self.items.drain(start..).collect()))
+        self.close(at, |span| Node::Array { len, span })
     }
 
-    fn object(&mut self, depth: usize) -> Option<Value<'a>> {
-        if depth >= MAX_DEPTH {
-            return None;
-        }
-        self.pos += 1;
+    fn object(&mut self, depth: usize) -> Option<()> {
+        let at = self.open(depth)?;
+        let mut len = 0;
+        // Keys as read, for a duplicate check with no allocation and no
+        // second pass; an escaped key, or a big object, is checked at the
+        // end instead.
+        let mut keys: [&str; KEYS_INLINE] = [""; KEYS_INLINE];
+        let mut check_at_end = false;
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
-            return Some(Value::Object(Vec::new()));
+        } else {
+            loop {
+                self.skip_ws();
+                if self.peek()? != b'"' {
+                    return None;
+                }
+                self.string(true)?;
+                match self.nodes.last() {
+                    Some(&Node::Key(key)) if !check_at_end => {
+                        if keys.iter().take(len).any(|&earlier| earlier == key) {
+                            return None;
+                        }
+                        match keys.get_mut(len) {
+                            Some(slot) => *slot = key,
+                            None => check_at_end = true,
+                        }
+                    }
+                    _ => check_at_end = true,
+                }
+                self.skip_ws();
+                if self.next()? != b':' {
+                    return None;
+                }
+                self.skip_ws();
+                self.value(depth + 1)?;
+                len += 1;
+                self.skip_ws();
+                match self.next()? {
+                    b',' => {}
+                    b'}' => break,
+                    _ => return None,
+                }
+            }
         }
-        let start = self.members.len();
-        loop {
-            self.skip_ws();
-            if self.peek()? != b'"' {
+        if check_at_end {
+            let members = self.nodes.get(at.checked_add(1)?..)?;
+            if has_duplicate_key(object_keys(members), len) {
                 return None;
             }
-            let key = self.string()?;
-            self.skip_ws();
-            if self.next()? != b':' {
-                return None;
-            }
-            self.skip_ws();
-            let value = self.value(depth + 1)?;
-            self.members.push((key, value));
-            self.skip_ws();
-            match self.next()? {
-                b',' => {}
-                b'}' => break,
-                _ => return None,
-            }
         }
-        if has_duplicate_key(self.members.get(start..)?) {
-            return None;
-        }
-        Some(Value::Object(self.members.drain(start..).collect()))
+        self.close(at, |span| Node::Object { len, span })
     }
 
-    /// At the opening quote. Borrowed unless there is an escape.
-    fn string(&mut self) -> Option<Cow<'a, str>> {
+    /// At the opening quote: appends the string (or the key) as a node.
+    /// Pushed here rather than returned: a returned `Cow` went through
+    /// the stack, which cost more than reading the string.
+    fn string(&mut self, key: bool) -> Option<()> {
         self.pos += 1;
         let start = self.pos;
         self.plain_run();
@@ -158,7 +216,9 @@ impl<'a> Parser<'a> {
             b'"' => {
                 let s = self.text.get(start..self.pos)?;
                 self.pos += 1;
-                return Some(Cow::Borrowed(s));
+                self.nodes
+                    .push(if key { Node::Key(s) } else { Node::Str(s) });
+                return Some(());
             }
             b'\\' => {}
             _ => return None,
@@ -166,7 +226,16 @@ impl<'a> Parser<'a> {
         let mut out = String::from(self.text.get(start..self.pos)?);
         loop {
             match self.next()? {
-                b'"' => return Some(Cow::Owned(out)),
+                b'"' => {
+                    let out = Cow::Owned(out);
+                    let node = if key {
+                        Node::key_node(out)
+                    } else {
+                        Node::string(out)
+                    };
+                    self.nodes.push(node);
+                    return Some(());
+                }
                 b'\\' => out.push(self.escape()?),
                 _ => return None,
             }
@@ -179,11 +248,7 @@ impl<'a> Parser<'a> {
     /// Up to the next quote, backslash or control character (which JSON
     /// forbids raw in a string), or the end.
     fn plain_run(&mut self) {
-        let rest = self.rest();
-        self.pos += rest
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-            .unwrap_or(rest.len());
+        self.pos += plain_len(self.rest());
     }
 
     /// After a backslash.
@@ -291,4 +356,37 @@ impl<'a> Parser<'a> {
             _ => None,
         }
     }
+}
+
+/// How many bytes at the start of `bytes` may stand in a string as they
+/// are: not a quote, a backslash or a control character. Eight bytes at a
+/// time (the usual bit tricks on a `u64`); most strings end in the first
+/// word. Each test below sets a byte's high bit where that byte matches, and
+/// may also set it in bytes after a true match (a borrow carries upward), never
+/// before one, so the lowest set bit is the first match.
+fn plain_len(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
+    let mut done = 0;
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let Ok(word) = <[u8; 8]>::try_from(word) else {
+            break;
+        };
+        let w = u64::from_le_bytes(word);
+        let quote = zero_byte(w ^ (ONES * u64::from(b'"')));
+        let backslash = zero_byte(w ^ (ONES * u64::from(b'\\')));
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+        let stop = quote | backslash | control;
+        if stop != 0 {
+            return done + (stop.trailing_zeros() / 8) as usize;
+        }
+        done += 8;
+    }
+    done + words
+        .remainder()
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .unwrap_or(words.remainder().len())
 }
