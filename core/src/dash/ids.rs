@@ -65,23 +65,9 @@ pub(crate) fn string_section<'s>(id: &str, sections: &'s Sections) -> Option<&'s
 
 /// Sections named by any string inside a dict id's values. Strings nested
 /// in arrays or objects count too: a wildcard is never section-shaped, so
-/// looking deeper can only deny more. The tree's depth is bounded by the
-/// parser.
+/// looking deeper can only deny more. Keys do not count.
 pub(crate) fn value_sections<'s>(v: Val<'_, '_>, sections: &'s Sections, out: &mut Vec<&'s str>) {
-    match v.kind() {
-        Kind::String(s) => out.extend(string_section(s, sections)),
-        Kind::Array(items) => {
-            for item in items {
-                value_sections(item, sections, out);
-            }
-        }
-        Kind::Object(members) => {
-            for (_, item) in members {
-                value_sections(item, sections, out);
-            }
-        }
-        Kind::Null | Kind::Bool(_) | Kind::Number(_) => {}
-    }
+    out.extend(v.strings().filter_map(|s| string_section(s, sections)));
 }
 
 /// The sections a body id (string or object) belongs to; `None` if the id

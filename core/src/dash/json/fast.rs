@@ -28,7 +28,7 @@ pub(super) fn parse(text: &str) -> Option<Doc<'_>> {
     // Every node takes at least two bytes of text (`1,`, `"":`), most take
     // many more; the cap keeps a huge body from reserving memory up front
     // (and glibc from serving it with mmap).
-    let guess = (text.len() / 8).clamp(8, 2048);
+    let guess = (text.len() / 4).clamp(8, 4096);
     let mut p = Parser {
         text,
         pos: 0,
@@ -112,6 +112,21 @@ impl<'a> Parser<'a> {
         Some(())
     }
 
+    /// A value inside a container: strings and numbers, most of them, are
+    /// read in place rather than through another call of `value`.
+    #[inline(always)]
+    fn element(&mut self, depth: usize) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string(false),
+            b'-' | b'0'..=b'9' => {
+                let n = self.number()?;
+                self.nodes.push(Node::Number(n));
+                Some(())
+            }
+            _ => self.value(depth),
+        }
+    }
+
     /// The container node goes first, completed when the container closes.
     fn open(&mut self, depth: usize) -> Option<usize> {
         if depth >= MAX_DEPTH {
@@ -138,7 +153,7 @@ impl<'a> Parser<'a> {
         } else {
             loop {
                 self.skip_ws();
-                self.value(depth + 1)?;
+                self.element(depth + 1)?;
                 len += 1;
                 self.skip_ws();
                 match self.next()? {
@@ -186,7 +201,7 @@ impl<'a> Parser<'a> {
                     return None;
                 }
                 self.skip_ws();
-                self.value(depth + 1)?;
+                self.element(depth + 1)?;
                 len += 1;
                 self.skip_ws();
                 match self.next()? {
@@ -208,6 +223,7 @@ impl<'a> Parser<'a> {
     /// At the opening quote: appends the string (or the key) as a node.
     /// Pushed here rather than returned: a returned `Cow` went through
     /// the stack, which cost more than reading the string.
+    #[inline(always)]
     fn string(&mut self, key: bool) -> Option<()> {
         self.pos += 1;
         let start = self.pos;
@@ -218,11 +234,17 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
                 self.nodes
                     .push(if key { Node::Key(s) } else { Node::Str(s) });
-                return Some(());
+                Some(())
             }
-            b'\\' => {}
-            _ => return None,
+            b'\\' => self.escaped_string(start, key),
+            _ => None,
         }
+    }
+
+    /// The rest of a string from its first backslash, decoded into a copy.
+    #[cold]
+    #[inline(never)]
+    fn escaped_string(&mut self, start: usize, key: bool) -> Option<()> {
         let mut out = String::from(self.text.get(start..self.pos)?);
         loop {
             match self.next()? {
@@ -314,16 +336,21 @@ impl<'a> Parser<'a> {
             self.pos += 1;
         }
         let int_start = self.pos;
+        // Wraps on long integers, but is only used for those of at most 18
+        // digits, which cannot wrap.
+        let mut n: u64 = 0;
         match self.next()? {
             b'0' => {}
-            b'1'..=b'9' => {
-                while let Some(b'0'..=b'9') = self.peek() {
+            first @ b'1'..=b'9' => {
+                n = u64::from(first - b'0');
+                while let Some(b @ b'0'..=b'9') = self.peek() {
+                    n = n.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
                     self.pos += 1;
                 }
             }
             _ => return None,
         }
-        let int = self.text.get(int_start..self.pos)?;
+        let digits = self.pos - int_start;
         let mut integer = true;
         if self.peek() == Some(b'.') {
             integer = false;
@@ -339,11 +366,7 @@ impl<'a> Parser<'a> {
             self.digits()?;
         }
         // 18 digits always fit in an i64. serde_json reads `-0` as a float.
-        if integer && int.len() <= 18 {
-            let n = int.bytes().try_fold(0u64, |n, b| {
-                let digit = char::from(b).to_digit(10)?;
-                n.checked_mul(10)?.checked_add(u64::from(digit))
-            })?;
+        if integer && digits <= 18 {
             if !negative {
                 return Some(Number::U(n));
             }

@@ -214,6 +214,16 @@ impl<'d, 'a> Val<'d, 'a> {
         matches!(self.nodes.first(), Some(Node::Object { .. }))
     }
 
+    /// Every string value inside this one (itself included, keys not), in
+    /// document order: the subtree's nodes in a row, no walk needed.
+    pub fn strings(self) -> impl Iterator<Item = &'d str> {
+        self.nodes.iter().filter_map(|n| match n {
+            Node::Str(s) => Some(*s),
+            Node::OwnedStr(s) => Some(&**s),
+            _ => None,
+        })
+    }
+
     /// This value as a document of its own.
     pub fn to_doc(self) -> Doc<'a> {
         Doc {
