@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use crate::section::Sections;
 
-use super::json::{self, Doc, Kind, Val};
+use super::json::{self, Doc, Val};
 
 /// A component id: a string, or a pattern-matching dict (an object whose
 /// values may be wildcards such as `["MATCH"]`). Borrows from the document
@@ -77,10 +77,12 @@ pub(crate) fn body_id_sections<'s>(
     sections: &'s Sections,
     out: &mut Vec<&'s str>,
 ) -> Option<()> {
-    match id.kind() {
-        Kind::String(s) => out.extend(string_section(s, sections)),
-        Kind::Object(_) => value_sections(id, sections, out),
-        _ => return None,
+    if let Some(s) = id.as_str() {
+        out.extend(string_section(s, sections));
+    } else if id.is_object() {
+        value_sections(id, sections, out);
+    } else {
+        return None;
     }
     Some(())
 }

@@ -223,12 +223,22 @@ fn slots<'a>(v: Val<'a, 'a>) -> Result<Vec<Vec<Entry<'a>>>, CallbackDenial> {
     let items = v.as_array().ok_or(CallbackDenial::Malformed(
         "\"inputs\" or \"state\" is not a list",
     ))?;
-    items
-        .map(|item| match item.as_array() {
-            Some(group) => group.map(entry).collect(),
-            None => Ok(vec![entry(item)?]),
-        })
-        .collect()
+    // Sized up front: collecting `Result`s would grow the `Vec`s step by
+    // step.
+    let mut slots = Vec::with_capacity(items.len());
+    for item in items {
+        slots.push(match item.as_array() {
+            Some(group) => {
+                let mut entries = Vec::with_capacity(group.len());
+                for e in group {
+                    entries.push(entry(e)?);
+                }
+                entries
+            }
+            None => vec![entry(item)?],
+        });
+    }
+    Ok(slots)
 }
 
 /// Largest list depth accepted in `outputs` (an ALL output inside a
@@ -372,7 +382,7 @@ impl<'s> Checker<'s, '_> {
         // when every id was read before any was checked.
         if entries
             .clone()
-            .any(|e| !matches!(e.id.kind(), Kind::String(_) | Kind::Object(_)))
+            .any(|e| e.id.as_str().is_none() && !e.id.is_object())
         {
             return Err(malformed);
         }

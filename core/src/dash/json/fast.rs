@@ -17,7 +17,7 @@
 use std::borrow::Cow;
 
 use super::tape::{object_keys, Doc, Node};
-use super::{has_duplicate_key, Number, Value, MAX_DEPTH};
+use super::{has_duplicate_key, Value, MAX_DEPTH};
 
 /// Keys an object's duplicate check keeps as it reads them (Dash objects
 /// have a handful); objects with more are checked when they close.
@@ -104,8 +104,7 @@ impl<'a> Parser<'a> {
                 self.nodes.push(Node::Null);
             }
             b'-' | b'0'..=b'9' => {
-                let n = self.number()?;
-                self.nodes.push(Node::Number(n));
+                self.number()?;
             }
             _ => return None,
         }
@@ -119,8 +118,7 @@ impl<'a> Parser<'a> {
         match self.peek()? {
             b'"' => self.string(false),
             b'-' | b'0'..=b'9' => {
-                let n = self.number()?;
-                self.nodes.push(Node::Number(n));
+                self.number()?;
                 Some(())
             }
             _ => self.value(depth),
@@ -329,7 +327,7 @@ impl<'a> Parser<'a> {
     /// converted here; anything else goes through serde_json so that every
     /// float rounds, and every large or out-of-range number resolves,
     /// exactly as there.
-    fn number(&mut self) -> Option<Number> {
+    fn number(&mut self) -> Option<()> {
         let start = self.pos;
         let negative = self.peek() == Some(b'-');
         if negative {
@@ -368,14 +366,20 @@ impl<'a> Parser<'a> {
         // 18 digits always fit in an i64. serde_json reads `-0` as a float.
         if integer && digits <= 18 {
             if !negative {
-                return Some(Number::U(n));
+                self.nodes.push(Node::U(n));
+                return Some(());
             }
             if n != 0 {
-                return Some(Number::I(i64::try_from(n).ok()?.checked_neg()?));
+                let n = i64::try_from(n).ok()?.checked_neg()?;
+                self.nodes.push(Node::I(n));
+                return Some(());
             }
         }
         match super::parse_serde(self.text.get(start..self.pos)?) {
-            Ok(Value::Number(n)) => Some(n),
+            Ok(Value::Number(n)) => {
+                self.nodes.push(Node::number(n));
+                Some(())
+            }
             _ => None,
         }
     }

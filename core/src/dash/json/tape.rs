@@ -18,7 +18,11 @@ use super::{Number, Value};
 pub(super) enum Node<'a> {
     Null,
     Bool(bool),
-    Number(Number),
+    // Numbers flattened: a `Number` inside a node was copied through a
+    // misaligned stack slot on every push.
+    U(u64),
+    I(i64),
+    F(f64),
     Str(&'a str),
     OwnedStr(Box<str>),
     Key(&'a str),
@@ -41,6 +45,14 @@ impl<'a> Node<'a> {
             Node::Key(k) => Some(k),
             Node::OwnedKey(k) => Some(k),
             _ => None,
+        }
+    }
+
+    pub(super) fn number(n: Number) -> Node<'a> {
+        match n {
+            Number::U(n) => Node::U(n),
+            Number::I(n) => Node::I(n),
+            Number::F(n) => Node::F(n),
         }
     }
 
@@ -87,7 +99,9 @@ impl<'a> Doc<'a> {
             .map(|n| match n {
                 Node::Null => Node::Null,
                 Node::Bool(b) => Node::Bool(b),
-                Node::Number(n) => Node::Number(n),
+                Node::U(n) => Node::U(n),
+                Node::I(n) => Node::I(n),
+                Node::F(n) => Node::F(n),
                 Node::Str(s) => Node::OwnedStr(s.into()),
                 Node::OwnedStr(s) => Node::OwnedStr(s),
                 Node::Key(s) => Node::OwnedKey(s.into()),
@@ -112,7 +126,7 @@ fn push_value<'a>(nodes: &mut Vec<Node<'a>>, v: &Value<'a>) {
     match v {
         Value::Null => nodes.push(Node::Null),
         Value::Bool(b) => nodes.push(Node::Bool(*b)),
-        Value::Number(n) => nodes.push(Node::Number(*n)),
+        Value::Number(n) => nodes.push(Node::number(*n)),
         Value::String(s) => nodes.push(Node::string(s.clone())),
         Value::Array(items) => {
             nodes.push(Node::Null);
@@ -172,7 +186,9 @@ impl<'d, 'a> Val<'d, 'a> {
         match first {
             Node::Null | Node::Key(_) | Node::OwnedKey(_) => Kind::Null,
             Node::Bool(b) => Kind::Bool(*b),
-            Node::Number(n) => Kind::Number(*n),
+            Node::U(n) => Kind::Number(Number::U(*n)),
+            Node::I(n) => Kind::Number(Number::I(*n)),
+            Node::F(n) => Kind::Number(Number::F(*n)),
             Node::Str(s) => Kind::String(s),
             Node::OwnedStr(s) => Kind::String(s),
             Node::Array { len, .. } => Kind::Array(Items { rest, left: *len }),
@@ -186,8 +202,9 @@ impl<'d, 'a> Val<'d, 'a> {
     }
 
     pub fn as_str(self) -> Option<&'d str> {
-        match self.kind() {
-            Kind::String(s) => Some(s),
+        match self.nodes.first()? {
+            Node::Str(s) => Some(s),
+            Node::OwnedStr(s) => Some(s),
             _ => None,
         }
     }
@@ -300,6 +317,8 @@ impl<'d, 'a> Iterator for Items<'d, 'a> {
         (self.left, Some(self.left))
     }
 }
+
+impl ExactSizeIterator for Items<'_, '_> {}
 
 /// The members of an object, in order.
 #[derive(Debug, Clone)]
