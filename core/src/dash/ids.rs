@@ -70,23 +70,6 @@ pub(crate) fn value_sections<'s>(v: Val<'_, '_>, sections: &'s Sections, out: &m
     out.extend(v.strings().filter_map(|s| string_section(s, sections)));
 }
 
-/// The sections a body id (string or object) belongs to; `None` if the id
-/// is neither, which Dash never sends.
-pub(crate) fn body_id_sections<'s>(
-    id: Val<'_, '_>,
-    sections: &'s Sections,
-    out: &mut Vec<&'s str>,
-) -> Option<()> {
-    if let Some(s) = id.as_str() {
-        out.extend(string_section(s, sections));
-    } else if id.is_object() {
-        value_sections(id, sections, out);
-    } else {
-        return None;
-    }
-    Some(())
-}
-
 /// True for the key of a callback without outputs: a sha256 hex digest.
 fn is_no_output_key(key: &str) -> bool {
     key.len() == 64 && key.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))

@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::section::{first_segment, normalize_path, strip_prefix, Sections};
 
-use super::ids::{body_id_sections, parse_output_key, parse_prop_key, ComponentId};
+use super::ids::{parse_output_key, parse_prop_key, string_section, ComponentId};
 use super::json::{self, JsonError, Kind, Val};
 use super::registry::{is_routing_property, Registry};
 use crate::grants::allows;
@@ -334,7 +334,7 @@ fn deny(section: &str, via: &'static str) -> CallbackDenial {
 /// forbidden section is the same whether all ids' sections are gathered
 /// first or each id is checked in turn, and checking in turn keeps the list
 /// as short as one id's sections, so it is allocated at most once.
-struct Checker<'s, 'g> {
+struct Checker<'s, 'g, 'b> {
     allowed: &'g [String],
     sections: &'s Sections,
     found: Vec<&'s str>,
@@ -342,21 +342,42 @@ struct Checker<'s, 'g> {
     /// the same one for every input, and the grants need not be compared
     /// again each time.
     granted: Option<&'s str>,
+    /// The last string of a body id and its section, for the same reason:
+    /// an ALL callback's inputs share their `type`.
+    last_id: Option<(&'b str, Option<&'s str>)>,
 }
 
-impl<'s> Checker<'s, '_> {
+impl<'s, 'b> Checker<'s, '_, 'b> {
+    fn grant(&mut self, section: &'s str, via: &'static str) -> Result<(), CallbackDenial> {
+        // Sections are `Sections`' own strings, so identity is equality.
+        if self.granted.is_some_and(|g| std::ptr::eq(g, section)) {
+            return Ok(());
+        }
+        if !allows(self.allowed, section) {
+            return Err(deny(section, via));
+        }
+        self.granted = Some(section);
+        Ok(())
+    }
+
     fn found(&mut self, via: &'static str) -> Result<(), CallbackDenial> {
-        for &section in &self.found {
-            // Sections are `Sections`' own strings, so identity is equality.
-            if self.granted.is_some_and(|g| std::ptr::eq(g, section)) {
-                continue;
+        for i in 0..self.found.len() {
+            if let Some(&section) = self.found.get(i) {
+                self.grant(section, via)?;
             }
-            if !allows(self.allowed, section) {
-                return Err(deny(section, via));
-            }
-            self.granted = Some(section);
         }
         Ok(())
+    }
+
+    fn id_string_section(&mut self, s: &'b str) -> Option<&'s str> {
+        if let Some((last, section)) = self.last_id {
+            if last == s {
+                return section;
+            }
+        }
+        let section = string_section(s, self.sections);
+        self.last_id = Some((s, section));
+        section
     }
 
     fn ids<'i, 'c: 'i>(
@@ -372,24 +393,32 @@ impl<'s> Checker<'s, '_> {
         Ok(())
     }
 
-    fn entries<'e, 'a: 'e>(
+    fn entries<'e>(
         &mut self,
-        entries: impl Iterator<Item = &'e Entry<'a>> + Clone,
+        entries: impl Iterator<Item = &'e Entry<'b>> + Clone,
         via: &'static str,
-    ) -> Result<(), CallbackDenial> {
-        let malformed = CallbackDenial::Malformed("a component id is not a string or an object");
+    ) -> Result<(), CallbackDenial>
+    where
+        'b: 'e,
+    {
         // A malformed id anywhere in the list wins over a forbidden one, as
         // when every id was read before any was checked.
         if entries
             .clone()
             .any(|e| e.id.as_str().is_none() && !e.id.is_object())
         {
-            return Err(malformed);
+            return Err(CallbackDenial::Malformed(
+                "a component id is not a string or an object",
+            ));
         }
+        // A string id is its only string; a dict id names the sections of
+        // every string inside it (see `ids::value_sections`).
         for e in entries {
-            self.found.clear();
-            body_id_sections(e.id, self.sections, &mut self.found).ok_or(malformed.clone())?;
-            self.found(via)?;
+            for s in e.id.strings() {
+                if let Some(section) = self.id_string_section(s) {
+                    self.grant(section, via)?;
+                }
+            }
         }
         Ok(())
     }
@@ -530,6 +559,7 @@ pub fn check_callback_request(
         sections,
         found: Vec::new(),
         granted: None,
+        last_id: None,
     };
     check.ids(&body.key_ids, VIA_OUTPUT)?;
     check.entries(body.outputs.iter(), VIA_OUTPUTS)?;
