@@ -249,9 +249,9 @@ impl<'a> Parser<'a> {
                 b'"' => {
                     let out = Cow::Owned(out);
                     let node = if key {
-                        Node::key_node(out)
+                        Node::from_key(out)
                     } else {
-                        Node::string(out)
+                        Node::from_string(out)
                     };
                     self.nodes.push(node);
                     return Some(());

@@ -14,7 +14,7 @@ use super::{Number, Value};
 /// Strings without escapes borrow from the text; the others (rare) own a
 /// decoded copy. Not `Cow`: 24 bytes a node instead of 32, and no odd
 /// offsets for the compiler to copy through.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub(super) enum Node<'a> {
     Null,
     Bool(bool),
@@ -31,11 +31,44 @@ pub(super) enum Node<'a> {
     Object { len: usize, span: usize },
 }
 
+/// Strings compare by content, borrowed or not, as `Cow`s do.
+impl PartialEq for Node<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Node::Null, Node::Null) => true,
+            (Node::Bool(a), Node::Bool(b)) => a == b,
+            (Node::U(a), Node::U(b)) => a == b,
+            (Node::I(a), Node::I(b)) => a == b,
+            (Node::F(a), Node::F(b)) => a == b,
+            (Node::Array { len, span }, Node::Array { len: l, span: s })
+            | (Node::Object { len, span }, Node::Object { len: l, span: s }) => {
+                len == l && span == s
+            }
+            (Node::Str(_) | Node::OwnedStr(_), Node::Str(_) | Node::OwnedStr(_)) => {
+                self.string() == other.string()
+            }
+            (Node::Key(_) | Node::OwnedKey(_), Node::Key(_) | Node::OwnedKey(_)) => {
+                self.key() == other.key()
+            }
+            _ => false,
+        }
+    }
+}
+
 impl<'a> Node<'a> {
     fn span(&self) -> usize {
         match self {
             Node::Array { span, .. } | Node::Object { span, .. } => *span,
             _ => 1,
+        }
+    }
+
+    /// A string value, decoded.
+    fn string(&self) -> Option<&str> {
+        match self {
+            Node::Str(s) => Some(s),
+            Node::OwnedStr(s) => Some(s),
+            _ => None,
         }
     }
 
@@ -56,14 +89,14 @@ impl<'a> Node<'a> {
         }
     }
 
-    pub(super) fn string(s: Cow<'a, str>) -> Node<'a> {
+    pub(super) fn from_string(s: Cow<'a, str>) -> Node<'a> {
         match s {
             Cow::Borrowed(s) => Node::Str(s),
             Cow::Owned(s) => Node::OwnedStr(s.into_boxed_str()),
         }
     }
 
-    pub(super) fn key_node(s: Cow<'a, str>) -> Node<'a> {
+    pub(super) fn from_key(s: Cow<'a, str>) -> Node<'a> {
         match s {
             Cow::Borrowed(s) => Node::Key(s),
             Cow::Owned(s) => Node::OwnedKey(s.into_boxed_str()),
@@ -127,7 +160,7 @@ fn push_value<'a>(nodes: &mut Vec<Node<'a>>, v: &Value<'a>) {
         Value::Null => nodes.push(Node::Null),
         Value::Bool(b) => nodes.push(Node::Bool(*b)),
         Value::Number(n) => nodes.push(Node::number(*n)),
-        Value::String(s) => nodes.push(Node::string(s.clone())),
+        Value::String(s) => nodes.push(Node::from_string(s.clone())),
         Value::Array(items) => {
             nodes.push(Node::Null);
             for item in items {
@@ -144,7 +177,7 @@ fn push_value<'a>(nodes: &mut Vec<Node<'a>>, v: &Value<'a>) {
         Value::Object(members) => {
             nodes.push(Node::Null);
             for (k, item) in members {
-                nodes.push(Node::key_node(k.clone()));
+                nodes.push(Node::from_key(k.clone()));
                 push_value(nodes, item);
             }
             let span = nodes.len() - at;
@@ -202,11 +235,7 @@ impl<'d, 'a> Val<'d, 'a> {
     }
 
     pub fn as_str(self) -> Option<&'d str> {
-        match self.nodes.first()? {
-            Node::Str(s) => Some(s),
-            Node::OwnedStr(s) => Some(s),
-            _ => None,
-        }
+        self.nodes.first()?.string()
     }
 
     pub fn as_array(self) -> Option<Items<'d, 'a>> {
@@ -234,11 +263,7 @@ impl<'d, 'a> Val<'d, 'a> {
     /// Every string value inside this one (itself included, keys not), in
     /// document order: the subtree's nodes in a row, no walk needed.
     pub fn strings(self) -> impl Iterator<Item = &'d str> {
-        self.nodes.iter().filter_map(|n| match n {
-            Node::Str(s) => Some(*s),
-            Node::OwnedStr(s) => Some(&**s),
-            _ => None,
-        })
+        self.nodes.iter().filter_map(Node::string)
     }
 
     /// This value as a document of its own.
