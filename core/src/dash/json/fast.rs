@@ -118,7 +118,9 @@ impl<'a> Parser<'a> {
         match self.peek()? {
             b'"' => self.string(false),
             b'-' | b'0'..=b'9' => {
-                self.number()?;
+                if !self.small_uint() {
+                    self.number()?;
+                }
                 Some(())
             }
             _ => self.value(depth),
@@ -267,6 +269,7 @@ impl<'a> Parser<'a> {
 
     /// Up to the next quote, backslash or control character (which JSON
     /// forbids raw in a string), or the end.
+    #[inline(always)]
     fn plain_run(&mut self) {
         self.pos += plain_len(self.rest());
     }
@@ -321,6 +324,29 @@ impl<'a> Parser<'a> {
             self.pos += 1;
         }
         Some(())
+    }
+
+    /// The common number, an unsigned integer of up to 18 digits, read in
+    /// place; `false` (nothing consumed) for anything else, left to
+    /// [`Parser::number`].
+    #[inline(always)]
+    fn small_uint(&mut self) -> bool {
+        let rest = self.rest();
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        let next = rest.get(digits).copied();
+        let plain = (1..=18).contains(&digits)
+            && !matches!(next, Some(b'.' | b'e' | b'E'))
+            && (digits == 1 || rest.first() != Some(&b'0'));
+        if !plain {
+            return false;
+        }
+        let n = rest
+            .iter()
+            .take(digits)
+            .fold(0u64, |n, &b| n * 10 + u64::from(b - b'0'));
+        self.pos += digits;
+        self.nodes.push(Node::U(n));
+        true
     }
 
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`. Short integers are
