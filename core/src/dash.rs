@@ -32,6 +32,12 @@ pub use response::{check_callback_response, index_has_validation_layout, Respons
 
 use crate::grants::allows;
 
+/// Hooks for the fuzz crate, not an API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use super::json::differential as json_differential;
+}
+
 /// Where a forbidden id was found; the `via` of the denials.
 pub const VIA_OUTPUT: &str = "output";
 pub const VIA_OUTPUTS: &str = "outputs";

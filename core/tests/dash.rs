@@ -1023,3 +1023,25 @@ fn validation_layout_in_index() {
     ));
     assert!(index_has_validation_layout(br#"<script id="_dash-config""#));
 }
+
+/// Ids the reply check reads from inside the reply document: dict ids in
+/// `cancel`, escaped keys, and a `null` member.
+#[test]
+fn reply_ids_read_in_place() {
+    let s = sections();
+    let reply = |body: &[u8], grants: &[&str]| check_callback_response(body, &user(grants), &s);
+    let cancel = br#"{"cacheKey":"k","job":"1","cancel":[{"id":{"index":1,"type":"hr-stop"},"property":"n_clicks"}]}"#;
+    assert_eq!(reply(cancel, MIKE), response_forbidden("hr", "cancel"));
+    assert_eq!(reply(cancel, ANN), Ok(()));
+    let escaped = br#"{"multi":true,"response":{"\u0068r-x":{"children":1}}}"#;
+    assert_eq!(reply(escaped, MIKE), response_forbidden("hr", "response"));
+    assert_eq!(reply(escaped, ANN), Ok(()));
+    let nested = br#"{"sideUpdate":{"{\"a\":[{\"b\":\"marketing-x\"}],\"c\":\"hr-y\"}":{}}}"#;
+    assert_eq!(reply(nested, MIKE), response_forbidden("hr", "sideUpdate"));
+    assert_eq!(
+        reply(nested, ANN),
+        response_forbidden("marketing", "sideUpdate")
+    );
+    assert_eq!(reply(nested, BOTH), Ok(()));
+    assert_eq!(reply(br#"{"cancel":null,"response":null}"#, NOBODY), Ok(()));
+}

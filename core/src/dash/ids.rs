@@ -1,19 +1,23 @@
 //! Component ids, the callback key Dash derives from them, and which
 //! section an id belongs to.
 
+use std::borrow::Cow;
+
 use crate::section::Sections;
 
-use super::json::{self, Value};
+use super::json::{self, Doc, Val};
 
 /// A component id: a string, or a pattern-matching dict (an object whose
-/// values may be wildcards such as `["MATCH"]`).
+/// values may be wildcards such as `["MATCH"]`). Borrows from the document
+/// it was read from, except in the registry.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum ComponentId {
-    Str(String),
-    Dict(Value),
+pub(crate) enum ComponentId<'a> {
+    Str(Cow<'a, str>),
+    /// Always an object.
+    Dict(Doc<'a>),
 }
 
-impl ComponentId {
+impl<'a> ComponentId<'a> {
     /// An id as Dash's `stringify_id` writes it (keys of `/_dash-dependencies`
     /// ids, of callback replies): dict ids are JSON text with sorted keys.
     ///
@@ -21,14 +25,22 @@ impl ComponentId {
     /// than a plain string: it is most likely a dict id our strict parser
     /// cannot read (Python writes `NaN`), and reading it as a string would
     /// hide the section its values name.
-    pub(crate) fn from_stringified(s: &str) -> Option<ComponentId> {
+    pub(crate) fn from_stringified(s: &'a str) -> Option<ComponentId<'a>> {
         if s.starts_with('{') {
-            match json::parse(s.as_bytes()) {
-                Ok(v @ Value::Object(_)) => Some(ComponentId::Dict(v)),
+            match json::parse_doc(s.as_bytes()) {
+                Ok(doc) if doc.root().is_object() => Some(ComponentId::Dict(doc)),
                 _ => None,
             }
         } else {
-            Some(ComponentId::Str(s.to_owned()))
+            Some(ComponentId::Str(Cow::Borrowed(s)))
+        }
+    }
+
+    /// A copy that no longer borrows, for the registry.
+    pub(crate) fn into_owned(self) -> ComponentId<'static> {
+        match self {
+            ComponentId::Str(s) => ComponentId::Str(Cow::Owned(s.into_owned())),
+            ComponentId::Dict(doc) => ComponentId::Dict(doc.into_owned()),
         }
     }
 
@@ -37,7 +49,7 @@ impl ComponentId {
     pub(crate) fn sections<'s>(&self, sections: &'s Sections, out: &mut Vec<&'s str>) {
         match self {
             ComponentId::Str(s) => out.extend(string_section(s, sections)),
-            ComponentId::Dict(v) => value_sections(v, sections, out),
+            ComponentId::Dict(doc) => value_sections(doc.root(), sections, out),
         }
     }
 }
@@ -46,44 +58,16 @@ impl ComponentId {
 /// before the first `-` is the only candidate; it is compared ignoring ASCII
 /// case, like paths, so that `HR-x` cannot slip past `hr`.
 pub(crate) fn string_section<'s>(id: &str, sections: &'s Sections) -> Option<&'s str> {
-    let (prefix, _) = id.split_once('-')?;
-    sections.canonical(prefix.as_bytes())
+    let id = id.as_bytes();
+    let dash = id.iter().position(|&b| b == b'-')?;
+    sections.canonical(id.get(..dash)?)
 }
 
 /// Sections named by any string inside a dict id's values. Strings nested
 /// in arrays or objects count too: a wildcard is never section-shaped, so
-/// looking deeper can only deny more. The tree's depth is bounded by the
-/// parser.
-pub(crate) fn value_sections<'s>(v: &Value, sections: &'s Sections, out: &mut Vec<&'s str>) {
-    match v {
-        Value::String(s) => out.extend(string_section(s, sections)),
-        Value::Array(items) => {
-            for item in items {
-                value_sections(item, sections, out);
-            }
-        }
-        Value::Object(members) => {
-            for (_, item) in members {
-                value_sections(item, sections, out);
-            }
-        }
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
-    }
-}
-
-/// The sections a body id (string or object) belongs to; `None` if the id
-/// is neither, which Dash never sends.
-pub(crate) fn body_id_sections<'s>(
-    id: &Value,
-    sections: &'s Sections,
-    out: &mut Vec<&'s str>,
-) -> Option<()> {
-    match id {
-        Value::String(s) => out.extend(string_section(s, sections)),
-        Value::Object(_) => value_sections(id, sections, out),
-        _ => return None,
-    }
-    Some(())
+/// looking deeper can only deny more. Keys do not count.
+pub(crate) fn value_sections<'s>(v: Val<'_, '_>, sections: &'s Sections, out: &mut Vec<&'s str>) {
+    out.extend(v.strings().filter_map(|s| string_section(s, sections)));
 }
 
 /// True for the key of a callback without outputs: a sha256 hex digest.
@@ -96,7 +80,7 @@ fn is_no_output_key(key: &str) -> bool {
 /// `id.prop`, `..id.prop...id.prop..` for several outputs, a `@hash` after
 /// the property for `allow_duplicate`, dots inside ids escaped as `\.`, dict
 /// ids as JSON text, and a bare sha256 hex digest for no output at all.
-pub(crate) fn parse_output_key(key: &str) -> Result<Vec<ComponentId>, &'static str> {
+pub(crate) fn parse_output_key(key: &str) -> Result<Vec<ComponentId<'_>>, &'static str> {
     if let Some(multi) = key.strip_prefix("..") {
         let inner = multi
             .strip_suffix("..")
@@ -117,21 +101,25 @@ pub(crate) fn parse_output_key(key: &str) -> Result<Vec<ComponentId>, &'static s
     Ok(vec![parse_one_output(key)?])
 }
 
-fn parse_one_output(part: &str) -> Result<ComponentId, &'static str> {
+fn parse_one_output(part: &str) -> Result<ComponentId<'_>, &'static str> {
     let (escaped, prop) = part
         .rsplit_once('.')
         .ok_or("callback key has no property")?;
     if escaped.is_empty() || prop.is_empty() {
         return Err("callback key has an empty id or property");
     }
-    ComponentId::from_stringified(&escaped.replace("\\.", "."))
-        .ok_or("callback key has an unreadable dict id")
+    let id = if escaped.contains("\\.") {
+        ComponentId::from_stringified(&escaped.replace("\\.", ".")).map(ComponentId::into_owned)
+    } else {
+        ComponentId::from_stringified(escaped)
+    };
+    id.ok_or("callback key has an unreadable dict id")
 }
 
 /// The id of an `id.prop` key as Dash's `str(Output)` writes it for
 /// `progress`, `progressDefault` and `running` (no escaping of dots). A key
 /// without a dot is read whole as an id, which can only deny more.
-pub(crate) fn parse_prop_key(key: &str) -> Option<ComponentId> {
+pub(crate) fn parse_prop_key(key: &str) -> Option<ComponentId<'_>> {
     let id = key.rsplit_once('.').map_or(key, |(id, _)| id);
     ComponentId::from_stringified(id)
 }

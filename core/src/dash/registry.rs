@@ -12,7 +12,7 @@ use std::fmt;
 use crate::section::Sections;
 
 use super::ids::{parse_output_key, parse_prop_key, ComponentId};
-use super::json::{self, JsonError, Value};
+use super::json::{self, Doc, JsonError, Value};
 use super::{first_forbidden, VIA_OUTPUT, VIA_REGISTERED_INPUT, VIA_REGISTERED_STATE};
 
 /// Properties through which a callback reads the URL: what `dcc.Location`
@@ -24,17 +24,17 @@ pub(crate) fn is_routing_property(property: &str) -> bool {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Dep {
-    pub(crate) id: ComponentId,
+    pub(crate) id: ComponentId<'static>,
     pub(crate) property: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Callback {
-    pub(crate) outputs: Vec<ComponentId>,
+    pub(crate) outputs: Vec<ComponentId<'static>>,
     pub(crate) inputs: Vec<Dep>,
     pub(crate) state: Vec<Dep>,
     /// Ids a background callback sets while it runs (`running=`).
-    pub(crate) running: Vec<ComponentId>,
+    pub(crate) running: Vec<ComponentId<'static>>,
     pub(crate) clientside: bool,
 }
 
@@ -62,7 +62,7 @@ impl Callback {
         allowed: &[String],
         sections: &'s Sections,
     ) -> Option<(&'s str, &'static str)> {
-        let check = |ids: &mut dyn Iterator<Item = &ComponentId>| {
+        let check = |ids: &mut dyn Iterator<Item = &ComponentId<'static>>| {
             let mut found = Vec::new();
             for id in ids {
                 id.sections(sections, &mut found);
@@ -166,7 +166,7 @@ impl Registry {
     }
 }
 
-fn parse_entry(entry: &Value) -> Result<(&str, Callback), String> {
+fn parse_entry<'a>(entry: &'a Value<'_>) -> Result<(&'a str, Callback), String> {
     if entry.as_object().is_none() {
         return Err("not a JSON object".into());
     }
@@ -174,8 +174,11 @@ fn parse_entry(entry: &Value) -> Result<(&str, Callback), String> {
         None => return Err("\"output\" is missing".into()),
         Some(v) => v.as_str().ok_or("\"output\" is not a string")?,
     };
-    let outputs =
-        parse_output_key(key).map_err(|why| format!("\"output\" cannot be parsed: {why}"))?;
+    let outputs = parse_output_key(key)
+        .map_err(|why| format!("\"output\" cannot be parsed: {why}"))?
+        .into_iter()
+        .map(ComponentId::into_owned)
+        .collect();
     let inputs = match entry.get("inputs") {
         None => return Err("\"inputs\" is missing".into()),
         Some(v) => parse_deps(v, "inputs")?,
@@ -201,7 +204,7 @@ fn parse_entry(entry: &Value) -> Result<(&str, Callback), String> {
     ))
 }
 
-fn parse_deps(v: &Value, field: &str) -> Result<Vec<Dep>, String> {
+fn parse_deps(v: &Value<'_>, field: &str) -> Result<Vec<Dep>, String> {
     let items = v
         .as_array()
         .ok_or_else(|| format!("\"{field}\" is not a list"))?;
@@ -212,10 +215,10 @@ fn parse_deps(v: &Value, field: &str) -> Result<Vec<Dep>, String> {
             return Err(bad("not an object"));
         }
         let id = match item.get("id") {
-            Some(Value::String(s)) => {
-                ComponentId::from_stringified(s).ok_or_else(|| bad("unreadable dict id"))?
-            }
-            Some(v @ Value::Object(_)) => ComponentId::Dict(v.clone()),
+            Some(Value::String(s)) => ComponentId::from_stringified(s)
+                .ok_or_else(|| bad("unreadable dict id"))?
+                .into_owned(),
+            Some(v @ Value::Object(_)) => ComponentId::Dict(Doc::from_value(v).into_owned()),
             Some(_) => return Err(bad("\"id\" is not a string or an object")),
             None => return Err(bad("\"id\" is missing")),
         };
@@ -232,7 +235,7 @@ fn parse_deps(v: &Value, field: &str) -> Result<Vec<Dep>, String> {
 }
 
 /// `running` is `{"running": {"id.prop": v}, "runningOff": {…}}`.
-fn parse_running(v: &Value) -> Result<Vec<ComponentId>, String> {
+fn parse_running(v: &Value<'_>) -> Result<Vec<ComponentId<'static>>, String> {
     let members = v.as_object().ok_or("\"running\" is not an object")?;
     let mut ids = Vec::new();
     for (_, group) in members {
@@ -240,7 +243,8 @@ fn parse_running(v: &Value) -> Result<Vec<ComponentId>, String> {
             continue;
         };
         for (key, _) in keys {
-            ids.push(parse_prop_key(key).ok_or("\"running\" has an unreadable dict id")?);
+            let id = parse_prop_key(key).ok_or("\"running\" has an unreadable dict id")?;
+            ids.push(id.into_owned());
         }
     }
     Ok(ids)

@@ -4,12 +4,14 @@ use std::fmt;
 
 use crate::section::{first_segment, normalize_path, strip_prefix, Sections};
 
-use super::ids::{body_id_sections, parse_output_key, parse_prop_key, ComponentId};
-use super::json::{self, JsonError, Value};
+use super::ids::{parse_output_key, parse_prop_key, string_section, ComponentId};
+use super::json::{self, JsonError, Kind, Val};
 use super::registry::{is_routing_property, Registry};
+use crate::grants::allows;
+
 use super::{
-    first_forbidden, VIA_CHANGED, VIA_INPUTS, VIA_OUTPUT, VIA_OUTPUTS, VIA_REGISTERED_INPUT,
-    VIA_REGISTERED_STATE, VIA_ROUTE, VIA_STATE,
+    VIA_CHANGED, VIA_INPUTS, VIA_OUTPUT, VIA_OUTPUTS, VIA_REGISTERED_INPUT, VIA_REGISTERED_STATE,
+    VIA_ROUTE, VIA_STATE,
 };
 
 /// Why a callback request was refused. Never carries body content beyond a
@@ -180,47 +182,63 @@ fn content_type_ok(ct: &[u8]) -> bool {
 
 /// One `{id, property, value}` of `inputs`, `state` or `outputs`.
 struct Entry<'a> {
-    id: &'a Value,
+    id: Val<'a, 'a>,
     property: &'a str,
-    value: Option<&'a Value>,
+    value: Option<Val<'a, 'a>>,
 }
 
-fn entry(v: &Value) -> Result<Entry<'_>, CallbackDenial> {
-    if v.as_object().is_none() {
-        return Err(CallbackDenial::Malformed(
-            "an input, state or output is not an object",
-        ));
+fn entry<'a>(v: Val<'a, 'a>) -> Result<Entry<'a>, CallbackDenial> {
+    let members = v.as_object().ok_or(CallbackDenial::Malformed(
+        "an input, state or output is not an object",
+    ))?;
+    // One pass instead of a lookup per field; keys are unique.
+    let (mut id, mut property, mut value) = (None, None, None);
+    for (key, member) in members {
+        match key {
+            "id" => id = Some(member),
+            "property" => property = Some(member),
+            "value" => value = Some(member),
+            _ => {}
+        }
     }
-    let id = v.get("id").ok_or(CallbackDenial::Malformed(
+    let id = id.ok_or(CallbackDenial::Malformed(
         "an input, state or output has no \"id\"",
     ))?;
-    let property = v
-        .get("property")
-        .and_then(Value::as_str)
+    let property = property
+        .and_then(Val::as_str)
         .ok_or(CallbackDenial::Malformed(
             "an input, state or output has no string \"property\"",
         ))?;
     Ok(Entry {
         id,
         property,
-        value: v.get("value"),
+        value,
     })
 }
 
 /// `inputs` or `state`: a list whose items are entries, or (ALL and
 /// ALLSMALLER wildcards) lists of entries. Dash reads exactly these two
 /// levels; anything deeper would break it, so it is refused.
-fn slots(v: &Value) -> Result<Vec<Vec<Entry<'_>>>, CallbackDenial> {
+fn slots<'a>(v: Val<'a, 'a>) -> Result<Vec<Vec<Entry<'a>>>, CallbackDenial> {
     let items = v.as_array().ok_or(CallbackDenial::Malformed(
         "\"inputs\" or \"state\" is not a list",
     ))?;
-    items
-        .iter()
-        .map(|item| match item {
-            Value::Array(group) => group.iter().map(entry).collect(),
-            _ => Ok(vec![entry(item)?]),
-        })
-        .collect()
+    // Sized up front: collecting `Result`s would grow the `Vec`s step by
+    // step.
+    let mut slots = Vec::with_capacity(items.len());
+    for item in items {
+        slots.push(match item.as_array() {
+            Some(group) => {
+                let mut entries = Vec::with_capacity(group.len());
+                for e in group {
+                    entries.push(entry(e)?);
+                }
+                entries
+            }
+            None => vec![entry(item)?],
+        });
+    }
+    Ok(slots)
 }
 
 /// Largest list depth accepted in `outputs` (an ALL output inside a
@@ -228,21 +246,21 @@ fn slots(v: &Value) -> Result<Vec<Vec<Entry<'_>>>, CallbackDenial> {
 const MAX_OUTPUTS_NESTING: usize = 3;
 
 fn output_entries<'a>(
-    v: &'a Value,
+    v: Val<'a, 'a>,
     level: usize,
     out: &mut Vec<Entry<'a>>,
 ) -> Result<(), CallbackDenial> {
-    match v {
-        Value::Array(items) if level < MAX_OUTPUTS_NESTING => {
+    match v.as_array() {
+        Some(items) if level < MAX_OUTPUTS_NESTING => {
             for item in items {
                 output_entries(item, level + 1, out)?;
             }
             Ok(())
         }
-        Value::Array(_) => Err(CallbackDenial::Malformed(
+        Some(_) => Err(CallbackDenial::Malformed(
             "\"outputs\" is nested too deeply",
         )),
-        _ => {
+        None => {
             out.push(entry(v)?);
             Ok(())
         }
@@ -252,19 +270,19 @@ fn output_entries<'a>(
 /// The parts of a body that name components, validated.
 struct Body<'a> {
     key: &'a str,
-    key_ids: Vec<ComponentId>,
+    key_ids: Vec<ComponentId<'a>>,
     outputs: Vec<Entry<'a>>,
     inputs: Vec<Vec<Entry<'a>>>,
     state: Vec<Vec<Entry<'a>>>,
-    changed: Vec<ComponentId>,
+    changed: Vec<ComponentId<'a>>,
 }
 
-fn read_body(doc: &Value) -> Result<Body<'_>, CallbackDenial> {
-    if doc.as_object().is_none() {
+fn read_body<'a>(doc: Val<'a, 'a>) -> Result<Body<'a>, CallbackDenial> {
+    if !doc.is_object() {
         return Err(CallbackDenial::Malformed("body is not a JSON object"));
     }
-    let key = match doc.get("output") {
-        Some(Value::String(s)) => s.as_str(),
+    let key = match doc.get("output").map(Val::kind) {
+        Some(Kind::String(s)) => s,
         Some(_) => return Err(CallbackDenial::Malformed("\"output\" is not a string")),
         None => return Err(CallbackDenial::Malformed("\"output\" is missing")),
     };
@@ -312,37 +330,107 @@ fn deny(section: &str, via: &'static str) -> CallbackDenial {
     }
 }
 
-fn check_ids<'s, 'a>(
-    ids: impl IntoIterator<Item = &'a ComponentId>,
-    via: &'static str,
-    allowed: &[String],
+/// The section checks of one request, sharing one scratch list: the first
+/// forbidden section is the same whether all ids' sections are gathered
+/// first or each id is checked in turn, and checking in turn keeps the list
+/// as short as one id's sections, so it is allocated at most once.
+struct Checker<'s, 'g, 'b> {
+    allowed: &'g [String],
     sections: &'s Sections,
-) -> Result<(), CallbackDenial> {
-    let mut found = Vec::new();
-    for id in ids {
-        id.sections(sections, &mut found);
-    }
-    match first_forbidden(&found, allowed) {
-        Some(section) => Err(deny(section, via)),
-        None => Ok(()),
-    }
+    found: Vec<&'s str>,
+    /// The last section `allowed` was found to open: an ALL callback names
+    /// the same one for every input, and the grants need not be compared
+    /// again each time.
+    granted: Option<&'s str>,
+    /// The last string of a body id and its section, for the same reason:
+    /// an ALL callback's inputs share their `type`.
+    last_id: Option<(&'b str, Option<&'s str>)>,
 }
 
-fn check_entries<'a>(
-    entries: impl IntoIterator<Item = &'a Entry<'a>>,
-    via: &'static str,
-    allowed: &[String],
-    sections: &Sections,
-) -> Result<(), CallbackDenial> {
-    let mut found = Vec::new();
-    for e in entries {
-        body_id_sections(e.id, sections, &mut found).ok_or(CallbackDenial::Malformed(
-            "a component id is not a string or an object",
-        ))?;
+impl<'s, 'b> Checker<'s, '_, 'b> {
+    fn grant(&mut self, section: &'s str, via: &'static str) -> Result<(), CallbackDenial> {
+        // Sections are `Sections`' own strings, so identity is equality.
+        if self.granted.is_some_and(|g| std::ptr::eq(g, section)) {
+            return Ok(());
+        }
+        if !allows(self.allowed, section) {
+            return Err(deny(section, via));
+        }
+        self.granted = Some(section);
+        Ok(())
     }
-    match first_forbidden(&found, allowed) {
-        Some(section) => Err(deny(section, via)),
-        None => Ok(()),
+
+    fn found(&mut self, via: &'static str) -> Result<(), CallbackDenial> {
+        for i in 0..self.found.len() {
+            if let Some(&section) = self.found.get(i) {
+                self.grant(section, via)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn id_string_section(&mut self, s: &'b str) -> Option<&'s str> {
+        if let Some((last, section)) = self.last_id {
+            if last == s {
+                return section;
+            }
+        }
+        let section = string_section(s, self.sections);
+        self.last_id = Some((s, section));
+        section
+    }
+
+    fn ids<'i, 'c: 'i>(
+        &mut self,
+        ids: impl IntoIterator<Item = &'i ComponentId<'c>>,
+        via: &'static str,
+    ) -> Result<(), CallbackDenial> {
+        for id in ids {
+            self.found.clear();
+            id.sections(self.sections, &mut self.found);
+            self.found(via)?;
+        }
+        Ok(())
+    }
+
+    fn entries<'e>(
+        &mut self,
+        entries: impl Iterator<Item = &'e Entry<'b>> + Clone,
+        via: &'static str,
+    ) -> Result<(), CallbackDenial>
+    where
+        'b: 'e,
+    {
+        // A malformed id anywhere in the list wins over a forbidden one, as
+        // when every id was read before any was checked.
+        if entries
+            .clone()
+            .any(|e| e.id.as_str().is_none() && !e.id.is_object())
+        {
+            return Err(CallbackDenial::Malformed(
+                "a component id is not a string or an object",
+            ));
+        }
+        // A string id is its only string; a dict id names the sections of
+        // every string inside it (see `ids::value_sections`).
+        for e in entries {
+            for s in e.id.strings() {
+                if let Some(section) = self.id_string_section(s) {
+                    self.grant(section, via)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn route(&mut self, value: Option<Val<'_, '_>>) -> Result<(), CallbackDenial> {
+        // `null` (no URL yet) and non-strings cannot name a page.
+        let Some(url) = value.and_then(Val::as_str) else {
+            return Ok(());
+        };
+        self.found.clear();
+        route_sections(url, self.sections, &mut self.found)?;
+        self.found(VIA_ROUTE)
     }
 }
 
@@ -399,34 +487,21 @@ fn raw_path(url: &[u8]) -> &[u8] {
 /// Every section a URL value routes to, read both normalised (percent
 /// escapes, dot segments, slashes, query and fragment: what a browser or a
 /// careful app sees) and raw.
-fn route_sections<'s>(url: &str, sections: &'s Sections) -> Result<Vec<&'s str>, CallbackDenial> {
-    let normalized = normalize_path(url.as_bytes()).map_err(|_| CallbackDenial::BadPath)?;
-    let mut found = Vec::new();
-    path_sections(normalized.as_bytes(), sections, &mut found);
-    path_sections(raw_path(url.as_bytes()), sections, &mut found);
-    Ok(found)
-}
-
-fn check_route(
-    value: Option<&Value>,
-    allowed: &[String],
-    sections: &Sections,
+fn route_sections<'s>(
+    url: &str,
+    sections: &'s Sections,
+    found: &mut Vec<&'s str>,
 ) -> Result<(), CallbackDenial> {
-    // `null` (no URL yet) and non-strings cannot name a page.
-    let Some(Value::String(url)) = value else {
-        return Ok(());
-    };
-    let found = route_sections(url, sections)?;
-    match first_forbidden(&found, allowed) {
-        Some(section) => Err(deny(section, VIA_ROUTE)),
-        None => Ok(()),
-    }
+    let normalized = normalize_path(url.as_bytes()).map_err(|_| CallbackDenial::BadPath)?;
+    path_sections(normalized.as_bytes(), sections, found);
+    path_sections(raw_path(url.as_bytes()), sections, found);
+    Ok(())
 }
 
 /// Without a registry we cannot know which value a callback reads as its
 /// URL, so any value that could be one is resolved.
-fn looks_like_path(value: Option<&Value>) -> bool {
-    let Some(Value::String(s)) = value else {
+fn looks_like_path(value: Option<Val<'_, '_>>) -> bool {
+    let Some(s) = value.and_then(Val::as_str) else {
         return false;
     };
     let b = s.as_bytes();
@@ -460,8 +535,8 @@ pub fn check_callback_request(
     if !content_type.is_some_and(content_type_ok) {
         return Err(CallbackDenial::ContentType);
     }
-    let doc = json::parse(body)?;
-    let body = read_body(&doc)?;
+    let doc = json::parse_doc(body)?;
+    let body = read_body(doc.root())?;
     let values: Vec<&Vec<Entry<'_>>> = body.inputs.iter().chain(&body.state).collect();
 
     let registered = match registry {
@@ -479,40 +554,37 @@ pub fn check_callback_request(
         None => None,
     };
 
-    check_ids(&body.key_ids, VIA_OUTPUT, allowed, sections)?;
-    check_entries(&body.outputs, VIA_OUTPUTS, allowed, sections)?;
-    check_entries(body.inputs.iter().flatten(), VIA_INPUTS, allowed, sections)?;
-    check_entries(body.state.iter().flatten(), VIA_STATE, allowed, sections)?;
-    check_ids(&body.changed, VIA_CHANGED, allowed, sections)?;
+    let mut check = Checker {
+        allowed,
+        sections,
+        found: Vec::new(),
+        granted: None,
+        last_id: None,
+    };
+    check.ids(&body.key_ids, VIA_OUTPUT)?;
+    check.entries(body.outputs.iter(), VIA_OUTPUTS)?;
+    check.entries(body.inputs.iter().flatten(), VIA_INPUTS)?;
+    check.entries(body.state.iter().flatten(), VIA_STATE)?;
+    check.ids(&body.changed, VIA_CHANGED)?;
 
     match registered {
         Some(callback) => {
-            check_ids(
-                callback.inputs.iter().map(|d| &d.id),
-                VIA_REGISTERED_INPUT,
-                allowed,
-                sections,
-            )?;
-            check_ids(
-                callback.state.iter().map(|d| &d.id),
-                VIA_REGISTERED_STATE,
-                allowed,
-                sections,
-            )?;
-            check_ids(&callback.running, VIA_OUTPUT, allowed, sections)?;
+            check.ids(callback.inputs.iter().map(|d| &d.id), VIA_REGISTERED_INPUT)?;
+            check.ids(callback.state.iter().map(|d| &d.id), VIA_REGISTERED_STATE)?;
+            check.ids(&callback.running, VIA_OUTPUT)?;
             for position in callback.routing_positions() {
                 let slot = values
                     .get(position)
                     .ok_or(CallbackDenial::Malformed("a routing input is missing"))?;
                 for e in slot.iter() {
-                    check_route(e.value, allowed, sections)?;
+                    check.route(e.value)?;
                 }
             }
         }
         None => {
             for e in values.iter().copied().flatten() {
                 if is_routing_property(e.property) || looks_like_path(e.value) {
-                    check_route(e.value, allowed, sections)?;
+                    check.route(e.value)?;
                 }
             }
         }

@@ -8,7 +8,7 @@ use crate::section::Sections;
 
 use super::first_forbidden;
 use super::ids::{parse_prop_key, ComponentId};
-use super::json::{self, JsonError, Value};
+use super::json::{self, JsonError, Kind, Val};
 
 /// Why a callback reply was withheld.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +89,7 @@ const MEMBERS: [(&str, IdsAs); 5] = [
     ("cancel", IdsAs::DepList),
 ];
 
-fn member_ids(v: &Value, keys: IdsAs) -> Result<Vec<ComponentId>, ResponseDenial> {
+fn member_ids<'a>(v: Val<'a, 'a>, keys: IdsAs) -> Result<Vec<ComponentId<'a>>, ResponseDenial> {
     let unreadable = ResponseDenial::Malformed("unreadable component id");
     let mut ids = Vec::new();
     match keys {
@@ -110,9 +110,9 @@ fn member_ids(v: &Value, keys: IdsAs) -> Result<Vec<ComponentId>, ResponseDenial
                 .as_array()
                 .ok_or(ResponseDenial::Malformed("\"cancel\" is not a list"))?;
             for item in items {
-                let id = match item.get("id") {
-                    Some(Value::String(s)) => ComponentId::from_stringified(s),
-                    Some(v @ Value::Object(_)) => Some(ComponentId::Dict(v.clone())),
+                let id = match item.get("id").map(|v| (v, v.kind())) {
+                    Some((_, Kind::String(s))) => ComponentId::from_stringified(s),
+                    Some((v, Kind::Object(_))) => Some(ComponentId::Dict(v.to_doc())),
                     _ => None,
                 };
                 ids.push(id.ok_or_else(|| unreadable.clone())?);
@@ -140,26 +140,30 @@ pub fn check_callback_response(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    let doc = json::parse(body)?;
-    if doc.as_object().is_none() {
+    let doc = json::parse_doc(body)?;
+    let doc = doc.root();
+    if !doc.is_object() {
         return Err(ResponseDenial::Malformed("reply is not a JSON object"));
     }
+    // One id at a time finds the same first forbidden section as gathering
+    // all of a member's first, with a scratch list allocated at most once.
+    let mut found = Vec::new();
     for (name, keys) in MEMBERS {
         let Some(v) = doc.get(name) else {
             continue;
         };
-        if matches!(v, Value::Null) {
+        if v.is_null() {
             continue;
         }
-        let mut found = Vec::new();
         for id in member_ids(v, keys)? {
+            found.clear();
             id.sections(sections, &mut found);
-        }
-        if let Some(section) = first_forbidden(&found, allowed) {
-            return Err(ResponseDenial::ForbiddenSection {
-                section: section.to_owned(),
-                via: name,
-            });
+            if let Some(section) = first_forbidden(&found, allowed) {
+                return Err(ResponseDenial::ForbiddenSection {
+                    section: section.to_owned(),
+                    via: name,
+                });
+            }
         }
     }
     Ok(())
@@ -194,9 +198,9 @@ pub fn index_has_validation_layout(html: &[u8]) -> bool {
             return true;
         };
         let config = html.get(start..end).unwrap_or_default();
-        match json::parse(config) {
-            Ok(v) if v.as_object().is_some() => {
-                if v.get("validation_layout").is_some() {
+        match json::parse_doc(config) {
+            Ok(v) if v.root().is_object() => {
+                if v.root().get("validation_layout").is_some() {
                     return true;
                 }
             }

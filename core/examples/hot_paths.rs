@@ -1,0 +1,170 @@
+//! Per-call cost of the checks that run on every request, natively.
+//!
+//! `cargo run --release -p dash-auth-core --example hot_paths`
+//!
+//! Each case runs in batches; the median batch is reported so that a
+//! scheduler hiccup in one batch does not move the figure. Add a case as a
+//! function returning a `Case` and list it in `main`. An argument keeps only
+//! the cases whose name contains it.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use dash_auth_core::dash::{check_callback_request, check_callback_response, Registry};
+use dash_auth_core::section::Sections;
+
+const BATCHES: usize = 15;
+/// Enough work per batch (a few ms) that the clock's resolution is noise.
+const TARGET_BATCH_NS: u128 = 5_000_000;
+
+struct Case {
+    name: &'static str,
+    run: Box<dyn FnMut() -> bool>,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn read(rel: &str) -> Vec<u8> {
+    let path = root().join(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn sections() -> Sections {
+    Sections::new(["hr", "marketing"]).expect("sections")
+}
+
+fn mike() -> Vec<String> {
+    vec!["marketing".to_owned()]
+}
+
+/// `dashboard/examples/pattern-all.json` with `items` ALL inputs, compact,
+/// as the Dash renderer sends it: the body the nginx benchmark
+/// (`bench/bench.py`, case F1) posts, with 30 items.
+fn pattern_all_body(items: usize) -> Vec<u8> {
+    let inputs: Vec<String> = (0..items)
+        .map(|i| {
+            format!(
+                r#"{{"id":{{"index":{i},"type":"marketing-budget"}},"property":"value","value":{}}}"#,
+                1000 + 250 * i
+            )
+        })
+        .collect();
+    format!(
+        concat!(
+            r#"{{"output":"marketing-total.children","#,
+            r#""outputs":{{"id":"marketing-total","property":"children"}},"#,
+            r#""inputs":[[{}]],"#,
+            r#""changedPropIds":["{{\"index\":2,\"type\":\"marketing-budget\"}}.value"],"#,
+            r#""parsedChangedPropsIds":[{{"index":2,"type":"marketing-budget"}}]}}"#
+        ),
+        inputs.join(",")
+    )
+    .into_bytes()
+}
+
+fn callback_request(with_registry: bool) -> Case {
+    let body = pattern_all_body(30);
+    let registry = with_registry.then(|| {
+        Registry::from_dependencies_json(&read("core/tests/fixtures/demo-dependencies.json"))
+            .expect("registry")
+    });
+    let sections = sections();
+    let allowed = mike();
+    let ct: Option<&[u8]> = Some(b"application/json");
+    // The case must measure the pass path, not an early refusal.
+    check_callback_request(&body, ct, &allowed, &sections, registry.as_ref())
+        .expect("callback_request passes");
+    Case {
+        name: if with_registry {
+            "callback_request/registry (pattern-all, 30 inputs)"
+        } else {
+            "callback_request/no_registry (pattern-all, 30 inputs)"
+        },
+        run: Box::new(move || {
+            check_callback_request(black_box(&body), ct, &allowed, &sections, registry.as_ref())
+                .is_ok()
+        }),
+    }
+}
+
+fn callback_response() -> Case {
+    let body = read("core/tests/fixtures/responses/pattern-all.json");
+    let sections = sections();
+    let allowed = mike();
+    check_callback_response(&body, &allowed, &sections).expect("callback_response passes");
+    Case {
+        name: "callback_response (pattern-all reply)",
+        run: Box::new(move || {
+            check_callback_response(black_box(&body), &allowed, &sections).is_ok()
+        }),
+    }
+}
+
+/// Median and fastest batch, in ns per call.
+fn measure(case: &mut Case) -> (f64, f64) {
+    // Calibrate a batch size, warming caches and the allocator meanwhile.
+    let mut iters: u64 = 1;
+    loop {
+        let start = Instant::now();
+        for _ in 0..iters {
+            black_box((case.run)());
+        }
+        if start.elapsed().as_nanos() >= TARGET_BATCH_NS / 4 {
+            break;
+        }
+        iters *= 2;
+    }
+    iters *= 4;
+    let mut per_call: Vec<f64> = (0..BATCHES)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                black_box((case.run)());
+            }
+            start.elapsed().as_nanos() as f64 / iters as f64
+        })
+        .collect();
+    per_call.sort_by(f64::total_cmp);
+    let median = per_call
+        .get(per_call.len() / 2)
+        .copied()
+        .unwrap_or(f64::NAN);
+    let fastest = per_call.first().copied().unwrap_or(f64::NAN);
+    (median, fastest)
+}
+
+fn main() {
+    let filter = std::env::args().nth(1);
+    // `HOT_PATHS_CALLS=N`: exactly N calls per case and no timing, for
+    // `valgrind --tool=callgrind` (divide the case's inclusive count by N).
+    let fixed: Option<u64> = std::env::var("HOT_PATHS_CALLS")
+        .ok()
+        .and_then(|n| n.parse().ok());
+    let mut cases = vec![
+        callback_request(true),
+        callback_request(false),
+        callback_response(),
+    ];
+    for case in &mut cases {
+        if filter
+            .as_ref()
+            .is_some_and(|f| !case.name.contains(f.as_str()))
+        {
+            continue;
+        }
+        if let Some(n) = fixed {
+            for _ in 0..n {
+                black_box((case.run)());
+            }
+            continue;
+        }
+        let (median, fastest) = measure(case);
+        println!(
+            "{:<54} {:>8.0} ns/call (fastest batch {:.0})",
+            case.name, median, fastest
+        );
+    }
+}

@@ -1,0 +1,445 @@
+//! A direct reader for well-formed documents, the case every legitimate
+//! request is: going through serde_json's visitor costs several times more
+//! per token than the whole check may take.
+//!
+//! It only ever answers "accepted, and this is the tree" or "not sure".
+//! Every "not sure" (any error, and whatever it does not handle itself) is
+//! parsed again by the serde_json path, which gives the refusal its precise
+//! reason in document order. So this reader may refuse more than serde_json
+//! but never accept more, and must build the same tree; the
+//! `json_differential` fuzz target compares the two.
+//!
+//! It writes a [`Doc`] tape, not a tree: one allocation per document.
+//!
+//! Input is a `str`: UTF-8 was checked by the caller, so only ASCII bytes
+//! are ever looked at and every cut falls on a character boundary.
+
+use std::borrow::Cow;
+
+use super::tape::{object_keys, Doc, Node};
+use super::{has_duplicate_key, Value, MAX_DEPTH};
+
+/// Keys an object's duplicate check keeps as it reads them (Dash objects
+/// have a handful); objects with more are checked when they close.
+const KEYS_INLINE: usize = 8;
+
+/// The whole of `text` as one document, or `None`.
+pub(super) fn parse(text: &str) -> Option<Doc<'_>> {
+    // Every node takes at least two bytes of text (`1,`, `"":`), most take
+    // many more; the cap keeps a huge body from reserving memory up front
+    // (and glibc from serving it with mmap).
+    let guess = (text.len() / 4).clamp(8, 4096);
+    let mut p = Parser {
+        text,
+        pos: 0,
+        nodes: Vec::with_capacity(guess),
+    };
+    p.skip_ws();
+    p.value(0)?;
+    p.skip_ws();
+    (p.pos == text.len()).then_some(Doc { nodes: p.nodes })
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    pos: usize,
+    nodes: Vec<Node<'a>>,
+}
+
+impl<'a> Parser<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.pos += 1;
+        Some(b)
+    }
+
+    fn rest(&self) -> &'a [u8] {
+        self.text.as_bytes().get(self.pos..).unwrap_or_default()
+    }
+
+    fn skip_ws(&mut self) {
+        // Compact JSON, what the Dash renderer sends, has none.
+        if !matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            return;
+        }
+        let rest = self.rest();
+        self.pos += rest
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            .unwrap_or(rest.len());
+    }
+
+    fn literal(&mut self, word: &str) -> Option<()> {
+        let end = self.pos.checked_add(word.len())?;
+        if self.text.as_bytes().get(self.pos..end)? != word.as_bytes() {
+            return None;
+        }
+        self.pos = end;
+        Some(())
+    }
+
+    /// Appends the value's nodes. `depth` counts the arrays and objects
+    /// around it, as the serde_json path does.
+    fn value(&mut self, depth: usize) -> Option<()> {
+        match self.peek()? {
+            b'{' => return self.object(depth),
+            b'[' => return self.array(depth),
+            b'"' => {
+                self.string(false)?;
+            }
+            b't' => {
+                self.literal("true")?;
+                self.nodes.push(Node::Bool(true));
+            }
+            b'f' => {
+                self.literal("false")?;
+                self.nodes.push(Node::Bool(false));
+            }
+            b'n' => {
+                self.literal("null")?;
+                self.nodes.push(Node::Null);
+            }
+            b'-' | b'0'..=b'9' => {
+                self.number()?;
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+
+    /// A value inside a container: strings and numbers, most of them, are
+    /// read in place rather than through another call of `value`.
+    #[inline(always)]
+    fn element(&mut self, depth: usize) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string(false),
+            b'-' | b'0'..=b'9' => {
+                if !self.small_uint() {
+                    self.number()?;
+                }
+                Some(())
+            }
+            _ => self.value(depth),
+        }
+    }
+
+    /// The container node goes first, completed when the container closes.
+    fn open(&mut self, depth: usize) -> Option<usize> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        self.pos += 1;
+        let at = self.nodes.len();
+        self.nodes.push(Node::Null);
+        Some(at)
+    }
+
+    fn close(&mut self, at: usize, node: impl FnOnce(usize) -> Node<'a>) -> Option<()> {
+        let span = self.nodes.len().checked_sub(at)?;
+        *self.nodes.get_mut(at)? = node(span);
+        Some(())
+    }
+
+    fn array(&mut self, depth: usize) -> Option<()> {
+        let at = self.open(depth)?;
+        let mut len = 0;
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.skip_ws();
+                self.element(depth + 1)?;
+                len += 1;
+                self.skip_ws();
+                match self.next()? {
+                    b',' => {}
+                    b']' => break,
+                    _ => return None,
+                }
+            }
+        }
+        self.close(at, |span| Node::Array { len, span })
+    }
+
+    fn object(&mut self, depth: usize) -> Option<()> {
+        let at = self.open(depth)?;
+        let mut len = 0;
+        // Keys as read, for a duplicate check with no allocation and no
+        // second pass; an escaped key, or a big object, is checked at the
+        // end instead.
+        let mut keys: [&str; KEYS_INLINE] = [""; KEYS_INLINE];
+        let mut check_at_end = false;
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+        } else {
+            loop {
+                self.skip_ws();
+                if self.peek()? != b'"' {
+                    return None;
+                }
+                self.string(true)?;
+                match self.nodes.last() {
+                    Some(&Node::Key(key)) if !check_at_end => {
+                        if keys.iter().take(len).any(|&earlier| earlier == key) {
+                            return None;
+                        }
+                        match keys.get_mut(len) {
+                            Some(slot) => *slot = key,
+                            None => check_at_end = true,
+                        }
+                    }
+                    _ => check_at_end = true,
+                }
+                self.skip_ws();
+                if self.next()? != b':' {
+                    return None;
+                }
+                self.skip_ws();
+                self.element(depth + 1)?;
+                len += 1;
+                self.skip_ws();
+                match self.next()? {
+                    b',' => {}
+                    b'}' => break,
+                    _ => return None,
+                }
+            }
+        }
+        if check_at_end {
+            let members = self.nodes.get(at.checked_add(1)?..)?;
+            if has_duplicate_key(object_keys(members), len) {
+                return None;
+            }
+        }
+        self.close(at, |span| Node::Object { len, span })
+    }
+
+    /// At the opening quote: appends the string (or the key) as a node.
+    /// Pushed here rather than returned: a returned `Cow` went through
+    /// the stack, which cost more than reading the string.
+    #[inline(always)]
+    fn string(&mut self, key: bool) -> Option<()> {
+        self.pos += 1;
+        let start = self.pos;
+        self.plain_run();
+        match self.peek()? {
+            b'"' => {
+                let s = self.text.get(start..self.pos)?;
+                self.pos += 1;
+                self.nodes
+                    .push(if key { Node::Key(s) } else { Node::Str(s) });
+                Some(())
+            }
+            b'\\' => self.escaped_string(start, key),
+            _ => None,
+        }
+    }
+
+    /// The rest of a string from its first backslash, decoded into a copy.
+    #[cold]
+    #[inline(never)]
+    fn escaped_string(&mut self, start: usize, key: bool) -> Option<()> {
+        let mut out = String::from(self.text.get(start..self.pos)?);
+        loop {
+            match self.next()? {
+                b'"' => {
+                    let out = Cow::Owned(out);
+                    let node = if key {
+                        Node::from_key(out)
+                    } else {
+                        Node::from_string(out)
+                    };
+                    self.nodes.push(node);
+                    return Some(());
+                }
+                b'\\' => out.push(self.escape()?),
+                _ => return None,
+            }
+            let run = self.pos;
+            self.plain_run();
+            out.push_str(self.text.get(run..self.pos)?);
+        }
+    }
+
+    /// Up to the next quote, backslash or control character (which JSON
+    /// forbids raw in a string), or the end.
+    #[inline(always)]
+    fn plain_run(&mut self) {
+        self.pos += plain_len(self.rest());
+    }
+
+    /// After a backslash.
+    fn escape(&mut self) -> Option<char> {
+        Some(match self.next()? {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let first = self.hex4()?;
+                let code = match first {
+                    0xD800..=0xDBFF => {
+                        self.literal("\\u")?;
+                        let second = self.hex4()?;
+                        if !(0xDC00..=0xDFFF).contains(&second) {
+                            return None;
+                        }
+                        0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+                    }
+                    // A lone surrogate is no character: left to serde_json
+                    // to refuse, like any other error.
+                    0xDC00..=0xDFFF => return None,
+                    _ => first,
+                };
+                char::from_u32(code)?
+            }
+            _ => return None,
+        })
+    }
+
+    fn hex4(&mut self) -> Option<u32> {
+        let mut n = 0;
+        for _ in 0..4 {
+            let digit = char::from(self.next()?).to_digit(16)?;
+            n = n * 16 + digit;
+        }
+        Some(n)
+    }
+
+    fn digits(&mut self) -> Option<()> {
+        if !matches!(self.peek(), Some(b'0'..=b'9')) {
+            return None;
+        }
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+        Some(())
+    }
+
+    /// The common number, an unsigned integer of up to 18 digits, read in
+    /// place; `false` (nothing consumed) for anything else, left to
+    /// [`Parser::number`].
+    #[inline(always)]
+    fn small_uint(&mut self) -> bool {
+        let rest = self.rest();
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        let next = rest.get(digits).copied();
+        let plain = (1..=18).contains(&digits)
+            && !matches!(next, Some(b'.' | b'e' | b'E'))
+            && (digits == 1 || rest.first() != Some(&b'0'));
+        if !plain {
+            return false;
+        }
+        let n = rest
+            .iter()
+            .take(digits)
+            .fold(0u64, |n, &b| n * 10 + u64::from(b - b'0'));
+        self.pos += digits;
+        self.nodes.push(Node::U(n));
+        true
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`. Short integers are
+    /// converted here; anything else goes through serde_json so that every
+    /// float rounds, and every large or out-of-range number resolves,
+    /// exactly as there.
+    fn number(&mut self) -> Option<()> {
+        let start = self.pos;
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.pos += 1;
+        }
+        let int_start = self.pos;
+        // Wraps on long integers, but is only used for those of at most 18
+        // digits, which cannot wrap.
+        let mut n: u64 = 0;
+        match self.next()? {
+            b'0' => {}
+            first @ b'1'..=b'9' => {
+                n = u64::from(first - b'0');
+                while let Some(b @ b'0'..=b'9') = self.peek() {
+                    n = n.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+                    self.pos += 1;
+                }
+            }
+            _ => return None,
+        }
+        let digits = self.pos - int_start;
+        let mut integer = true;
+        if self.peek() == Some(b'.') {
+            integer = false;
+            self.pos += 1;
+            self.digits()?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            integer = false;
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            self.digits()?;
+        }
+        // 18 digits always fit in an i64. serde_json reads `-0` as a float.
+        if integer && digits <= 18 {
+            if !negative {
+                self.nodes.push(Node::U(n));
+                return Some(());
+            }
+            if n != 0 {
+                let n = i64::try_from(n).ok()?.checked_neg()?;
+                self.nodes.push(Node::I(n));
+                return Some(());
+            }
+        }
+        match super::parse_serde(self.text.get(start..self.pos)?) {
+            Ok(Value::Number(n)) => {
+                self.nodes.push(Node::number(n));
+                Some(())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// How many bytes at the start of `bytes` may stand in a string as they
+/// are: not a quote, a backslash or a control character. Eight bytes at a
+/// time (the usual bit tricks on a `u64`); most strings end in the first
+/// word. Each test below sets a byte's high bit where that byte matches, and
+/// may also set it in bytes after a true match (a borrow carries upward), never
+/// before one, so the lowest set bit is the first match.
+fn plain_len(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
+    let mut done = 0;
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let Ok(word) = <[u8; 8]>::try_from(word) else {
+            break;
+        };
+        let w = u64::from_le_bytes(word);
+        let quote = zero_byte(w ^ (ONES * u64::from(b'"')));
+        let backslash = zero_byte(w ^ (ONES * u64::from(b'\\')));
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+        let stop = quote | backslash | control;
+        if stop != 0 {
+            return done + (stop.trailing_zeros() / 8) as usize;
+        }
+        done += 8;
+    }
+    done + words
+        .remainder()
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .unwrap_or(words.remainder().len())
+}
