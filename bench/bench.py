@@ -417,6 +417,19 @@ def cpu_ticks(pids: list[int]) -> tuple[int, int]:
     return user, sys_
 
 
+def minor_faults(pids: list[int]) -> int:
+    """minflt (field 10 of /proc/<pid>/stat), summed over pids: a worker whose
+    allocator keeps returning memory to the kernel faults it back in."""
+    total = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except FileNotFoundError:
+            continue
+        total += int(stat.rsplit(")", 1)[1].split()[7])
+    return total
+
+
 def fuzzers_running() -> list[str]:
     out = subprocess.run(["pgrep", "-fa", "fuzz/target"], capture_output=True, text=True).stdout
     return [l for l in out.splitlines() if l.strip()]
@@ -444,9 +457,9 @@ def wrk(case: Case, port: int, seconds: float, connections: int | None = None) -
 def run_case(case: Case, port: int, nginx: Nginx, service: AuthService | None) -> dict:
     pids = nginx.pids()
     svc_pids = service.pids() if (service and case.service) else []
-    n0, s0, t0 = cpu_ticks(pids), cpu_ticks(svc_pids), time.monotonic()
+    n0, s0, f0, t0 = cpu_ticks(pids), cpu_ticks(svc_pids), minor_faults(pids), time.monotonic()
     res = wrk(case, port, case.seconds)
-    n1, s1, t1 = cpu_ticks(pids), cpu_ticks(svc_pids), time.monotonic()
+    n1, s1, f1, t1 = cpu_ticks(pids), cpu_ticks(svc_pids), minor_faults(pids), time.monotonic()
     reqs = max(res["requests"], 1)
     secs = res["duration_us"] / 1e6
     user_s, sys_s = (n1[0] - n0[0]) / CLK_TCK, (n1[1] - n0[1]) / CLK_TCK
@@ -460,6 +473,7 @@ def run_case(case: Case, port: int, nginx: Nginx, service: AuthService | None) -
         "nginx_user_us": user_s * 1e6 / reqs,
         "nginx_sys_us": sys_s * 1e6 / reqs,
         "nginx_busy": nginx_cpu_s / (t1 - t0),
+        "nginx_faults": (f1 - f0) / reqs,
         "wrk_busy": res["wrk_cpu_s"] / (t1 - t0),
         "errors": res["connect"] + res["read"] + res["write"] + res["timeout"],
         "non2xx": res["status"],
@@ -857,7 +871,7 @@ def main():
                 r = res[c.id]
                 log(f"round {rnd + 1}/{ROUNDS} {c.id:7} {r['rps']:>10.1f} req/s  p50 {r['p50_us']:>7} µs  "
                     f"p99 {r['p99_us']:>8} µs  nginx {r['nginx_cpu_us']:9.2f} µs/req  busy "
-                    f"{r['nginx_busy'] * 100:3.0f} %  wrk {r['wrk_busy'] * 100:3.0f} %" + (f"  service {r['service_cpu_us']:.0f} µs/req"
+                    f"{r['nginx_busy'] * 100:3.0f} %  wrk {r['wrk_busy'] * 100:3.0f} %  faults {r['nginx_faults']:.3f}/req" + (f"  service {r['service_cpu_us']:.0f} µs/req"
                                                          if "service_cpu_us" in r else "")
                     + (f"  ERRORS {r['errors']} non-2xx {r['non2xx']}" if r["errors"] or r["non2xx"] else ""))
             rounds.append(res)
