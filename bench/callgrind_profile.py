@@ -234,7 +234,7 @@ def _session(prefix: Path, conf: Path, nginx_bin: str, cpu: int, out: Path, port
 
 def run(w: Path, ports: dict, render_conf, cache: bool, *, nginx_bin: str, nginx_cpu: int, cookie: str,
         authorization: str, body: Path, rows: list[dict], out: Path):
-    """Profiles A, B, D (if the cache exists), F0 and F1. Returns (data, markdown)."""
+    """Profiles A, B, D (if the cache exists), F0, F0c and F1. Returns (data, markdown)."""
     prefix = w / "prof"
     (prefix / "logs").mkdir(parents=True, exist_ok=True)
     conf = prefix / "nginx.conf"
@@ -246,6 +246,8 @@ def run(w: Path, ports: dict, render_conf, cache: bool, *, nginx_bin: str, nginx
         "D": (ports["B"], ("GET", "/bench.txt", {"Authorization": authorization}, None)),
         "F0": (ports["F0"], ("POST", "/_dash-update-component", dict(c, **{"Content-Type": "application/json"}),
                              body.read_bytes())),
+        "F0c": (ports["F0c"], ("POST", "/_dash-update-component", dict(c, **{"Content-Type": "application/json"}),
+                               body.read_bytes())),
         "F1": (ports["F1"], ("POST", "/_dash-update-component", dict(c, **{"Content-Type": "application/json"}),
                              body.read_bytes())),
     }
@@ -333,6 +335,9 @@ def _markdown(data: dict, native: dict) -> str:
     if "F0" in cs and "F1" in cs:
         diff = cs["F1"]["total"] - cs["F0"]["total"]
         L.append(f"- F1 − F0: {fmt_int(diff)} instructions per request.")
+    if "F0c" in cs and "F1" in cs:
+        diff = cs["F1"]["total"] - cs["F0c"]["total"]
+        L.append(f"- F1 − F0c (the callback check alone): {fmt_int(diff)} instructions per request.")
     for cid in ("B", "D", "F1"):
         if cid not in cs:
             continue

@@ -53,6 +53,29 @@ pub unsafe fn collect(
     Ok(seen)
 }
 
+/// The chain's data without a copy when it is one in-memory buffer (a
+/// small request body usually is); `None` otherwise.
+///
+/// # Safety
+/// As for [`collect`]; the slice lives as long as the buffer.
+pub unsafe fn single_memory<'a>(chain: *const ngx_chain_t) -> Option<&'a [u8]> {
+    // SAFETY: per the function contract.
+    let link = unsafe { chain.as_ref() }?;
+    if !link.next.is_null() {
+        return None;
+    }
+    // SAFETY: per the function contract.
+    let b = unsafe { link.buf.as_ref() }?;
+    let in_memory = b.temporary() != 0 || b.memory() != 0 || b.mmap() != 0;
+    if !in_memory || b.in_file() != 0 || b.pos.is_null() {
+        return None;
+    }
+    // SAFETY: both point into the same buffer.
+    let len = usize::try_from(unsafe { b.last.offset_from(b.pos) }).ok()?;
+    // SAFETY: an in-memory buffer's [pos, last) is readable.
+    Some(unsafe { core::slice::from_raw_parts(b.pos, len) })
+}
+
 unsafe fn append(b: &ngx_buf_t, limit: usize, out: &mut Vec<u8>) -> Result<(), CollectError> {
     if b.temporary() != 0 || b.memory() != 0 || b.mmap() != 0 {
         let len = usize::try_from(b.last.offset_from(b.pos)).unwrap_or(0);

@@ -66,14 +66,14 @@ fn check_form(r: &mut Request) -> Status {
     let Some(login) = &active.login else {
         return Status::NGX_ERROR;
     };
-    let mut body = Vec::new();
-    if body_bytes(r, MAX_FORM_LEN, &mut body).is_err() {
+    let mut copy = Vec::new();
+    let Ok(body) = body_bytes(r, MAX_FORM_LEN, &mut copy) else {
         return HTTPStatus::BAD_REQUEST.into();
-    }
+    };
     // SAFETY: NULL or the parsed Content-Type header of this request.
     let content_type =
         unsafe { r.as_ref().headers_in.content_type.as_ref() }.map(|h| h.value.as_bytes());
-    let form = match parse_form(content_type, &body) {
+    let form = match parse_form(content_type, body) {
         Ok(f) => f,
         Err(e) => {
             ngx_log_error!(NGX_LOG_INFO, r.log(), "dash_auth: {}", e);

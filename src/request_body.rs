@@ -15,7 +15,7 @@ use ngx::ngx_log_error;
 
 use dash_auth_core::dash::check_callback_request;
 
-use crate::buffers::{collect, CollectError};
+use crate::buffers::{collect, single_memory, CollectError};
 use crate::conf::Active;
 use crate::ctx::RequestCtx;
 use crate::DashAuthModule;
@@ -49,14 +49,29 @@ pub fn read_body(
     Status::NGX_DONE
 }
 
-/// The body [`read_body`] read, at most `max` bytes, into `out`.
-pub fn body_bytes(r: &Request, max: usize, out: &mut Vec<u8>) -> Result<(), CollectError> {
+/// The body [`read_body`] read, at most `max` bytes: borrowed from nginx's
+/// buffer when it is one piece in memory, else copied into `out`.
+pub fn body_bytes<'a>(
+    r: &'a Request,
+    max: usize,
+    out: &'a mut Vec<u8>,
+) -> Result<&'a [u8], CollectError> {
     // SAFETY: called from the post handler: nginx finished reading, and
-    // `bufs` describes the whole body, in memory or in the temporary file.
-    match unsafe { r.as_ref().request_body.as_ref() } {
-        Some(rb) => unsafe { collect(rb.bufs, max, false, out) }.map(|_| ()),
-        None => Err(CollectError::Read(std::io::ErrorKind::UnexpectedEof.into())),
+    // `bufs` describes the whole body, in memory or in the temporary file,
+    // for as long as the request lives.
+    let Some(rb) = (unsafe { r.as_ref().request_body.as_ref() }) else {
+        return Err(CollectError::Read(std::io::ErrorKind::UnexpectedEof.into()));
+    };
+    // SAFETY: as above.
+    if let Some(body) = unsafe { single_memory(rb.bufs) } {
+        if body.len() > max {
+            return Err(CollectError::TooLarge);
+        }
+        return Ok(body);
     }
+    // SAFETY: as above.
+    unsafe { collect(rb.bufs, max, false, out) }?;
+    Ok(out)
 }
 
 unsafe extern "C" fn body_ready(r: *mut ngx_http_request_t) {
@@ -81,10 +96,9 @@ fn verdict(r: &mut Request) -> Status {
     ) else {
         return Status::NGX_ERROR;
     };
-    let mut body = Vec::new();
-    let read = body_bytes(r, active.callbacks.body_max, &mut body);
-    match read {
-        Ok(()) => {}
+    let mut copy = Vec::new();
+    let body = match body_bytes(r, active.callbacks.body_max, &mut copy) {
+        Ok(body) => body,
         Err(CollectError::TooLarge) => {
             ngx_log_error!(
                 NGX_LOG_INFO,
@@ -104,12 +118,12 @@ fn verdict(r: &mut Request) -> Status {
             );
             return HTTPStatus::FORBIDDEN.into();
         }
-    }
+    };
     // SAFETY: NULL or the parsed Content-Type header of this request.
     let content_type =
         unsafe { r.as_ref().headers_in.content_type.as_ref() }.map(|h| h.value.as_bytes());
     match check_callback_request(
-        &body,
+        body,
         content_type,
         &ctx.identity.allowed_resources,
         &active.policy.sections,

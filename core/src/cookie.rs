@@ -30,20 +30,10 @@ fn trim_ows(s: &[u8]) -> &[u8] {
 }
 
 /// RFC 6265 §4.1.1 cookie-octet: printable ASCII except space, `"`, `,`,
-/// `;` and `\`. A table, because every byte of the session cookie goes
-/// through it on every request.
-const COOKIE_OCTET: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0x21;
-    while b <= 0x7E {
-        table[b] = !matches!(b, 0x22 | 0x2C | 0x3B | 0x5C);
-        b += 1;
-    }
-    table
-};
-
+/// `;` and `\\`. Comparisons only, no branch or table, so that the check of
+/// a whole value (the session token, on every request) vectorises.
 fn is_cookie_octet(b: u8) -> bool {
-    COOKIE_OCTET[usize::from(b)]
+    (b.wrapping_sub(0x21) < 0x5E) & (b != b'"') & (b != b',') & (b != b';') & (b != b'\\')
 }
 
 /// RFC 9110 token character, the grammar of a cookie name.
@@ -65,7 +55,11 @@ fn cookie_value(raw: &[u8]) -> Option<&[u8]> {
         [b'"', ..] | [.., b'"'] => return None,
         _ => raw,
     };
-    inner.iter().all(|&b| is_cookie_octet(b)).then_some(inner)
+    let mut outside = 0u8;
+    for &b in inner {
+        outside |= u8::from(!is_cookie_octet(b));
+    }
+    (outside == 0).then_some(inner)
 }
 
 /// Looks `name` up in the values of every `Cookie` header of a request
