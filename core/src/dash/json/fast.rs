@@ -89,7 +89,7 @@ impl<'a> Parser<'a> {
             b'{' => return self.object(depth),
             b'[' => return self.array(depth),
             b'"' => {
-                self.string(false)?;
+                self.string()?;
             }
             b't' => {
                 self.literal("true")?;
@@ -116,7 +116,7 @@ impl<'a> Parser<'a> {
     #[inline(always)]
     fn element(&mut self, depth: usize) -> Option<()> {
         match self.peek()? {
-            b'"' => self.string(false),
+            b'"' => self.string(),
             b'-' | b'0'..=b'9' => {
                 if !self.small_uint() {
                     self.number()?;
@@ -138,9 +138,14 @@ impl<'a> Parser<'a> {
         Some(at)
     }
 
-    fn close(&mut self, at: usize, node: impl FnOnce(usize) -> Node<'a>) -> Option<()> {
-        let span = self.nodes.len().checked_sub(at)?;
-        *self.nodes.get_mut(at)? = node(span);
+    /// `node` with its span filled in.
+    #[inline(always)]
+    fn close(&mut self, at: usize, mut node: Node<'a>) -> Option<()> {
+        let len = self.nodes.len();
+        if let Node::Array { span, .. } | Node::Object { span, .. } = &mut node {
+            *span = len.checked_sub(at)?;
+        }
+        *self.nodes.get_mut(at)? = node;
         Some(())
     }
 
@@ -163,7 +168,7 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        self.close(at, |span| Node::Array { len, span })
+        self.close(at, Node::Array { len, span: 0 })
     }
 
     fn object(&mut self, depth: usize) -> Option<()> {
@@ -183,18 +188,23 @@ impl<'a> Parser<'a> {
                 if self.peek()? != b'"' {
                     return None;
                 }
-                self.string(true)?;
-                match self.nodes.last() {
-                    Some(&Node::Key(key)) if !check_at_end => {
-                        if keys.iter().take(len).any(|&earlier| earlier == key) {
-                            return None;
-                        }
-                        match keys.get_mut(len) {
-                            Some(slot) => *slot = key,
-                            None => check_at_end = true,
+                match self.plain_string()? {
+                    Some(key) => {
+                        self.nodes.push(Node::Key(key));
+                        if !check_at_end {
+                            if keys.iter().take(len).any(|&earlier| earlier == key) {
+                                return None;
+                            }
+                            match keys.get_mut(len) {
+                                Some(slot) => *slot = key,
+                                None => check_at_end = true,
+                            }
                         }
                     }
-                    _ => check_at_end = true,
+                    None => {
+                        self.escaped_string(true)?;
+                        check_at_end = true;
+                    }
                 }
                 self.skip_ws();
                 if self.next()? != b':' {
@@ -217,36 +227,51 @@ impl<'a> Parser<'a> {
                 return None;
             }
         }
-        self.close(at, |span| Node::Object { len, span })
+        self.close(at, Node::Object { len, span: 0 })
     }
 
-    /// At the opening quote: appends the string (or the key) as a node.
-    /// Pushed here rather than returned: a returned `Cow` went through
-    /// the stack, which cost more than reading the string.
+    /// At the opening quote: appends the string as a node.
     #[inline(always)]
-    fn string(&mut self, key: bool) -> Option<()> {
-        self.pos += 1;
-        let start = self.pos;
-        self.plain_run();
-        match self.peek()? {
-            b'"' => {
-                let s = self.text.get(start..self.pos)?;
-                self.pos += 1;
-                self.nodes
-                    .push(if key { Node::Key(s) } else { Node::Str(s) });
+    fn string(&mut self) -> Option<()> {
+        match self.plain_string()? {
+            Some(s) => {
+                self.nodes.push(Node::Str(s));
                 Some(())
             }
-            b'\\' => self.escaped_string(start, key),
+            None => self.escaped_string(false),
+        }
+    }
+
+    /// At the opening quote: the string if it has no escape (past its
+    /// closing quote), `Some(None)` at its opening quote if it has one.
+    /// Returned rather than pushed so that a key needs no second look at
+    /// the tape for its duplicate check.
+    #[inline(always)]
+    fn plain_string(&mut self) -> Option<Option<&'a str>> {
+        let start = self.pos + 1;
+        let end = start + plain_len(self.text.as_bytes().get(start..)?);
+        match self.text.as_bytes().get(end)? {
+            b'"' => {
+                let s = self.text.get(start..end)?;
+                self.pos = end + 1;
+                Some(Some(s))
+            }
+            b'\\' => Some(None),
             _ => None,
         }
     }
 
-    /// The rest of a string from its first backslash, decoded into a copy.
+    /// A string with an escape, from its opening quote, decoded into a
+    /// copy.
     #[cold]
     #[inline(never)]
-    fn escaped_string(&mut self, start: usize, key: bool) -> Option<()> {
-        let mut out = String::from(self.text.get(start..self.pos)?);
+    fn escaped_string(&mut self, key: bool) -> Option<()> {
+        self.pos += 1;
+        let mut out = String::new();
         loop {
+            let run = self.pos;
+            self.plain_run();
+            out.push_str(self.text.get(run..self.pos)?);
             match self.next()? {
                 b'"' => {
                     let out = Cow::Owned(out);
@@ -261,9 +286,6 @@ impl<'a> Parser<'a> {
                 b'\\' => out.push(self.escape()?),
                 _ => return None,
             }
-            let run = self.pos;
-            self.plain_run();
-            out.push_str(self.text.get(run..self.pos)?);
         }
     }
 
@@ -332,18 +354,22 @@ impl<'a> Parser<'a> {
     #[inline(always)]
     fn small_uint(&mut self) -> bool {
         let rest = self.rest();
-        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        let next = rest.get(digits).copied();
+        let mut n: u64 = 0;
+        let mut digits = 0;
+        for &b in rest.iter().take(19) {
+            if !b.is_ascii_digit() {
+                break;
+            }
+            n = n * 10 + u64::from(b - b'0');
+            digits += 1;
+        }
+        // 19 digits read means at least 19 in the number: too long here.
         let plain = (1..=18).contains(&digits)
-            && !matches!(next, Some(b'.' | b'e' | b'E'))
+            && !matches!(rest.get(digits), Some(b'.' | b'e' | b'E'))
             && (digits == 1 || rest.first() != Some(&b'0'));
         if !plain {
             return false;
         }
-        let n = rest
-            .iter()
-            .take(digits)
-            .fold(0u64, |n, &b| n * 10 + u64::from(b - b'0'));
         self.pos += digits;
         self.nodes.push(Node::U(n));
         true
@@ -417,6 +443,7 @@ impl<'a> Parser<'a> {
 /// word. Each test below sets a byte's high bit where that byte matches, and
 /// may also set it in bytes after a true match (a borrow carries upward), never
 /// before one, so the lowest set bit is the first match.
+#[inline(always)]
 fn plain_len(bytes: &[u8]) -> usize {
     const ONES: u64 = u64::from_le_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
