@@ -14,9 +14,7 @@
 //! Input is a `str`: UTF-8 was checked by the caller, so only ASCII bytes
 //! are ever looked at and every cut falls on a character boundary.
 
-use std::borrow::Cow;
-
-use super::tape::{object_keys, Doc, Node};
+use super::tape::{object_keys, Doc, Node, Span};
 use super::{has_duplicate_key, Value, MAX_DEPTH};
 
 /// Keys an object's duplicate check keeps as it reads them (Dash objects
@@ -33,17 +31,23 @@ pub(super) fn parse(text: &str) -> Option<Doc<'_>> {
         text,
         pos: 0,
         nodes: Vec::with_capacity(guess),
+        owned: String::new(),
     };
     p.skip_ws();
     p.value(0)?;
     p.skip_ws();
-    (p.pos == text.len()).then_some(Doc { nodes: p.nodes })
+    (p.pos == text.len()).then_some(Doc {
+        nodes: p.nodes,
+        owned: p.owned,
+    })
 }
 
 struct Parser<'a> {
     text: &'a str,
     pos: usize,
     nodes: Vec<Node<'a>>,
+    /// Decoded copies of strings with escapes (see [`Doc::owned`]).
+    owned: String,
 }
 
 impl<'a> Parser<'a> {
@@ -143,7 +147,7 @@ impl<'a> Parser<'a> {
     fn close(&mut self, at: usize, mut node: Node<'a>) -> Option<()> {
         let len = self.nodes.len();
         if let Node::Array { span, .. } | Node::Object { span, .. } = &mut node {
-            *span = len.checked_sub(at)?;
+            *span = u32::try_from(len.checked_sub(at)?).ok()?;
         }
         *self.nodes.get_mut(at)? = node;
         Some(())
@@ -151,7 +155,7 @@ impl<'a> Parser<'a> {
 
     fn array(&mut self, depth: usize) -> Option<()> {
         let at = self.open(depth)?;
-        let mut len = 0;
+        let mut len: u32 = 0;
         self.skip_ws();
         if self.peek() == Some(b']') {
             self.pos += 1;
@@ -173,7 +177,7 @@ impl<'a> Parser<'a> {
 
     fn object(&mut self, depth: usize) -> Option<()> {
         let at = self.open(depth)?;
-        let mut len = 0;
+        let mut len: u32 = 0;
         // Keys as read, for a duplicate check with no allocation and no
         // second pass; an escaped key, or a big object, is checked at the
         // end instead.
@@ -192,10 +196,14 @@ impl<'a> Parser<'a> {
                     Some(key) => {
                         self.nodes.push(Node::Key(key));
                         if !check_at_end {
-                            if keys.iter().take(len).any(|&earlier| earlier == key) {
+                            if keys
+                                .iter()
+                                .take(len as usize)
+                                .any(|&earlier| earlier == key)
+                            {
                                 return None;
                             }
-                            match keys.get_mut(len) {
+                            match keys.get_mut(len as usize) {
                                 Some(slot) => *slot = key,
                                 None => check_at_end = true,
                             }
@@ -223,7 +231,7 @@ impl<'a> Parser<'a> {
         }
         if check_at_end {
             let members = self.nodes.get(at.checked_add(1)?..)?;
-            if has_duplicate_key(object_keys(members), len) {
+            if has_duplicate_key(object_keys(members, &self.owned), len as usize) {
                 return None;
             }
         }
@@ -261,29 +269,35 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A string with an escape, from its opening quote, decoded into a
-    /// copy.
+    /// A string with an escape, from its opening quote, decoded onto the
+    /// document's copies (left behind in them if it turns out wrong: the
+    /// whole document is refused then).
     #[cold]
     #[inline(never)]
     fn escaped_string(&mut self, key: bool) -> Option<()> {
         self.pos += 1;
-        let mut out = String::new();
+        let at = self.owned.len();
         loop {
             let run = self.pos;
             self.plain_run();
-            out.push_str(self.text.get(run..self.pos)?);
+            self.owned.push_str(self.text.get(run..self.pos)?);
             match self.next()? {
                 b'"' => {
-                    let out = Cow::Owned(out);
-                    let node = if key {
-                        Node::from_key(out)
-                    } else {
-                        Node::from_string(out)
+                    let span = Span {
+                        at: u32::try_from(at).ok()?,
+                        len: u32::try_from(self.owned.len() - at).ok()?,
                     };
-                    self.nodes.push(node);
+                    self.nodes.push(if key {
+                        Node::OwnedKey(span)
+                    } else {
+                        Node::OwnedStr(span)
+                    });
                     return Some(());
                 }
-                b'\\' => out.push(self.escape()?),
+                b'\\' => {
+                    let c = self.escape()?;
+                    self.owned.push(c);
+                }
                 _ => return None,
             }
         }
