@@ -65,8 +65,30 @@ impl<'a> Parser<'a> {
         self.text.as_bytes().get(self.pos..).unwrap_or_default()
     }
 
+    /// The next byte that is not whitespace, left unread.
+    #[inline(always)]
+    fn peek_token(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        // Compact JSON, what the Dash renderer sends, has no whitespace:
+        // one comparison tells every other token byte from it.
+        if b > b' ' {
+            return Some(b);
+        }
+        self.skip_ws();
+        self.peek()
+    }
+
+    /// The next byte that is not whitespace, read.
+    #[inline(always)]
+    fn next_token(&mut self) -> Option<u8> {
+        let b = self.peek_token()?;
+        self.pos += 1;
+        Some(b)
+    }
+
+    #[cold]
+    #[inline(never)]
     fn skip_ws(&mut self) {
-        // Compact JSON, what the Dash renderer sends, has none.
         if !matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             return;
         }
@@ -118,8 +140,8 @@ impl<'a> Parser<'a> {
     /// A value inside a container: strings and numbers, most of them, are
     /// read in place rather than through another call of `value`.
     #[inline(always)]
-    fn element(&mut self, depth: usize) -> Option<()> {
-        match self.peek()? {
+    fn element(&mut self, depth: usize, first: u8) -> Option<()> {
+        match first {
             b'"' => self.string(),
             b'-' | b'0'..=b'9' => {
                 if !self.small_uint() {
@@ -156,16 +178,14 @@ impl<'a> Parser<'a> {
     fn array(&mut self, depth: usize) -> Option<()> {
         let at = self.open(depth)?;
         let mut len: u32 = 0;
-        self.skip_ws();
-        if self.peek() == Some(b']') {
+        if self.peek_token()? == b']' {
             self.pos += 1;
         } else {
             loop {
-                self.skip_ws();
-                self.element(depth + 1)?;
+                let first = self.peek_token()?;
+                self.element(depth + 1, first)?;
                 len += 1;
-                self.skip_ws();
-                match self.next()? {
+                match self.next_token()? {
                     b',' => {}
                     b']' => break,
                     _ => return None,
@@ -183,25 +203,21 @@ impl<'a> Parser<'a> {
         // end instead.
         let mut keys: [&str; KEYS_INLINE] = [""; KEYS_INLINE];
         let mut check_at_end = false;
-        self.skip_ws();
-        if self.peek() == Some(b'}') {
+        if self.peek_token()? == b'}' {
             self.pos += 1;
         } else {
             loop {
-                self.skip_ws();
-                if self.peek()? != b'"' {
+                if self.peek_token()? != b'"' {
                     return None;
                 }
                 match self.plain_string()? {
                     Some(key) => {
                         self.nodes.push(Node::Key(key));
                         if !check_at_end {
-                            if keys
-                                .iter()
-                                .take(len as usize)
-                                .any(|&earlier| earlier == key)
-                            {
-                                return None;
+                            for earlier in keys.get(..len as usize).unwrap_or_default() {
+                                if *earlier == key {
+                                    return None;
+                                }
                             }
                             match keys.get_mut(len as usize) {
                                 Some(slot) => *slot = key,
@@ -214,15 +230,13 @@ impl<'a> Parser<'a> {
                         check_at_end = true;
                     }
                 }
-                self.skip_ws();
-                if self.next()? != b':' {
+                if self.next_token()? != b':' {
                     return None;
                 }
-                self.skip_ws();
-                self.element(depth + 1)?;
+                let first = self.peek_token()?;
+                self.element(depth + 1, first)?;
                 len += 1;
-                self.skip_ws();
-                match self.next()? {
+                match self.next_token()? {
                     b',' => {}
                     b'}' => break,
                     _ => return None,
@@ -260,7 +274,8 @@ impl<'a> Parser<'a> {
         let end = start + plain_len(self.text.as_bytes().get(start..)?);
         match self.text.as_bytes().get(end)? {
             b'"' => {
-                let s = self.text.get(start..end)?;
+                // Not `get(start..end)`, which the compiler calls out of line.
+                let (_, s) = self.text.split_at_checked(end)?.0.split_at_checked(start)?;
                 self.pos = end + 1;
                 Some(Some(s))
             }
