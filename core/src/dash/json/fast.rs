@@ -23,10 +23,12 @@ const KEYS_INLINE: usize = 8;
 
 /// The whole of `text` as one document, or `None`.
 pub(super) fn parse(text: &str) -> Option<Doc<'_>> {
-    // Every node takes at least two bytes of text (`1,`, `"":`), most take
-    // many more; the cap keeps a huge body from reserving memory up front
-    // (and glibc from serving it with mmap).
-    let guess = (text.len() / 4).clamp(8, 4096);
+    // Dash bodies take six to eight bytes of text a node (`"id":` and
+    // `{"index":2,` are two); a guess on the small side regrows once, one
+    // on the large side costs the allocator more on every request. The cap
+    // keeps a huge body from reserving memory up front (and glibc from
+    // serving it with mmap).
+    let guess = (text.len() / 6).clamp(8, 4096);
     let mut p = Parser {
         text,
         pos: 0,
@@ -292,6 +294,11 @@ impl<'a> Parser<'a> {
     fn escaped_string(&mut self, key: bool) -> Option<()> {
         self.pos += 1;
         let at = self.owned.len();
+        // Decoded strings are rare but come in small pieces (Dash's
+        // `changedPropIds` are escaped JSON): one allocation, not several.
+        if self.owned.capacity() == 0 {
+            self.owned.reserve(64);
+        }
         loop {
             let run = self.pos;
             self.plain_run();
