@@ -228,8 +228,9 @@ fn push_value<'a>(doc: &mut Doc<'a>, v: &Value<'a>) {
 #[derive(Debug, Clone, Copy)]
 pub struct Val<'d, 'a> {
     nodes: &'d [Node<'a>],
-    /// The document's decoded strings.
-    owned: &'d str,
+    /// The document's decoded strings: a `&String` rather than a `&str`,
+    /// one word instead of two, as `Val`s are copied often.
+    owned: &'d String,
 }
 
 /// What a [`Val`] is, to match on.
@@ -281,15 +282,23 @@ impl<'d, 'a> Val<'d, 'a> {
     }
 
     pub fn as_array(self) -> Option<Items<'d, 'a>> {
-        match self.kind() {
-            Kind::Array(items) => Some(items),
+        match self.nodes.split_first()? {
+            (Node::Array { len, .. }, rest) => Some(Items {
+                rest,
+                owned: self.owned,
+                left: *len as usize,
+            }),
             _ => None,
         }
     }
 
     pub fn as_object(self) -> Option<Members<'d, 'a>> {
-        match self.kind() {
-            Kind::Object(members) => Some(members),
+        match self.nodes.split_first()? {
+            (Node::Object { len, .. }, rest) => Some(Members {
+                rest,
+                owned: self.owned,
+                left: *len as usize,
+            }),
             _ => None,
         }
     }
@@ -313,7 +322,7 @@ impl<'d, 'a> Val<'d, 'a> {
     pub fn to_doc(self) -> Doc<'a> {
         Doc {
             nodes: self.nodes.to_vec(),
-            owned: self.owned.to_owned(),
+            owned: self.owned.clone(),
         }
     }
 
@@ -360,7 +369,7 @@ pub(super) fn object_keys<'n>(
 }
 
 /// The next value's subtree at the front of `rest`.
-fn take<'d, 'a>(rest: &mut &'d [Node<'a>], owned: &'d str) -> Option<Val<'d, 'a>> {
+fn take<'d, 'a>(rest: &mut &'d [Node<'a>], owned: &'d String) -> Option<Val<'d, 'a>> {
     let span = rest.first()?.span();
     let (nodes, tail) = rest.split_at_checked(span)?;
     *rest = tail;
@@ -371,7 +380,7 @@ fn take<'d, 'a>(rest: &mut &'d [Node<'a>], owned: &'d str) -> Option<Val<'d, 'a>
 #[derive(Debug, Clone)]
 pub struct Items<'d, 'a> {
     rest: &'d [Node<'a>],
-    owned: &'d str,
+    owned: &'d String,
     left: usize,
 }
 
@@ -396,7 +405,7 @@ impl ExactSizeIterator for Items<'_, '_> {}
 #[derive(Debug, Clone)]
 pub struct Members<'d, 'a> {
     rest: &'d [Node<'a>],
-    owned: &'d str,
+    owned: &'d String,
     left: usize,
 }
 
