@@ -295,10 +295,23 @@ struct Body<'a> {
 }
 
 fn read_body<'a>(doc: Val<'a, 'a>) -> Result<Body<'a>, CallbackDenial> {
-    if !doc.is_object() {
-        return Err(CallbackDenial::Malformed("body is not a JSON object"));
+    let members = doc
+        .as_object()
+        .ok_or(CallbackDenial::Malformed("body is not a JSON object"))?;
+    // One pass instead of a lookup per field; keys are unique.
+    let (mut output, mut outputs_v, mut inputs_v, mut state_v, mut changed_v) =
+        (None, None, None, None, None);
+    for (key, member) in members {
+        match key {
+            "output" => output = Some(member),
+            "outputs" => outputs_v = Some(member),
+            "inputs" => inputs_v = Some(member),
+            "state" => state_v = Some(member),
+            "changedPropIds" => changed_v = Some(member),
+            _ => {}
+        }
     }
-    let key = match doc.get("output").map(Val::kind) {
+    let key = match output.map(Val::kind) {
         Some(Kind::String(s)) => s,
         Some(_) => return Err(CallbackDenial::Malformed("\"output\" is not a string")),
         None => return Err(CallbackDenial::Malformed("\"output\" is missing")),
@@ -306,23 +319,22 @@ fn read_body<'a>(doc: Val<'a, 'a>) -> Result<Body<'a>, CallbackDenial> {
     let key_ids =
         parse_output_key(key).map_err(|_| CallbackDenial::Malformed("unreadable \"output\""))?;
     let mut outputs = Vec::new();
-    if let Some(v) = doc.get("outputs") {
+    if let Some(v) = outputs_v {
         output_entries(v, 0, &mut outputs)?;
     }
     let mut values = Vec::new();
     let input_slots = slots(
-        doc.get("inputs")
-            .ok_or(CallbackDenial::Malformed("\"inputs\" is missing"))?,
+        inputs_v.ok_or(CallbackDenial::Malformed("\"inputs\" is missing"))?,
         0,
         &mut values,
     )?;
     let state_at = values.len();
-    let state_slots = match doc.get("state") {
+    let state_slots = match state_v {
         Some(v) => slots(v, input_slots, &mut values)?,
         None => 0,
     };
     let mut changed = Vec::new();
-    if let Some(v) = doc.get("changedPropIds") {
+    if let Some(v) = changed_v {
         let items = v.as_array().ok_or(CallbackDenial::Malformed(
             "\"changedPropIds\" is not a list",
         ))?;
