@@ -185,6 +185,9 @@ struct Entry<'a> {
     id: Val<'a, 'a>,
     property: &'a str,
     value: Option<Val<'a, 'a>>,
+    /// Its position among the callback's arguments (`inputs ++ state`);
+    /// unused for `outputs`.
+    slot: usize,
 }
 
 fn entry<'a>(v: Val<'a, 'a>) -> Result<Entry<'a>, CallbackDenial> {
@@ -213,32 +216,42 @@ fn entry<'a>(v: Val<'a, 'a>) -> Result<Entry<'a>, CallbackDenial> {
         id,
         property,
         value,
+        slot: 0,
     })
 }
 
 /// `inputs` or `state`: a list whose items are entries, or (ALL and
 /// ALLSMALLER wildcards) lists of entries. Dash reads exactly these two
 /// levels; anything deeper would break it, so it is refused.
-fn slots<'a>(v: Val<'a, 'a>) -> Result<Vec<Vec<Entry<'a>>>, CallbackDenial> {
+///
+/// Appends the entries to `out`, each with its slot counted from `first`
+/// (one flat list rather than one per slot: a single allocation), and
+/// returns the number of slots.
+fn slots<'a>(
+    v: Val<'a, 'a>,
+    first: usize,
+    out: &mut Vec<Entry<'a>>,
+) -> Result<usize, CallbackDenial> {
     let items = v.as_array().ok_or(CallbackDenial::Malformed(
         "\"inputs\" or \"state\" is not a list",
     ))?;
-    // Sized up front: collecting `Result`s would grow the `Vec`s step by
-    // step.
-    let mut slots = Vec::with_capacity(items.len());
-    for item in items {
-        slots.push(match item.as_array() {
+    let count = items.len();
+    for (i, item) in items.enumerate() {
+        let slot = first + i;
+        match item.as_array() {
             Some(group) => {
-                let mut entries = Vec::with_capacity(group.len());
+                out.reserve(group.len());
                 for e in group {
-                    entries.push(entry(e)?);
+                    out.push(Entry { slot, ..entry(e)? });
                 }
-                entries
             }
-            None => vec![entry(item)?],
-        });
+            None => out.push(Entry {
+                slot,
+                ..entry(item)?
+            }),
+        }
     }
-    Ok(slots)
+    Ok(count)
 }
 
 /// Largest list depth accepted in `outputs` (an ALL output inside a
@@ -272,16 +285,33 @@ struct Body<'a> {
     key: &'a str,
     key_ids: Vec<ComponentId<'a>>,
     outputs: Vec<Entry<'a>>,
-    inputs: Vec<Vec<Entry<'a>>>,
-    state: Vec<Vec<Entry<'a>>>,
+    /// Entries of `inputs`, then of `state`, with their slots.
+    values: Vec<Entry<'a>>,
+    /// Where `state`'s entries start in `values`.
+    state_at: usize,
+    /// How many slots `inputs` and `state` have together.
+    slots: usize,
     changed: Vec<ComponentId<'a>>,
 }
 
 fn read_body<'a>(doc: Val<'a, 'a>) -> Result<Body<'a>, CallbackDenial> {
-    if !doc.is_object() {
-        return Err(CallbackDenial::Malformed("body is not a JSON object"));
+    let members = doc
+        .as_object()
+        .ok_or(CallbackDenial::Malformed("body is not a JSON object"))?;
+    // One pass instead of a lookup per field; keys are unique.
+    let (mut output, mut outputs_v, mut inputs_v, mut state_v, mut changed_v) =
+        (None, None, None, None, None);
+    for (key, member) in members {
+        match key {
+            "output" => output = Some(member),
+            "outputs" => outputs_v = Some(member),
+            "inputs" => inputs_v = Some(member),
+            "state" => state_v = Some(member),
+            "changedPropIds" => changed_v = Some(member),
+            _ => {}
+        }
     }
-    let key = match doc.get("output").map(Val::kind) {
+    let key = match output.map(Val::kind) {
         Some(Kind::String(s)) => s,
         Some(_) => return Err(CallbackDenial::Malformed("\"output\" is not a string")),
         None => return Err(CallbackDenial::Malformed("\"output\" is missing")),
@@ -289,19 +319,22 @@ fn read_body<'a>(doc: Val<'a, 'a>) -> Result<Body<'a>, CallbackDenial> {
     let key_ids =
         parse_output_key(key).map_err(|_| CallbackDenial::Malformed("unreadable \"output\""))?;
     let mut outputs = Vec::new();
-    if let Some(v) = doc.get("outputs") {
+    if let Some(v) = outputs_v {
         output_entries(v, 0, &mut outputs)?;
     }
-    let inputs = slots(
-        doc.get("inputs")
-            .ok_or(CallbackDenial::Malformed("\"inputs\" is missing"))?,
+    let mut values = Vec::new();
+    let input_slots = slots(
+        inputs_v.ok_or(CallbackDenial::Malformed("\"inputs\" is missing"))?,
+        0,
+        &mut values,
     )?;
-    let state = match doc.get("state") {
-        Some(v) => slots(v)?,
-        None => Vec::new(),
+    let state_at = values.len();
+    let state_slots = match state_v {
+        Some(v) => slots(v, input_slots, &mut values)?,
+        None => 0,
     };
     let mut changed = Vec::new();
-    if let Some(v) = doc.get("changedPropIds") {
+    if let Some(v) = changed_v {
         let items = v.as_array().ok_or(CallbackDenial::Malformed(
             "\"changedPropIds\" is not a list",
         ))?;
@@ -317,8 +350,9 @@ fn read_body<'a>(doc: Val<'a, 'a>) -> Result<Body<'a>, CallbackDenial> {
         key,
         key_ids,
         outputs,
-        inputs,
-        state,
+        values,
+        state_at,
+        slots: input_slots + state_slots,
         changed,
     })
 }
@@ -537,14 +571,17 @@ pub fn check_callback_request(
     }
     let doc = json::parse_doc(body)?;
     let body = read_body(doc.root())?;
-    let values: Vec<&Vec<Entry<'_>>> = body.inputs.iter().chain(&body.state).collect();
+    let (inputs, state) = body
+        .values
+        .split_at_checked(body.state_at)
+        .unwrap_or_default();
 
     let registered = match registry {
         Some(registry) => {
             let callback = registry
                 .get(body.key)
                 .ok_or(CallbackDenial::UnknownCallback)?;
-            if values.len() != callback.arity() {
+            if body.slots != callback.arity() {
                 return Err(CallbackDenial::Malformed(
                     "inputs and state do not match the registered callback",
                 ));
@@ -563,8 +600,8 @@ pub fn check_callback_request(
     };
     check.ids(&body.key_ids, VIA_OUTPUT)?;
     check.entries(body.outputs.iter(), VIA_OUTPUTS)?;
-    check.entries(body.inputs.iter().flatten(), VIA_INPUTS)?;
-    check.entries(body.state.iter().flatten(), VIA_STATE)?;
+    check.entries(inputs.iter(), VIA_INPUTS)?;
+    check.entries(state.iter(), VIA_STATE)?;
     check.ids(&body.changed, VIA_CHANGED)?;
 
     match registered {
@@ -573,16 +610,16 @@ pub fn check_callback_request(
             check.ids(callback.state.iter().map(|d| &d.id), VIA_REGISTERED_STATE)?;
             check.ids(&callback.running, VIA_OUTPUT)?;
             for position in callback.routing_positions() {
-                let slot = values
-                    .get(position)
-                    .ok_or(CallbackDenial::Malformed("a routing input is missing"))?;
-                for e in slot.iter() {
+                if position >= body.slots {
+                    return Err(CallbackDenial::Malformed("a routing input is missing"));
+                }
+                for e in body.values.iter().filter(|e| e.slot == position) {
                     check.route(e.value)?;
                 }
             }
         }
         None => {
-            for e in values.iter().copied().flatten() {
+            for e in &body.values {
                 if is_routing_property(e.property) || looks_like_path(e.value) {
                     check.route(e.value)?;
                 }

@@ -14,9 +14,7 @@
 //! Input is a `str`: UTF-8 was checked by the caller, so only ASCII bytes
 //! are ever looked at and every cut falls on a character boundary.
 
-use std::borrow::Cow;
-
-use super::tape::{object_keys, Doc, Node};
+use super::tape::{object_keys, Doc, Node, Span};
 use super::{has_duplicate_key, Value, MAX_DEPTH};
 
 /// Keys an object's duplicate check keeps as it reads them (Dash objects
@@ -25,25 +23,33 @@ const KEYS_INLINE: usize = 8;
 
 /// The whole of `text` as one document, or `None`.
 pub(super) fn parse(text: &str) -> Option<Doc<'_>> {
-    // Every node takes at least two bytes of text (`1,`, `"":`), most take
-    // many more; the cap keeps a huge body from reserving memory up front
-    // (and glibc from serving it with mmap).
-    let guess = (text.len() / 4).clamp(8, 4096);
+    // Dash bodies take six to eight bytes of text a node (`"id":` and
+    // `{"index":2,` are two); a guess on the small side regrows once, one
+    // on the large side costs the allocator more on every request. The cap
+    // keeps a huge body from reserving memory up front (and glibc from
+    // serving it with mmap).
+    let guess = (text.len() / 6).clamp(8, 4096);
     let mut p = Parser {
         text,
         pos: 0,
         nodes: Vec::with_capacity(guess),
+        owned: String::new(),
     };
     p.skip_ws();
     p.value(0)?;
     p.skip_ws();
-    (p.pos == text.len()).then_some(Doc { nodes: p.nodes })
+    (p.pos == text.len()).then_some(Doc {
+        nodes: p.nodes,
+        owned: p.owned,
+    })
 }
 
 struct Parser<'a> {
     text: &'a str,
     pos: usize,
     nodes: Vec<Node<'a>>,
+    /// Decoded copies of strings with escapes (see [`Doc::owned`]).
+    owned: String,
 }
 
 impl<'a> Parser<'a> {
@@ -61,8 +67,30 @@ impl<'a> Parser<'a> {
         self.text.as_bytes().get(self.pos..).unwrap_or_default()
     }
 
+    /// The next byte that is not whitespace, left unread.
+    #[inline(always)]
+    fn peek_token(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        // Compact JSON, what the Dash renderer sends, has no whitespace:
+        // one comparison tells every other token byte from it.
+        if b > b' ' {
+            return Some(b);
+        }
+        self.skip_ws();
+        self.peek()
+    }
+
+    /// The next byte that is not whitespace, read.
+    #[inline(always)]
+    fn next_token(&mut self) -> Option<u8> {
+        let b = self.peek_token()?;
+        self.pos += 1;
+        Some(b)
+    }
+
+    #[cold]
+    #[inline(never)]
     fn skip_ws(&mut self) {
-        // Compact JSON, what the Dash renderer sends, has none.
         if !matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             return;
         }
@@ -89,7 +117,7 @@ impl<'a> Parser<'a> {
             b'{' => return self.object(depth),
             b'[' => return self.array(depth),
             b'"' => {
-                self.string(false)?;
+                self.string()?;
             }
             b't' => {
                 self.literal("true")?;
@@ -114,9 +142,9 @@ impl<'a> Parser<'a> {
     /// A value inside a container: strings and numbers, most of them, are
     /// read in place rather than through another call of `value`.
     #[inline(always)]
-    fn element(&mut self, depth: usize) -> Option<()> {
-        match self.peek()? {
-            b'"' => self.string(false),
+    fn element(&mut self, depth: usize, first: u8) -> Option<()> {
+        match first {
+            b'"' => self.string(),
             b'-' | b'0'..=b'9' => {
                 if !self.small_uint() {
                     self.number()?;
@@ -138,73 +166,79 @@ impl<'a> Parser<'a> {
         Some(at)
     }
 
-    fn close(&mut self, at: usize, node: impl FnOnce(usize) -> Node<'a>) -> Option<()> {
-        let span = self.nodes.len().checked_sub(at)?;
-        *self.nodes.get_mut(at)? = node(span);
+    /// `node` with its span filled in.
+    #[inline(always)]
+    fn close(&mut self, at: usize, mut node: Node<'a>) -> Option<()> {
+        let len = self.nodes.len();
+        if let Node::Array { span, .. } | Node::Object { span, .. } = &mut node {
+            *span = u32::try_from(len.checked_sub(at)?).ok()?;
+        }
+        *self.nodes.get_mut(at)? = node;
         Some(())
     }
 
     fn array(&mut self, depth: usize) -> Option<()> {
         let at = self.open(depth)?;
-        let mut len = 0;
-        self.skip_ws();
-        if self.peek() == Some(b']') {
+        let mut len: u32 = 0;
+        if self.peek_token()? == b']' {
             self.pos += 1;
         } else {
             loop {
-                self.skip_ws();
-                self.element(depth + 1)?;
+                let first = self.peek_token()?;
+                self.element(depth + 1, first)?;
                 len += 1;
-                self.skip_ws();
-                match self.next()? {
+                match self.next_token()? {
                     b',' => {}
                     b']' => break,
                     _ => return None,
                 }
             }
         }
-        self.close(at, |span| Node::Array { len, span })
+        self.close(at, Node::Array { len, span: 0 })
     }
 
     fn object(&mut self, depth: usize) -> Option<()> {
         let at = self.open(depth)?;
-        let mut len = 0;
+        let mut len: u32 = 0;
         // Keys as read, for a duplicate check with no allocation and no
         // second pass; an escaped key, or a big object, is checked at the
         // end instead.
         let mut keys: [&str; KEYS_INLINE] = [""; KEYS_INLINE];
         let mut check_at_end = false;
-        self.skip_ws();
-        if self.peek() == Some(b'}') {
+        if self.peek_token()? == b'}' {
             self.pos += 1;
         } else {
             loop {
-                self.skip_ws();
-                if self.peek()? != b'"' {
+                if self.peek_token()? != b'"' {
                     return None;
                 }
-                self.string(true)?;
-                match self.nodes.last() {
-                    Some(&Node::Key(key)) if !check_at_end => {
-                        if keys.iter().take(len).any(|&earlier| earlier == key) {
-                            return None;
-                        }
-                        match keys.get_mut(len) {
-                            Some(slot) => *slot = key,
-                            None => check_at_end = true,
+                match self.plain_string()? {
+                    Some(key) => {
+                        self.nodes.push(Node::Key(key));
+                        if !check_at_end {
+                            for earlier in keys.get(..len as usize).unwrap_or_default() {
+                                if *earlier == key {
+                                    return None;
+                                }
+                            }
+                            match keys.get_mut(len as usize) {
+                                Some(slot) => *slot = key,
+                                None => check_at_end = true,
+                            }
                         }
                     }
-                    _ => check_at_end = true,
+                    None => {
+                        self.escaped_string(true)?;
+                        check_at_end = true;
+                    }
                 }
-                self.skip_ws();
-                if self.next()? != b':' {
+                if self.next_token()? != b':' {
                     return None;
                 }
-                self.skip_ws();
-                self.element(depth + 1)?;
+                let first = self.peek_token()?;
+                self.element(depth + 1, first)?;
                 len += 1;
-                self.skip_ws();
-                match self.next()? {
+                match self.next_token()? {
                     b',' => {}
                     b'}' => break,
                     _ => return None,
@@ -213,57 +247,81 @@ impl<'a> Parser<'a> {
         }
         if check_at_end {
             let members = self.nodes.get(at.checked_add(1)?..)?;
-            if has_duplicate_key(object_keys(members), len) {
+            if has_duplicate_key(object_keys(members, &self.owned), len as usize) {
                 return None;
             }
         }
-        self.close(at, |span| Node::Object { len, span })
+        self.close(at, Node::Object { len, span: 0 })
     }
 
-    /// At the opening quote: appends the string (or the key) as a node.
-    /// Pushed here rather than returned: a returned `Cow` went through
-    /// the stack, which cost more than reading the string.
+    /// At the opening quote: appends the string as a node.
     #[inline(always)]
-    fn string(&mut self, key: bool) -> Option<()> {
-        self.pos += 1;
-        let start = self.pos;
-        self.plain_run();
-        match self.peek()? {
-            b'"' => {
-                let s = self.text.get(start..self.pos)?;
-                self.pos += 1;
-                self.nodes
-                    .push(if key { Node::Key(s) } else { Node::Str(s) });
+    fn string(&mut self) -> Option<()> {
+        match self.plain_string()? {
+            Some(s) => {
+                self.nodes.push(Node::Str(s));
                 Some(())
             }
-            b'\\' => self.escaped_string(start, key),
+            None => self.escaped_string(false),
+        }
+    }
+
+    /// At the opening quote: the string if it has no escape (past its
+    /// closing quote), `Some(None)` at its opening quote if it has one.
+    /// Returned rather than pushed so that a key needs no second look at
+    /// the tape for its duplicate check.
+    #[inline(always)]
+    fn plain_string(&mut self) -> Option<Option<&'a str>> {
+        let start = self.pos + 1;
+        let end = start + plain_len(self.text.as_bytes().get(start..)?);
+        match self.text.as_bytes().get(end)? {
+            b'"' => {
+                // Not `get(start..end)`, which the compiler calls out of line.
+                let (_, s) = self.text.split_at_checked(end)?.0.split_at_checked(start)?;
+                self.pos = end + 1;
+                Some(Some(s))
+            }
+            b'\\' => Some(None),
             _ => None,
         }
     }
 
-    /// The rest of a string from its first backslash, decoded into a copy.
+    /// A string with an escape, from its opening quote, decoded onto the
+    /// document's copies (left behind in them if it turns out wrong: the
+    /// whole document is refused then).
     #[cold]
     #[inline(never)]
-    fn escaped_string(&mut self, start: usize, key: bool) -> Option<()> {
-        let mut out = String::from(self.text.get(start..self.pos)?);
+    fn escaped_string(&mut self, key: bool) -> Option<()> {
+        self.pos += 1;
+        let at = self.owned.len();
+        // Decoded strings are rare but come in small pieces (Dash's
+        // `changedPropIds` are escaped JSON): one allocation, not several.
+        if self.owned.capacity() == 0 {
+            self.owned.reserve(64);
+        }
         loop {
-            match self.next()? {
-                b'"' => {
-                    let out = Cow::Owned(out);
-                    let node = if key {
-                        Node::from_key(out)
-                    } else {
-                        Node::from_string(out)
-                    };
-                    self.nodes.push(node);
-                    return Some(());
-                }
-                b'\\' => out.push(self.escape()?),
-                _ => return None,
-            }
             let run = self.pos;
             self.plain_run();
-            out.push_str(self.text.get(run..self.pos)?);
+            self.owned.push_str(self.text.get(run..self.pos)?);
+            match self.next()? {
+                b'"' => {
+                    let span = Span {
+                        at: u32::try_from(at).ok()?,
+                        len: u32::try_from(self.owned.len() - at).ok()?,
+                    };
+                    self.nodes.push(if key {
+                        Node::OwnedKey(span)
+                    } else {
+                        Node::OwnedStr(span)
+                    });
+                    return Some(());
+                }
+                b'\\' => {
+                    let c = self.escape()?;
+                    self.owned.push(c);
+                }
+                _ => return None,
+            }
         }
     }
 
@@ -332,18 +390,22 @@ impl<'a> Parser<'a> {
     #[inline(always)]
     fn small_uint(&mut self) -> bool {
         let rest = self.rest();
-        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        let next = rest.get(digits).copied();
+        let mut n: u64 = 0;
+        let mut digits = 0;
+        for &b in rest.iter().take(19) {
+            if !b.is_ascii_digit() {
+                break;
+            }
+            n = n * 10 + u64::from(b - b'0');
+            digits += 1;
+        }
+        // 19 digits read means at least 19 in the number: too long here.
         let plain = (1..=18).contains(&digits)
-            && !matches!(next, Some(b'.' | b'e' | b'E'))
+            && !matches!(rest.get(digits), Some(b'.' | b'e' | b'E'))
             && (digits == 1 || rest.first() != Some(&b'0'));
         if !plain {
             return false;
         }
-        let n = rest
-            .iter()
-            .take(digits)
-            .fold(0u64, |n, &b| n * 10 + u64::from(b - b'0'));
         self.pos += digits;
         self.nodes.push(Node::U(n));
         true
@@ -417,6 +479,7 @@ impl<'a> Parser<'a> {
 /// word. Each test below sets a byte's high bit where that byte matches, and
 /// may also set it in bytes after a true match (a borrow carries upward), never
 /// before one, so the lowest set bit is the first match.
+#[inline(always)]
 fn plain_len(bytes: &[u8]) -> usize {
     const ONES: u64 = u64::from_le_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);

@@ -6,15 +6,25 @@
 //! included, so a subtree is a self-contained slice: skipping a value is
 //! one step, and copying one out (a dict id) is a slice copy. An object's
 //! members are a `Key` node followed by the value's subtree.
+//!
+//! Strings without escapes borrow from the text; decoded copies of the
+//! others (rare) are ranges of one side buffer. Nodes own nothing, so
+//! dropping a tape frees two buffers at most without visiting a node.
 
 use std::borrow::Cow;
 
 use super::{Number, Value};
 
-/// Strings without escapes borrow from the text; the others (rare) own a
-/// decoded copy. Not `Cow`: 24 bytes a node instead of 32, and no odd
-/// offsets for the compiler to copy through.
-#[derive(Debug, Clone)]
+/// A decoded string's range in its document's [`Doc::owned`]. Documents
+/// are at most [`MAX_JSON_LEN`](super::MAX_JSON_LEN) bytes, and a decoded
+/// string is never longer than its escaped text, so `u32` fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Span {
+    pub(super) at: u32,
+    pub(super) len: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
 pub(super) enum Node<'a> {
     Null,
     Bool(bool),
@@ -24,108 +34,119 @@ pub(super) enum Node<'a> {
     I(i64),
     F(f64),
     Str(&'a str),
-    OwnedStr(Box<str>),
+    OwnedStr(Span),
     Key(&'a str),
-    OwnedKey(Box<str>),
-    Array { len: usize, span: usize },
-    Object { len: usize, span: usize },
+    OwnedKey(Span),
+    Array { len: u32, span: u32 },
+    Object { len: u32, span: u32 },
 }
 
-/// Strings compare by content, borrowed or not, as `Cow`s do.
-impl PartialEq for Node<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (Node::Null, Node::Null) => true,
-            (Node::Bool(a), Node::Bool(b)) => a == b,
-            (Node::U(a), Node::U(b)) => a == b,
-            (Node::I(a), Node::I(b)) => a == b,
-            (Node::F(a), Node::F(b)) => a == b,
-            (Node::Array { len, span }, Node::Array { len: l, span: s })
-            | (Node::Object { len, span }, Node::Object { len: l, span: s }) => {
-                len == l && span == s
-            }
-            (Node::Str(_) | Node::OwnedStr(_), Node::Str(_) | Node::OwnedStr(_)) => {
-                self.string() == other.string()
-            }
-            (Node::Key(_) | Node::OwnedKey(_), Node::Key(_) | Node::OwnedKey(_)) => {
-                self.key() == other.key()
-            }
-            _ => false,
-        }
-    }
-}
-
-impl<'a> Node<'a> {
+impl Node<'_> {
     fn span(&self) -> usize {
         match self {
-            Node::Array { span, .. } | Node::Object { span, .. } => *span,
+            Node::Array { span, .. } | Node::Object { span, .. } => *span as usize,
             _ => 1,
         }
     }
 
-    /// A string value, decoded.
-    fn string(&self) -> Option<&str> {
-        match self {
-            Node::Str(s) => Some(s),
-            Node::OwnedStr(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// A member's key, decoded.
-    fn key(&self) -> Option<&str> {
-        match self {
-            Node::Key(k) => Some(k),
-            Node::OwnedKey(k) => Some(k),
-            _ => None,
-        }
-    }
-
-    pub(super) fn number(n: Number) -> Node<'a> {
+    pub(super) fn number(n: Number) -> Self {
         match n {
             Number::U(n) => Node::U(n),
             Number::I(n) => Node::I(n),
             Number::F(n) => Node::F(n),
         }
     }
+}
 
-    pub(super) fn from_string(s: Cow<'a, str>) -> Node<'a> {
-        match s {
-            Cow::Borrowed(s) => Node::Str(s),
-            Cow::Owned(s) => Node::OwnedStr(s.into_boxed_str()),
-        }
-    }
+/// A decoded string of a document. Spans are the reader's own, so `None`
+/// is never expected; it reads as no string.
+pub(super) fn owned_str(owned: &str, span: Span) -> Option<&str> {
+    let end = span.at.checked_add(span.len)? as usize;
+    owned.get(span.at as usize..end)
+}
 
-    pub(super) fn from_key(s: Cow<'a, str>) -> Node<'a> {
-        match s {
-            Cow::Borrowed(s) => Node::Key(s),
-            Cow::Owned(s) => Node::OwnedKey(s.into_boxed_str()),
-        }
+/// A string value of a document, decoded.
+fn node_string<'d>(node: &Node<'d>, owned: &'d str) -> Option<&'d str> {
+    match *node {
+        Node::Str(s) => Some(s),
+        Node::OwnedStr(span) => owned_str(owned, span),
+        _ => None,
     }
 }
 
-/// A node's string as the tree holds it.
-fn cow<'a>(borrowed: Option<&'a str>, owned: Option<&str>) -> Cow<'a, str> {
-    match (borrowed, owned) {
-        (Some(s), _) => Cow::Borrowed(s),
-        (None, Some(s)) => Cow::Owned(s.to_owned()),
-        (None, None) => Cow::Borrowed(""),
+/// A member's key, decoded.
+pub(super) fn node_key<'d>(node: &Node<'d>, owned: &'d str) -> Option<&'d str> {
+    match *node {
+        Node::Key(s) => Some(s),
+        Node::OwnedKey(span) => owned_str(owned, span),
+        _ => None,
     }
+}
+
+/// Appends a decoded copy to `owned`, for a string node.
+fn push_owned(owned: &mut String, s: &str) -> Span {
+    let at = offset(owned.len());
+    owned.push_str(s);
+    Span {
+        at,
+        len: offset(s.len()),
+    }
+}
+
+/// Bounded by the document's size, which fits (see [`Span`]); saturating
+/// keeps an impossible overflow from wrapping to another string.
+fn offset(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// A whole document (or a copy of one of its values).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Doc<'a> {
     pub(super) nodes: Vec<Node<'a>>,
+    /// Decoded copies of the strings that held an escape, one after
+    /// another.
+    pub(super) owned: String,
+}
+
+/// Documents compare by content, whether a string is borrowed or decoded.
+impl PartialEq for Doc<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.owned.as_str(), other.owned.as_str());
+        self.nodes.len() == other.nodes.len()
+            && self.nodes.iter().zip(&other.nodes).all(|pair| match pair {
+                (Node::Null, Node::Null) => true,
+                (Node::Bool(x), Node::Bool(y)) => x == y,
+                (Node::U(x), Node::U(y)) => x == y,
+                (Node::I(x), Node::I(y)) => x == y,
+                (Node::F(x), Node::F(y)) => x == y,
+                (Node::Array { len, span }, Node::Array { len: l, span: s })
+                | (Node::Object { len, span }, Node::Object { len: l, span: s }) => {
+                    len == l && span == s
+                }
+                (
+                    x @ (Node::Str(_) | Node::OwnedStr(_)),
+                    y @ (Node::Str(_) | Node::OwnedStr(_)),
+                ) => node_string(x, a) == node_string(y, b),
+                (
+                    x @ (Node::Key(_) | Node::OwnedKey(_)),
+                    y @ (Node::Key(_) | Node::OwnedKey(_)),
+                ) => node_key(x, a) == node_key(y, b),
+                _ => false,
+            })
+    }
 }
 
 impl<'a> Doc<'a> {
     pub fn root(&self) -> Val<'_, 'a> {
-        Val { nodes: &self.nodes }
+        Val {
+            nodes: &self.nodes,
+            owned: &self.owned,
+        }
     }
 
     /// A copy that no longer borrows the text it was read from.
     pub fn into_owned(self) -> Doc<'static> {
+        let mut owned = self.owned;
         let nodes = self
             .nodes
             .into_iter()
@@ -135,55 +156,66 @@ impl<'a> Doc<'a> {
                 Node::U(n) => Node::U(n),
                 Node::I(n) => Node::I(n),
                 Node::F(n) => Node::F(n),
-                Node::Str(s) => Node::OwnedStr(s.into()),
-                Node::OwnedStr(s) => Node::OwnedStr(s),
-                Node::Key(s) => Node::OwnedKey(s.into()),
-                Node::OwnedKey(s) => Node::OwnedKey(s),
+                Node::Str(s) => Node::OwnedStr(push_owned(&mut owned, s)),
+                Node::OwnedStr(span) => Node::OwnedStr(span),
+                Node::Key(s) => Node::OwnedKey(push_owned(&mut owned, s)),
+                Node::OwnedKey(span) => Node::OwnedKey(span),
                 Node::Array { len, span } => Node::Array { len, span },
                 Node::Object { len, span } => Node::Object { len, span },
             })
             .collect();
-        Doc { nodes }
+        Doc { nodes, owned }
     }
 
     /// The same document as a tree.
     pub fn from_value(v: &Value<'a>) -> Doc<'a> {
-        let mut nodes = Vec::new();
-        push_value(&mut nodes, v);
-        Doc { nodes }
+        let mut doc = Doc {
+            nodes: Vec::new(),
+            owned: String::new(),
+        };
+        push_value(&mut doc, v);
+        doc
     }
 }
 
-fn push_value<'a>(nodes: &mut Vec<Node<'a>>, v: &Value<'a>) {
-    let at = nodes.len();
+fn push_value<'a>(doc: &mut Doc<'a>, v: &Value<'a>) {
+    let at = doc.nodes.len();
     match v {
-        Value::Null => nodes.push(Node::Null),
-        Value::Bool(b) => nodes.push(Node::Bool(*b)),
-        Value::Number(n) => nodes.push(Node::number(*n)),
-        Value::String(s) => nodes.push(Node::from_string(s.clone())),
+        Value::Null => doc.nodes.push(Node::Null),
+        Value::Bool(b) => doc.nodes.push(Node::Bool(*b)),
+        Value::Number(n) => doc.nodes.push(Node::number(*n)),
+        Value::String(Cow::Borrowed(s)) => doc.nodes.push(Node::Str(s)),
+        Value::String(Cow::Owned(s)) => {
+            let span = push_owned(&mut doc.owned, s);
+            doc.nodes.push(Node::OwnedStr(span));
+        }
         Value::Array(items) => {
-            nodes.push(Node::Null);
+            doc.nodes.push(Node::Null);
             for item in items {
-                push_value(nodes, item);
+                push_value(doc, item);
             }
-            let span = nodes.len() - at;
-            if let Some(n) = nodes.get_mut(at) {
+            let span = offset(doc.nodes.len() - at);
+            if let Some(n) = doc.nodes.get_mut(at) {
                 *n = Node::Array {
-                    len: items.len(),
+                    len: offset(items.len()),
                     span,
                 };
             }
         }
         Value::Object(members) => {
-            nodes.push(Node::Null);
+            doc.nodes.push(Node::Null);
             for (k, item) in members {
-                nodes.push(Node::from_key(k.clone()));
-                push_value(nodes, item);
+                let key = match k {
+                    Cow::Borrowed(k) => Node::Key(k),
+                    Cow::Owned(k) => Node::OwnedKey(push_owned(&mut doc.owned, k)),
+                };
+                doc.nodes.push(key);
+                push_value(doc, item);
             }
-            let span = nodes.len() - at;
-            if let Some(n) = nodes.get_mut(at) {
+            let span = offset(doc.nodes.len() - at);
+            if let Some(n) = doc.nodes.get_mut(at) {
                 *n = Node::Object {
-                    len: members.len(),
+                    len: offset(members.len()),
                     span,
                 };
             }
@@ -196,6 +228,9 @@ fn push_value<'a>(nodes: &mut Vec<Node<'a>>, v: &Value<'a>) {
 #[derive(Debug, Clone, Copy)]
 pub struct Val<'d, 'a> {
     nodes: &'d [Node<'a>],
+    /// The document's decoded strings: a `&String` rather than a `&str`,
+    /// one word instead of two, as `Val`s are copied often.
+    owned: &'d String,
 }
 
 /// What a [`Val`] is, to match on.
@@ -216,16 +251,24 @@ impl<'d, 'a> Val<'d, 'a> {
             // Never built; reads as the value that names nothing.
             None => return Kind::Null,
         };
-        match first {
+        match *first {
             Node::Null | Node::Key(_) | Node::OwnedKey(_) => Kind::Null,
-            Node::Bool(b) => Kind::Bool(*b),
-            Node::U(n) => Kind::Number(Number::U(*n)),
-            Node::I(n) => Kind::Number(Number::I(*n)),
-            Node::F(n) => Kind::Number(Number::F(*n)),
+            Node::Bool(b) => Kind::Bool(b),
+            Node::U(n) => Kind::Number(Number::U(n)),
+            Node::I(n) => Kind::Number(Number::I(n)),
+            Node::F(n) => Kind::Number(Number::F(n)),
             Node::Str(s) => Kind::String(s),
-            Node::OwnedStr(s) => Kind::String(s),
-            Node::Array { len, .. } => Kind::Array(Items { rest, left: *len }),
-            Node::Object { len, .. } => Kind::Object(Members { rest, left: *len }),
+            Node::OwnedStr(span) => Kind::String(owned_str(self.owned, span).unwrap_or_default()),
+            Node::Array { len, .. } => Kind::Array(Items {
+                rest,
+                owned: self.owned,
+                left: len as usize,
+            }),
+            Node::Object { len, .. } => Kind::Object(Members {
+                rest,
+                owned: self.owned,
+                left: len as usize,
+            }),
         }
     }
 
@@ -235,19 +278,27 @@ impl<'d, 'a> Val<'d, 'a> {
     }
 
     pub fn as_str(self) -> Option<&'d str> {
-        self.nodes.first()?.string()
+        node_string(self.nodes.first()?, self.owned)
     }
 
     pub fn as_array(self) -> Option<Items<'d, 'a>> {
-        match self.kind() {
-            Kind::Array(items) => Some(items),
+        match self.nodes.split_first()? {
+            (Node::Array { len, .. }, rest) => Some(Items {
+                rest,
+                owned: self.owned,
+                left: *len as usize,
+            }),
             _ => None,
         }
     }
 
     pub fn as_object(self) -> Option<Members<'d, 'a>> {
-        match self.kind() {
-            Kind::Object(members) => Some(members),
+        match self.nodes.split_first()? {
+            (Node::Object { len, .. }, rest) => Some(Members {
+                rest,
+                owned: self.owned,
+                left: *len as usize,
+            }),
             _ => None,
         }
     }
@@ -263,13 +314,15 @@ impl<'d, 'a> Val<'d, 'a> {
     /// Every string value inside this one (itself included, keys not), in
     /// document order: the subtree's nodes in a row, no walk needed.
     pub fn strings(self) -> impl Iterator<Item = &'d str> {
-        self.nodes.iter().filter_map(Node::string)
+        let owned = self.owned;
+        self.nodes.iter().filter_map(move |n| node_string(n, owned))
     }
 
     /// This value as a document of its own.
     pub fn to_doc(self) -> Doc<'a> {
         Doc {
             nodes: self.nodes.to_vec(),
+            owned: self.owned.clone(),
         }
     }
 
@@ -278,20 +331,19 @@ impl<'d, 'a> Val<'d, 'a> {
             Kind::Null => Value::Null,
             Kind::Bool(b) => Value::Bool(b),
             Kind::Number(n) => Value::Number(n),
-            Kind::String(s) => {
-                let borrowed = match self.nodes.first() {
-                    Some(Node::Str(b)) => Some(*b),
-                    _ => None,
-                };
-                Value::String(cow(borrowed, Some(s)))
-            }
+            Kind::String(s) => match self.nodes.first() {
+                Some(Node::Str(b)) => Value::String(Cow::Borrowed(b)),
+                _ => Value::String(Cow::Owned(s.to_owned())),
+            },
             Kind::Array(items) => Value::Array(items.map(Val::to_value).collect()),
             Kind::Object(mut members) => {
                 let mut out = Vec::with_capacity(members.left);
                 while let Some((k, v)) = members.next_member() {
-                    let key = match k {
-                        Node::Key(k) => Cow::Borrowed(*k),
-                        other => cow(None, other.key()),
+                    let key = match *k {
+                        Node::Key(k) => Cow::Borrowed(k),
+                        other => {
+                            Cow::Owned(node_key(&other, self.owned).unwrap_or_default().to_owned())
+                        }
                     };
                     out.push((key, v.to_value()));
                 }
@@ -302,11 +354,14 @@ impl<'d, 'a> Val<'d, 'a> {
 }
 
 /// The keys of an object's members, from the nodes after the object's own.
-pub(super) fn object_keys<'n>(members: &'n [Node<'_>]) -> impl Iterator<Item = &'n str> + Clone {
+pub(super) fn object_keys<'n>(
+    members: &'n [Node<'n>],
+    owned: &'n str,
+) -> impl Iterator<Item = &'n str> + Clone {
     let mut rest = members;
     std::iter::from_fn(move || {
         let (key, tail) = rest.split_first()?;
-        let key = key.key()?;
+        let key = node_key(key, owned)?;
         let span = tail.first()?.span();
         rest = tail.get(span..)?;
         Some(key)
@@ -314,17 +369,18 @@ pub(super) fn object_keys<'n>(members: &'n [Node<'_>]) -> impl Iterator<Item = &
 }
 
 /// The next value's subtree at the front of `rest`.
-fn take<'d, 'a>(rest: &mut &'d [Node<'a>]) -> Option<Val<'d, 'a>> {
+fn take<'d, 'a>(rest: &mut &'d [Node<'a>], owned: &'d String) -> Option<Val<'d, 'a>> {
     let span = rest.first()?.span();
     let (nodes, tail) = rest.split_at_checked(span)?;
     *rest = tail;
-    Some(Val { nodes })
+    Some(Val { nodes, owned })
 }
 
 /// The elements of an array, in order.
 #[derive(Debug, Clone)]
 pub struct Items<'d, 'a> {
     rest: &'d [Node<'a>],
+    owned: &'d String,
     left: usize,
 }
 
@@ -333,7 +389,7 @@ impl<'d, 'a> Iterator for Items<'d, 'a> {
 
     fn next(&mut self) -> Option<Val<'d, 'a>> {
         self.left = self.left.checked_sub(1)?;
-        take(&mut self.rest)
+        take(&mut self.rest, self.owned)
     }
 
     // Exact for every tape the reader builds; a collect sizes its `Vec`
@@ -349,6 +405,7 @@ impl ExactSizeIterator for Items<'_, '_> {}
 #[derive(Debug, Clone)]
 pub struct Members<'d, 'a> {
     rest: &'d [Node<'a>],
+    owned: &'d String,
     left: usize,
 }
 
@@ -357,9 +414,11 @@ impl<'d, 'a> Members<'d, 'a> {
     fn next_member(&mut self) -> Option<(&'d Node<'a>, Val<'d, 'a>)> {
         self.left = self.left.checked_sub(1)?;
         let (key, tail) = self.rest.split_first()?;
-        key.key()?;
+        if !matches!(key, Node::Key(_) | Node::OwnedKey(_)) {
+            return None;
+        }
         self.rest = tail;
-        Some((key, take(&mut self.rest)?))
+        Some((key, take(&mut self.rest, self.owned)?))
     }
 }
 
@@ -368,10 +427,51 @@ impl<'d, 'a> Iterator for Members<'d, 'a> {
 
     fn next(&mut self) -> Option<(&'d str, Val<'d, 'a>)> {
         let (key, v) = self.next_member()?;
-        Some((key.key()?, v))
+        Some((node_key(key, self.owned)?, v))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         (0, Some(self.left))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{fast, parse_serde};
+    use super::*;
+
+    #[test]
+    fn nodes_own_nothing() {
+        assert!(!std::mem::needs_drop::<Node<'_>>());
+        assert_eq!(std::mem::size_of::<Node<'_>>(), 24);
+    }
+
+    #[test]
+    fn decoded_strings_read_like_borrowed_ones() {
+        let text = r#"{"a\u0062":["x\n",{"k":"\u00e9"}],"c":"plain","d":{"\\":"y\"z"}}"#;
+        let doc = fast::parse(text).unwrap();
+        let root = doc.root();
+        assert_eq!(root.get("ab").unwrap().as_array().unwrap().len(), 2);
+        assert_eq!(
+            root.strings().collect::<Vec<_>>(),
+            ["x\n", "\u{e9}", "plain", "y\"z"]
+        );
+        assert_eq!(
+            root.get("d").unwrap().get("\\").unwrap().as_str(),
+            Some("y\"z")
+        );
+        let owned = doc.clone().into_owned();
+        assert_eq!(owned, doc);
+        assert_eq!(owned.root().get("c").unwrap().as_str(), Some("plain"));
+        let sub = root.get("ab").unwrap().to_doc();
+        assert_eq!(sub.root().strings().collect::<Vec<_>>(), ["x\n", "\u{e9}"]);
+        let tree = parse_serde(text).unwrap();
+        assert_eq!(root.to_value(), tree);
+        assert_eq!(Doc::from_value(&tree), doc);
+        // A different decoded string is a different document.
+        let other =
+            fast::parse(r#"{"a\u0062":["x\n",{"k":"\u00e8"}],"c":"plain","d":{"\\":"y\"z"}}"#)
+                .unwrap();
+        assert_ne!(other, doc);
     }
 }
