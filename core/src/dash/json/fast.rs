@@ -200,7 +200,12 @@ impl<'a> Parser<'a> {
             }
             _ => {
                 self.pos = *pos;
-                self.value(depth)?;
+                // Not through `value`, which would look at `first` again.
+                match first {
+                    b'{' => self.object(depth)?,
+                    b'[' => self.array(depth)?,
+                    _ => self.value(depth)?,
+                }
                 *pos = self.pos;
                 Some(())
             }
@@ -263,7 +268,7 @@ impl<'a> Parser<'a> {
                         pos = end + 1;
                         if !check_at_end {
                             // Not `contains`, which is called out of line.
-                            for earlier in words.get(..len as usize).unwrap_or_default() {
+                            for earlier in words.iter().take(len as usize) {
                                 if *earlier == word {
                                     if key.len() < 8 {
                                         return None;
