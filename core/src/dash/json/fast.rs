@@ -559,7 +559,16 @@ fn plain_scan(bytes: &[u8]) -> (usize, u64) {
         let len = stop.trailing_zeros() / 8;
         return (len as usize, w & ((1u64 << (len * 8)) - 1));
     }
-    (8 + plain_len(bytes.get(8..).unwrap_or_default()), w)
+    // Keys of eight to fifteen bytes are common (`property`): their end is
+    // found in the second word without the loop's setup.
+    let rest = bytes.get(8..).unwrap_or_default();
+    if let Some(second) = rest.first_chunk::<8>() {
+        let stop = stops(u64::from_le_bytes(*second));
+        if stop != 0 {
+            return (8 + (stop.trailing_zeros() / 8) as usize, w);
+        }
+    }
+    (8 + plain_len(rest), w)
 }
 
 /// The common number, an unsigned integer of up to 18 digits, at the start
