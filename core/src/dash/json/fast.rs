@@ -67,27 +67,6 @@ impl<'a> Parser<'a> {
         self.text.as_bytes().get(self.pos..).unwrap_or_default()
     }
 
-    /// The next byte that is not whitespace, left unread.
-    #[inline(always)]
-    fn peek_token(&mut self) -> Option<u8> {
-        let b = self.peek()?;
-        // Compact JSON, what the Dash renderer sends, has no whitespace:
-        // one comparison tells every other token byte from it.
-        if b > b' ' {
-            return Some(b);
-        }
-        self.skip_ws();
-        self.peek()
-    }
-
-    /// The next byte that is not whitespace, read.
-    #[inline(always)]
-    fn next_token(&mut self) -> Option<u8> {
-        let b = self.peek_token()?;
-        self.pos += 1;
-        Some(b)
-    }
-
     #[cold]
     #[inline(never)]
     fn skip_ws(&mut self) {
@@ -139,22 +118,6 @@ impl<'a> Parser<'a> {
         Some(())
     }
 
-    /// A value inside a container: strings and numbers, most of them, are
-    /// read in place rather than through another call of `value`.
-    #[inline(always)]
-    fn element(&mut self, depth: usize, first: u8) -> Option<()> {
-        match first {
-            b'"' => self.string(),
-            b'-' | b'0'..=b'9' => {
-                if !self.small_uint() {
-                    self.number()?;
-                }
-                Some(())
-            }
-            _ => self.value(depth),
-        }
-    }
-
     /// The container node goes first, completed when the container closes.
     fn open(&mut self, depth: usize) -> Option<usize> {
         if depth >= MAX_DEPTH {
@@ -177,74 +140,173 @@ impl<'a> Parser<'a> {
         Some(())
     }
 
+    /// The next byte at or after `pos` that is not whitespace, left unread.
+    /// The member loops keep their position in a local, not in `self.pos`,
+    /// which every push (its growth path takes `&mut self.nodes`) would
+    /// otherwise force back to memory; `self.pos` is only synced around the
+    /// out-of-line readers.
+    #[inline(always)]
+    fn peek_at(&mut self, text: &'a str, pos: &mut usize) -> Option<u8> {
+        let b = *text.as_bytes().get(*pos)?;
+        if b > b' ' {
+            return Some(b);
+        }
+        self.pos = *pos;
+        self.skip_ws();
+        *pos = self.pos;
+        text.as_bytes().get(*pos).copied()
+    }
+
+    /// [`Parser::element`] from a local position.
+    #[inline(always)]
+    fn element_at(
+        &mut self,
+        text: &'a str,
+        pos: &mut usize,
+        depth: usize,
+        first: u8,
+    ) -> Option<()> {
+        let bytes = text.as_bytes();
+        match first {
+            b'"' => {
+                let start = *pos + 1;
+                let end = start + plain_len(bytes.get(start..)?);
+                match bytes.get(end)? {
+                    b'"' => {
+                        let s = str_between(text, start, end)?;
+                        self.nodes.push(Node::Str(s));
+                        *pos = end + 1;
+                        Some(())
+                    }
+                    b'\\' => {
+                        self.pos = *pos;
+                        self.escaped_string(false)?;
+                        *pos = self.pos;
+                        Some(())
+                    }
+                    _ => None,
+                }
+            }
+            b'0'..=b'9' => {
+                if let Some((digits, n)) = small_uint(bytes.get(*pos..)?) {
+                    *pos += digits;
+                    self.nodes.push(Node::U(n));
+                    return Some(());
+                }
+                self.pos = *pos;
+                self.number()?;
+                *pos = self.pos;
+                Some(())
+            }
+            _ => {
+                self.pos = *pos;
+                // Not through `value`, which would look at `first` again.
+                match first {
+                    b'{' => self.object(depth)?,
+                    b'[' => self.array(depth)?,
+                    _ => self.value(depth)?,
+                }
+                *pos = self.pos;
+                Some(())
+            }
+        }
+    }
+
     fn array(&mut self, depth: usize) -> Option<()> {
         let at = self.open(depth)?;
+        let text = self.text;
+        let mut pos = self.pos;
         let mut len: u32 = 0;
-        if self.peek_token()? == b']' {
-            self.pos += 1;
+        if self.peek_at(text, &mut pos)? == b']' {
+            pos += 1;
         } else {
             loop {
-                let first = self.peek_token()?;
-                self.element(depth + 1, first)?;
+                let first = self.peek_at(text, &mut pos)?;
+                self.element_at(text, &mut pos, depth + 1, first)?;
                 len += 1;
-                match self.next_token()? {
+                let sep = self.peek_at(text, &mut pos)?;
+                pos += 1;
+                match sep {
                     b',' => {}
                     b']' => break,
                     _ => return None,
                 }
             }
         }
+        self.pos = pos;
         self.close(at, Node::Array { len, span: 0 })
     }
 
     fn object(&mut self, depth: usize) -> Option<()> {
         let at = self.open(depth)?;
+        let text = self.text;
+        let bytes = text.as_bytes();
+        let mut pos = self.pos;
         let mut len: u32 = 0;
-        // Keys as read, for a duplicate check with no allocation and no
-        // second pass; an escaped key, or a big object, is checked at the
-        // end instead.
-        let mut keys: [&str; KEYS_INLINE] = [""; KEYS_INLINE];
+        // Each key's first eight bytes as a word, for a duplicate check with
+        // no allocation, no second pass and no byte comparison: plain keys
+        // have no NUL byte, so a key of up to seven bytes is all in its word
+        // (zero above its end) and equal words mean equal keys. Longer keys
+        // with equal words, an escaped key, or a big object, are checked
+        // when the object closes instead.
+        let mut words = [0u64; KEYS_INLINE];
         let mut check_at_end = false;
-        if self.peek_token()? == b'}' {
-            self.pos += 1;
+        if self.peek_at(text, &mut pos)? == b'}' {
+            pos += 1;
         } else {
             loop {
-                if self.peek_token()? != b'"' {
+                if self.peek_at(text, &mut pos)? != b'"' {
                     return None;
                 }
-                match self.plain_string()? {
-                    Some(key) => {
+                let start = pos + 1;
+                let (plain, word) = plain_scan(bytes.get(start..)?);
+                let end = start + plain;
+                match bytes.get(end)? {
+                    b'"' => {
+                        let key = str_between(text, start, end)?;
                         self.nodes.push(Node::Key(key));
+                        pos = end + 1;
                         if !check_at_end {
-                            for earlier in keys.get(..len as usize).unwrap_or_default() {
-                                if *earlier == key {
-                                    return None;
+                            // Not `contains`, which is called out of line.
+                            for earlier in words.iter().take(len as usize) {
+                                if *earlier == word {
+                                    if key.len() < 8 {
+                                        return None;
+                                    }
+                                    check_at_end = true;
                                 }
                             }
-                            match keys.get_mut(len as usize) {
-                                Some(slot) => *slot = key,
+                            match words.get_mut(len as usize) {
+                                Some(slot) => *slot = word,
                                 None => check_at_end = true,
                             }
                         }
                     }
-                    None => {
+                    b'\\' => {
+                        self.pos = pos;
                         self.escaped_string(true)?;
+                        pos = self.pos;
                         check_at_end = true;
                     }
+                    _ => return None,
                 }
-                if self.next_token()? != b':' {
+                if self.peek_at(text, &mut pos)? != b':' {
                     return None;
                 }
-                let first = self.peek_token()?;
-                self.element(depth + 1, first)?;
+                pos += 1;
+                let first = self.peek_at(text, &mut pos)?;
+                self.element_at(text, &mut pos, depth + 1, first)?;
                 len += 1;
-                match self.next_token()? {
+                let sep = self.peek_at(text, &mut pos)?;
+                pos += 1;
+                match sep {
                     b',' => {}
                     b'}' => break,
                     _ => return None,
                 }
             }
         }
+        self.pos = pos;
         if check_at_end {
             let members = self.nodes.get(at.checked_add(1)?..)?;
             if has_duplicate_key(object_keys(members, &self.owned), len as usize) {
@@ -276,8 +338,7 @@ impl<'a> Parser<'a> {
         let end = start + plain_len(self.text.as_bytes().get(start..)?);
         match self.text.as_bytes().get(end)? {
             b'"' => {
-                // Not `get(start..end)`, which the compiler calls out of line.
-                let (_, s) = self.text.split_at_checked(end)?.0.split_at_checked(start)?;
+                let s = str_between(self.text, start, end)?;
                 self.pos = end + 1;
                 Some(Some(s))
             }
@@ -384,33 +445,6 @@ impl<'a> Parser<'a> {
         Some(())
     }
 
-    /// The common number, an unsigned integer of up to 18 digits, read in
-    /// place; `false` (nothing consumed) for anything else, left to
-    /// [`Parser::number`].
-    #[inline(always)]
-    fn small_uint(&mut self) -> bool {
-        let rest = self.rest();
-        let mut n: u64 = 0;
-        let mut digits = 0;
-        for &b in rest.iter().take(19) {
-            if !b.is_ascii_digit() {
-                break;
-            }
-            n = n * 10 + u64::from(b - b'0');
-            digits += 1;
-        }
-        // 19 digits read means at least 19 in the number: too long here.
-        let plain = (1..=18).contains(&digits)
-            && !matches!(rest.get(digits), Some(b'.' | b'e' | b'E'))
-            && (digits == 1 || rest.first() != Some(&b'0'));
-        if !plain {
-            return false;
-        }
-        self.pos += digits;
-        self.nodes.push(Node::U(n));
-        true
-    }
-
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`. Short integers are
     /// converted here; anything else goes through serde_json so that every
     /// float rounds, and every large or out-of-range number resolves,
@@ -475,26 +509,16 @@ impl<'a> Parser<'a> {
 
 /// How many bytes at the start of `bytes` may stand in a string as they
 /// are: not a quote, a backslash or a control character. Eight bytes at a
-/// time (the usual bit tricks on a `u64`); most strings end in the first
-/// word. Each test below sets a byte's high bit where that byte matches, and
-/// may also set it in bytes after a true match (a borrow carries upward), never
-/// before one, so the lowest set bit is the first match.
+/// time (see [`stops`]); most strings end in the first word.
 #[inline(always)]
 fn plain_len(bytes: &[u8]) -> usize {
-    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
-    let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
     let mut done = 0;
     let mut words = bytes.chunks_exact(8);
     for word in &mut words {
         let Ok(word) = <[u8; 8]>::try_from(word) else {
             break;
         };
-        let w = u64::from_le_bytes(word);
-        let quote = zero_byte(w ^ (ONES * u64::from(b'"')));
-        let backslash = zero_byte(w ^ (ONES * u64::from(b'\\')));
-        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
-        let stop = quote | backslash | control;
+        let stop = stops(u64::from_le_bytes(word));
         if stop != 0 {
             return done + (stop.trailing_zeros() / 8) as usize;
         }
@@ -505,4 +529,81 @@ fn plain_len(bytes: &[u8]) -> usize {
         .iter()
         .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
         .unwrap_or(words.remainder().len())
+}
+
+/// `text[start..end]`, but not through `get(start..end)`, which the
+/// compiler calls out of line.
+#[inline(always)]
+fn str_between(text: &str, start: usize, end: usize) -> Option<&str> {
+    let (_, s) = text.split_at_checked(end)?.0.split_at_checked(start)?;
+    Some(s)
+}
+
+/// [`plain_len`], and the string's first (up to) eight bytes as a
+/// little-endian word, zero above the string's end: keys compare by it.
+#[inline(always)]
+fn plain_scan(bytes: &[u8]) -> (usize, u64) {
+    let Some(first) = bytes.first_chunk::<8>() else {
+        let len = plain_len(bytes);
+        let word = bytes
+            .iter()
+            .take(len.min(8))
+            .rev()
+            .fold(0, |word, &b| word << 8 | u64::from(b));
+        return (len, word);
+    };
+    let w = u64::from_le_bytes(*first);
+    let stop = stops(w);
+    if stop != 0 {
+        // At most 7 bytes, so the shift stays below 64.
+        let len = stop.trailing_zeros() / 8;
+        return (len as usize, w & ((1u64 << (len * 8)) - 1));
+    }
+    // Keys of eight to fifteen bytes are common (`property`): their end is
+    // found in the second word without the loop's setup.
+    let rest = bytes.get(8..).unwrap_or_default();
+    if let Some(second) = rest.first_chunk::<8>() {
+        let stop = stops(u64::from_le_bytes(*second));
+        if stop != 0 {
+            return (8 + (stop.trailing_zeros() / 8) as usize, w);
+        }
+    }
+    (8 + plain_len(rest), w)
+}
+
+/// The common number, an unsigned integer of up to 18 digits, at the start
+/// of `rest`: its length and value; `None` for anything else, left to
+/// [`Parser::number`].
+#[inline(always)]
+fn small_uint(rest: &[u8]) -> Option<(usize, u64)> {
+    let mut n: u64 = 0;
+    let mut digits = 0;
+    for &b in rest.iter().take(19) {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        n = n * 10 + u64::from(b - b'0');
+        digits += 1;
+    }
+    // 19 digits read means at least 19 in the number: too long here.
+    let plain = (1..=18).contains(&digits)
+        && !matches!(rest.get(digits), Some(b'.' | b'e' | b'E'))
+        && (digits == 1 || rest.first() != Some(&b'0'));
+    plain.then_some((digits, n))
+}
+
+/// The high bit set in each byte of the little-endian word `w` that is a
+/// quote, a backslash or a control character (the usual bit tricks on a
+/// `u64`). Each test sets a byte's high bit where that byte matches, and may
+/// also set it in bytes after a true match (a borrow carries upward), never
+/// before one, so the lowest set bit is the first match.
+#[inline(always)]
+fn stops(w: u64) -> u64 {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
+    let quote = zero_byte(w ^ (ONES * u64::from(b'"')));
+    let backslash = zero_byte(w ^ (ONES * u64::from(b'\\')));
+    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+    quote | backslash | control
 }
