@@ -47,7 +47,6 @@ import platform
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -66,7 +65,7 @@ MODULE_SO = os.environ.get("BENCH_MODULE", str(ROOT / "target/debian/release/lib
 os.environ.setdefault("NGINX_BIN", NGINX_BIN)
 os.environ.setdefault("MODULE_SO", MODULE_SO)
 sys.path.insert(0, str(ROOT / "tests"))
-from harness import basic, curl, free_port, stop_group, wait_for  # noqa: E402
+from harness import basic, curl, free_port, port_open, stop_group, wait_for  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -307,14 +306,6 @@ def prepare_workdir() -> Path:
 
 def nginx_cmd(prefix: Path, conf: Path, *args: str) -> list[str]:
     return ["taskset", "-c", str(NGINX_CPU), NGINX_BIN, "-p", str(prefix), "-c", str(conf), *args]
-
-
-def port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), 0.2):
-            return True
-    except OSError:
-        return False
 
 
 def cache_supported(w: Path) -> bool:

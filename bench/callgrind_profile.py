@@ -23,11 +23,12 @@ import http.client
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 from collections import defaultdict
 from pathlib import Path
+
+from harness import port_open
 
 N1 = int(os.environ.get("BENCH_PROFILE_N1", "100"))
 N2 = int(os.environ.get("BENCH_PROFILE_N2", "1100"))
@@ -171,12 +172,9 @@ def per_request(a: Profile, b: Profile, n: int) -> dict:
 # --------------------------------------------------------------------------- sessions
 
 
-def _port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), 0.2):
-            return True
-    except OSError:
-        return False
+def _rows(counts: dict, n: int, note: str = "") -> list[str]:
+    """The first n (largest) functions of counts, as table rows."""
+    return [f"| {fmt_int(v)} | `{k}`{note} |" for k, v in list(counts.items())[:n] if v >= 1]
 
 
 def _drive(port: int, method: str, path: str, headers: dict, body: bytes | None, n: int):
@@ -199,7 +197,7 @@ def _quit(proc: subprocess.Popen, port: int):
     deadline = time.monotonic() + 120
     while proc.poll() is None:
         proc.send_signal(signal.SIGQUIT)
-        _port_open(port)
+        port_open(port)
         try:
             proc.wait(2)
         except subprocess.TimeoutExpired:
@@ -218,7 +216,7 @@ def _session(prefix: Path, conf: Path, nginx_bin: str, cpu: int, out: Path, port
         t0 = time.monotonic()
         try:
             deadline = time.monotonic() + 120
-            while not _port_open(port):
+            while not port_open(port):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("nginx under callgrind did not start; see " + str(prefix / "logs"))
                 time.sleep(0.2)
@@ -346,19 +344,13 @@ def _markdown(data: dict, native: dict) -> str:
                  "(self cost of its functions; then libc calls):\n")
         L.append("| instructions | function |")
         L.append("|---|---|")
-        for k, v in list(d["self"].items())[:10]:
-            if v >= 1:
-                L.append(f"| {fmt_int(v)} | `{k}` |")
-        for k, v in list(d["libc"].items())[:4]:
-            if v >= 1:
-                L.append(f"| {fmt_int(v)} | `{k}` (called by the module) |")
+        L += _rows(d["self"], 10)
+        L += _rows(d["libc"], 4, " (called by the module)")
         if d.get("inclusive"):
             L.append(f"\nCase {cid}, `dash_auth_core` functions with everything they call (inclusive; a nested "
                      "call counts in each caller):\n")
             L.append("| instructions | function |")
             L.append("|---|---|")
-            for k, v in list(d["inclusive"].items())[:10]:
-                if v >= 1:
-                    L.append(f"| {fmt_int(v)} | `{k}` |")
+            L += _rows(d["inclusive"], 10)
     L.append("")
     return "\n".join(L)

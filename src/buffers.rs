@@ -66,8 +66,7 @@ pub unsafe fn single_memory<'a>(chain: *const ngx_chain_t) -> Option<&'a [u8]> {
     }
     // SAFETY: per the function contract.
     let b = unsafe { link.buf.as_ref() }?;
-    let in_memory = b.temporary() != 0 || b.memory() != 0 || b.mmap() != 0;
-    if !in_memory || b.in_file() != 0 || b.pos.is_null() {
+    if !in_memory(b) || b.in_file() != 0 || b.pos.is_null() {
         return None;
     }
     // SAFETY: both point into the same buffer.
@@ -76,8 +75,12 @@ pub unsafe fn single_memory<'a>(chain: *const ngx_chain_t) -> Option<&'a [u8]> {
     Some(unsafe { core::slice::from_raw_parts(b.pos, len) })
 }
 
+fn in_memory(b: &ngx_buf_t) -> bool {
+    b.temporary() != 0 || b.memory() != 0 || b.mmap() != 0
+}
+
 unsafe fn append(b: &ngx_buf_t, limit: usize, out: &mut Vec<u8>) -> Result<(), CollectError> {
-    if b.temporary() != 0 || b.memory() != 0 || b.mmap() != 0 {
+    if in_memory(b) {
         let len = usize::try_from(b.last.offset_from(b.pos)).unwrap_or(0);
         if out.len().saturating_add(len) > limit {
             return Err(CollectError::TooLarge);

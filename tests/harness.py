@@ -143,14 +143,19 @@ class Dashboard:
     def _up(self) -> bool:
         if self.proc.poll() is not None:
             raise RuntimeError("gunicorn exited; see " + self.log.name)
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), 0.2):
-                return True
-        except OSError:
-            return False
+        return port_open(self.port)
 
     def stop(self):
         stop_group(self.proc, self.log)
+
+
+def port_open(port: int) -> bool:
+    """Something accepts connections on this loopback port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), 0.2):
+            return True
+    except OSError:
+        return False
 
 
 def stop_group(proc: subprocess.Popen, log) -> None:
@@ -258,11 +263,7 @@ class Stack:
     def _up(self) -> bool:
         if self.proc.poll() is not None:
             raise RuntimeError("nginx exited:\n" + self.error_log)
-        try:
-            with socket.create_connection(("127.0.0.1", self.https_port), 0.2):
-                return True
-        except OSError:
-            return False
+        return port_open(self.https_port)
 
     def hup(self):
         """Reload by signal, as a process manager does: unlike `nginx -s reload`,

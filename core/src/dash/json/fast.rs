@@ -157,7 +157,9 @@ impl<'a> Parser<'a> {
         text.as_bytes().get(*pos).copied()
     }
 
-    /// [`Parser::element`] from a local position.
+    /// A value inside a container, from a local position: strings and
+    /// short integers, most of them, are read in place rather than through
+    /// another call of `value`.
     #[inline(always)]
     fn element_at(
         &mut self,
@@ -212,6 +214,27 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// A container's next value and the `,` or `close` after it; `true`
+    /// once the container is closed.
+    #[inline(always)]
+    fn member_then(
+        &mut self,
+        text: &'a str,
+        pos: &mut usize,
+        depth: usize,
+        close: u8,
+    ) -> Option<bool> {
+        let first = self.peek_at(text, pos)?;
+        self.element_at(text, pos, depth + 1, first)?;
+        let sep = self.peek_at(text, pos)?;
+        *pos += 1;
+        match sep {
+            b',' => Some(false),
+            b if b == close => Some(true),
+            _ => None,
+        }
+    }
+
     fn array(&mut self, depth: usize) -> Option<()> {
         let at = self.open(depth)?;
         let text = self.text;
@@ -221,15 +244,9 @@ impl<'a> Parser<'a> {
             pos += 1;
         } else {
             loop {
-                let first = self.peek_at(text, &mut pos)?;
-                self.element_at(text, &mut pos, depth + 1, first)?;
                 len += 1;
-                let sep = self.peek_at(text, &mut pos)?;
-                pos += 1;
-                match sep {
-                    b',' => {}
-                    b']' => break,
-                    _ => return None,
+                if self.member_then(text, &mut pos, depth, b']')? {
+                    break;
                 }
             }
         }
@@ -294,15 +311,9 @@ impl<'a> Parser<'a> {
                     return None;
                 }
                 pos += 1;
-                let first = self.peek_at(text, &mut pos)?;
-                self.element_at(text, &mut pos, depth + 1, first)?;
                 len += 1;
-                let sep = self.peek_at(text, &mut pos)?;
-                pos += 1;
-                match sep {
-                    b',' => {}
-                    b'}' => break,
-                    _ => return None,
+                if self.member_then(text, &mut pos, depth, b'}')? {
+                    break;
                 }
             }
         }
