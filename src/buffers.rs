@@ -1,12 +1,35 @@
-//! Copying the bytes of an nginx buffer chain, whether in memory or in a
+//! Buffer chains: reading the bytes of one, whether in memory or in a
 //! temporary file (request bodies and proxied responses are spooled to
-//! disk when they outgrow their buffers).
+//! disk when they outgrow their buffers), and making one from bytes.
 use std::fs::File;
 use std::mem::ManuallyDrop;
 use std::os::unix::fs::FileExt;
 use std::os::unix::io::FromRawFd;
 
+use ngx::core::Buffer;
 use ngx::ffi::{ngx_buf_t, ngx_chain_t};
+use ngx::http::Request;
+
+/// `bytes`, copied into one buffer of the request pool, as a whole body:
+/// it stays valid however long the output filters hold on to it.
+pub fn memory_chain<'a>(r: &Request, bytes: &[u8]) -> Option<&'a mut ngx_chain_t> {
+    let pool = r.pool();
+    let mut buf = pool.create_buffer(bytes.len().max(1))?;
+    let b = buf.as_ngx_buf_mut();
+    // SAFETY: a fresh temporary buffer of at least `bytes.len()` bytes,
+    // whose `pos` is its start; it does not overlap `bytes`.
+    unsafe {
+        core::ptr::copy_nonoverlapping(bytes.as_ptr(), (*b).pos, bytes.len());
+        (*b).last = (*b).pos.add(bytes.len());
+    }
+    buf.set_last_buf(true);
+    buf.set_last_in_chain(true);
+    // SAFETY: NULL or an allocation of the request pool sized for a link.
+    let link = unsafe { pool.alloc_type::<ngx_chain_t>().as_mut() }?;
+    link.buf = b;
+    link.next = core::ptr::null_mut();
+    Some(link)
+}
 
 #[derive(Debug)]
 pub enum CollectError {

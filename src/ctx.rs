@@ -18,9 +18,13 @@ pub struct RequestCtx {
     /// The ACCESS phase's final answer once the callback body was checked;
     /// the phase handler runs again after the body is read and returns it.
     pub access_status: Option<ngx_int_t>,
+    /// The bound on the callback body being read.
+    pub body_max: usize,
     pub response: ResponseCheck,
     /// The response headers are held until the body has been checked.
     pub holding: bool,
+    /// The bound on the held reply.
+    pub reply_max: usize,
     pub response_body: Vec<u8>,
 }
 
@@ -30,8 +34,10 @@ impl RequestCtx {
             sections: OnceCell::new(),
             identity,
             access_status: None,
+            body_max: 0,
             response: ResponseCheck::None,
             holding: false,
+            reply_max: 0,
             response_body: Vec::new(),
         }
     }

@@ -1,15 +1,17 @@
 //! `ngx_http_dash_auth_module`: Basic login, a signed session cookie and
 //! per-section access control for Plotly Dash, in nginx's ACCESS phase.
 //!
-//! This crate is glue only. Every decision is made by `dash_auth_core`; the
-//! files here translate between nginx's structures and that crate:
-//! - `conf.rs`: directives, their inheritance, and the per-location policy;
-//! - `access.rs`: the ACCESS phase handler and the 401/403 responses;
+//! This crate is glue only. Every decision is made by `dash_auth_core`: once
+//! per phase the module hands it a plain view of the request and carries
+//! out the plan it gets back.
+//! - `request.rs`: the view of an `ngx_http_request_t` core decides on;
+//! - `respond.rs`: carrying out a plan (headers, status, page, log line);
+//! - `access.rs`: the ACCESS phase handler;
 //! - `request_body.rs`: reading a Dash callback or login-form body first;
-//! - `login_page.rs`: the login and logout pages;
+//! - `response_filter.rs`: holding back and judging the app's replies;
+//! - `conf.rs` (+ `conf/ext.rs`, the config-time FFI): the directives;
 //! - `shm.rs`: the `dash_auth_zone` shared memory;
-//! - `response_filter.rs`: holding back and checking Dash responses;
-//! - `ctx.rs` / `buffers.rs`: per-request state, copying buffer chains;
+//! - `ctx.rs` / `buffers.rs`: per-request state, buffer chains;
 //! - `variables.rs`: `$dash_auth_user` and `$dash_auth_sections`.
 use core::ffi::c_char;
 use core::ptr::{addr_of, addr_of_mut};
@@ -25,8 +27,9 @@ mod access;
 mod buffers;
 mod conf;
 mod ctx;
-mod login_page;
+mod request;
 mod request_body;
+mod respond;
 mod response_filter;
 mod shm;
 mod variables;
@@ -82,10 +85,16 @@ unsafe impl HttpModuleLocationConf for DashAuthModule {
     type LocationConf = conf::LocConf;
 }
 
+// SAFETY: the main configuration is created by `create_main_conf` below with
+// exactly this type.
+unsafe impl HttpModuleMainConf for DashAuthModule {
+    type MainConf = conf::MainConf;
+}
+
 static NGX_HTTP_DASH_AUTH_MODULE_CTX: ngx_http_module_t = ngx_http_module_t {
     preconfiguration: Some(DashAuthModule::preconfiguration),
     postconfiguration: Some(DashAuthModule::postconfiguration),
-    create_main_conf: None,
+    create_main_conf: Some(DashAuthModule::create_main_conf),
     init_main_conf: None,
     create_srv_conf: None,
     merge_srv_conf: None,

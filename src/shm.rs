@@ -7,12 +7,15 @@ use core::ffi::c_void;
 use core::sync::atomic::AtomicU64;
 
 use ngx::core::Status;
-use ngx::ffi::{ngx_int_t, ngx_shm_zone_t, ngx_slab_alloc, ngx_slab_pool_t};
+use ngx::ffi::{ngx_conf_t, ngx_int_t, ngx_shm_zone_t, ngx_slab_alloc, ngx_slab_pool_t, ngx_str_t};
 
-use dash_auth_core::access::Shared;
-use dash_auth_core::rate_limit::{Attempts, Limit};
-use dash_auth_core::revocation::Revocations;
-use dash_auth_core::shared_table::Table;
+use dash_auth_core::shared_table::{self, Table};
+
+use crate::conf::ext::NgxConfExt;
+
+/// The smallest zone that holds useful tables next to the slab pool's own
+/// bookkeeping.
+pub const MIN_SIZE: usize = 64 * 1024;
 
 /// Where the word block lives; stored in the slab pool's `data` so that a
 /// reload that keeps the zone finds it again.
@@ -32,9 +35,28 @@ unsafe impl Send for Zone {}
 // SAFETY: as above.
 unsafe impl Sync for Zone {}
 
+/// The logout cut-offs and the failure counts.
+pub type Tables = (Option<Table<'static>>, Option<Table<'static>>);
+
 impl Zone {
-    /// The two tables, or `None` while the zone is not initialised.
-    pub fn shared(&self, limit: Limit) -> Option<Shared<'static>> {
+    /// Registers `dash_auth_zone name size`; `None` if nginx refused it
+    /// (it has logged why).
+    pub fn add(cf: &ngx_conf_t, name: &ngx_str_t, size: usize) -> Option<Zone> {
+        // The module table's address is the tag, as nginx's own modules
+        // pass `&ngx_http_..._module`.
+        let tag = core::ptr::addr_of_mut!(crate::ngx_http_dash_auth_module);
+        cf.shared_zone(name, size, tag.cast(), Some(init)).map(Zone)
+    }
+
+    /// The two tables, or `(None, None)` while the zone is not initialised.
+    pub fn tables(&self) -> Tables {
+        self.words().map_or((None, None), |words| {
+            let (rev, att) = words.split_at(words.len() / 2);
+            (Table::new(rev), Table::new(att))
+        })
+    }
+
+    fn words(&self) -> Option<&'static [AtomicU64]> {
         // SAFETY: the zone lives as long as the cycle; `data` is NULL or the
         // `Block` written by `init`.
         let block = unsafe { self.0.as_ref()?.data.cast::<Block>().as_ref()? };
@@ -43,19 +65,13 @@ impl Zone {
         }
         // SAFETY: `init` allocated `len` words, zeroed, in shared memory
         // that stays mapped for the life of every worker.
-        let words: &'static [AtomicU64] =
-            unsafe { core::slice::from_raw_parts(block.words, block.len) };
-        let (rev, att) = words.split_at(words.len() / 2);
-        Some(Shared {
-            revocations: Table::new(rev).map(Revocations),
-            attempts: Table::new(att).map(|table| Attempts { table, limit }),
-        })
+        Some(unsafe { core::slice::from_raw_parts(block.words, block.len) })
     }
 }
 
 /// `ngx_shm_zone_t.init`: allocates the block in a new zone, or takes over
 /// the old one's on reload.
-pub unsafe extern "C" fn init(zone: *mut ngx_shm_zone_t, old: *mut c_void) -> ngx_int_t {
+unsafe extern "C" fn init(zone: *mut ngx_shm_zone_t, old: *mut c_void) -> ngx_int_t {
     // SAFETY: nginx passes the zone being initialised.
     let Some(zone) = (unsafe { zone.as_mut() }) else {
         return Status::NGX_ERROR.0;
@@ -98,8 +114,8 @@ pub unsafe extern "C" fn init(zone: *mut ngx_shm_zone_t, old: *mut c_void) -> ng
     // SAFETY: as above, now initialised.
     let slice: &[AtomicU64] = unsafe { core::slice::from_raw_parts(words, len) };
     let (rev, att) = slice.split_at(len / 2);
-    Table::init(rev, dash_auth_core::shared_table::random_key());
-    Table::init(att, dash_auth_core::shared_table::random_key());
+    Table::init(rev, shared_table::random_key());
+    Table::init(att, shared_table::random_key());
     // SAFETY: `block` is a fresh allocation of the right size.
     unsafe { block.write(Block { words, len }) };
     pool_ref.data = block.cast();

@@ -5,8 +5,9 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
-use dash_auth_core::access::{Decision, Policy, RequestView};
+use dash_auth_core::access::{Policy, RequestView};
 use dash_auth_core::cookie::find_cookie;
+use dash_auth_core::plan::Plan;
 use dash_auth_core::section::Sections;
 use dash_auth_core::token::{self, Secret};
 use dash_auth_core::users::UsersFile;
@@ -39,6 +40,7 @@ fn view<'a>(cookie_headers: &'a [&'a [u8]]) -> RequestView<'a> {
         now: NOW + 10,
         client: b"127.0.0.1",
         shared: None,
+        ..RequestView::default()
     }
 }
 
@@ -72,7 +74,7 @@ fn main() {
     for (label, header) in [("alone", &alone), ("browser", &browser)] {
         let headers: [&[u8]; 1] = [header.as_bytes()];
         let view = view(&headers);
-        assert!(matches!(policy.decide(&view), Decision::Allow { .. }));
+        assert!(matches!(policy.decide(&view), Plan::Allow { .. }));
         let find = time(|| {
             black_box(find_cookie(
                 black_box(headers).iter().copied(),

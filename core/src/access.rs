@@ -1,23 +1,25 @@
-//! The per-request decision: the only thing the nginx module calls on the
-//! hot path.
+//! Who a request is from: the session cookie, else Basic credentials, and
+//! the section of the URI. [`crate::decide`] builds the whole answer on top.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use crate::basic::{parse_basic, BasicError};
+use crate::basic::{self, parse_basic, BasicError};
 use crate::basic_cache::BasicCache;
+use crate::config::{
+    CallbackRules, LoginPages, DEFAULT_COOKIE_NAME, DEFAULT_LEEWAY, DEFAULT_LOGIN_LIMIT,
+    DEFAULT_MAX_AGE, DEFAULT_TTL,
+};
 use crate::cookie::{find_cookie, set_cookie, CookieLookup};
+use crate::endpoint::Method;
 use crate::grants;
-use crate::rate_limit::{Attempts, Subject};
+use crate::rate_limit::{Attempts, Counter, Limit, Subject};
 use crate::revocation::{self, Revocations};
 use crate::section::Sections;
 use crate::session;
+use crate::shared_table::Table;
 use crate::token::{self, Secret, TokenError};
 use crate::users::{AuthFailure, UsersFile};
-
-pub const DEFAULT_COOKIE_NAME: &str = "example_jwt";
-pub const DEFAULT_TTL: u64 = 3600;
-pub const DEFAULT_LEEWAY: u64 = 0;
 
 /// Everything a decision needs, built at nginx config time and shared
 /// read-only between requests.
@@ -35,6 +37,13 @@ pub struct Policy {
     pub basic_cache: Option<Arc<Mutex<BasicCache>>>,
     /// Absolute session length from the password login, in seconds; 0: none.
     pub max_age: u64,
+    /// The complete `WWW-Authenticate` value of a Basic challenge.
+    pub challenge: String,
+    pub callbacks: CallbackRules,
+    /// Form login, when `dash_auth_login` is on.
+    pub login: Option<LoginPages>,
+    /// The login failure limit; `None`: `dash_auth_login_limit off`.
+    pub limit: Option<Limit>,
 }
 
 /// State shared by every worker (the module keeps it in shared memory):
@@ -52,13 +61,26 @@ impl fmt::Debug for Shared<'_> {
 }
 
 /// The parts of a request the decision looks at, as raw bytes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct RequestView<'a> {
+    pub method: Method,
     /// The value of every `Cookie` header.
     pub cookie_headers: &'a [&'a [u8]],
     pub authorization: Option<&'a [u8]>,
+    /// More than one `Authorization` header: no copy may be picked.
+    pub authorization_repeated: bool,
+    /// The last `Accept` header.
+    pub accept: Option<&'a [u8]>,
+    pub content_type: Option<&'a [u8]>,
+    /// The declared `Content-Length`, if any.
+    pub content_length: Option<u64>,
     /// nginx's `r->uri`: decoded, dot segments resolved, slashes merged.
     pub uri: &'a [u8],
+    /// The request target as sent, path and query (`r->unparsed_uri`):
+    /// where the login page sends the browser back to.
+    pub target: &'a [u8],
+    /// The query string, without `?` (`r->args`).
+    pub args: &'a [u8],
     /// The request came over https (sets the cookie's `Secure` flag).
     pub secure: bool,
     /// Unix time in seconds.
@@ -109,7 +131,7 @@ pub enum DenyReason {
     /// A failed login that reached the failure limit.
     LimitReached {
         failure: AuthFailure,
-        who: &'static str,
+        who: Counter,
     },
 }
 
@@ -179,7 +201,8 @@ impl Policy {
         }
     }
 
-    /// A policy with the default cookie name, lifetime and leeway.
+    /// A policy with the defaults of every directive, no cache and no
+    /// login page.
     pub fn new(users: Arc<UsersFile>, secret: Arc<Secret>, sections: Arc<Sections>) -> Policy {
         Policy {
             users,
@@ -189,18 +212,37 @@ impl Policy {
             leeway: DEFAULT_LEEWAY,
             sections,
             basic_cache: None,
-            max_age: 0,
+            max_age: DEFAULT_MAX_AGE,
+            challenge: basic::challenge("Restricted"),
+            callbacks: CallbackRules::default(),
+            login: None,
+            limit: Some(DEFAULT_LOGIN_LIMIT),
         }
     }
 
-    /// Decides a request.
+    /// The shared state seen through this policy: the zone's logout
+    /// cut-offs, and its failure counts unless the limit is off.
+    pub fn shared<'a>(
+        &self,
+        revocations: Option<Table<'a>>,
+        attempts: Option<Table<'a>>,
+    ) -> Shared<'a> {
+        Shared {
+            revocations: revocations.map(Revocations),
+            attempts: attempts
+                .zip(self.limit)
+                .map(|(table, limit)| Attempts { table, limit }),
+        }
+    }
+
+    /// Who the request is from, and whether the URI's section is theirs.
     ///
     /// A valid session cookie wins and no password is checked. Otherwise a
     /// Basic header is verified and, if right, a token is minted and
     /// returned as `set_cookie`. Whoever is let in is then checked against
     /// the section of the URI. A duplicate or malformed cookie counts as a
     /// bad cookie, never as one of its copies.
-    pub fn decide(&self, req: &RequestView<'_>) -> Decision {
+    pub fn authenticate(&self, req: &RequestView<'_>) -> Decision {
         let cookie = find_cookie(req.cookie_headers.iter().copied(), &self.cookie_name);
         let cookie_problem = match cookie {
             CookieLookup::Absent => None,
@@ -347,7 +389,11 @@ impl Policy {
                     if by_user || by_addr {
                         reason = DenyReason::LimitReached {
                             failure,
-                            who: if by_user { "user" } else { "client address" },
+                            who: if by_user {
+                                Counter::User
+                            } else {
+                                Counter::ClientAddress
+                            },
                         };
                     }
                 }
@@ -458,7 +504,7 @@ mod tests {
     }
 
     fn decide(p: &Policy, cookies: &[&[u8]], auth: Option<&[u8]>, uri: &str) -> Decision {
-        p.decide(&RequestView {
+        p.authenticate(&RequestView {
             cookie_headers: cookies,
             authorization: auth,
             uri: uri.as_bytes(),
@@ -466,12 +512,13 @@ mod tests {
             now: NOW,
             client: b"127.0.0.1",
             shared: None,
+            ..RequestView::default()
         })
     }
 
     fn login(p: &Policy, user: &str, password: &str, secure: bool) -> Decision {
         let auth = basic(user, password);
-        p.decide(&RequestView {
+        p.authenticate(&RequestView {
             cookie_headers: &[],
             authorization: Some(&auth),
             uri: b"/",
@@ -479,6 +526,7 @@ mod tests {
             now: NOW,
             client: b"127.0.0.1",
             shared: None,
+            ..RequestView::default()
         })
     }
 
@@ -897,6 +945,7 @@ mod tests {
             now,
             client: b"10.0.0.9",
             shared,
+            ..RequestView::default()
         }
     }
 
@@ -915,7 +964,7 @@ mod tests {
         };
         let cookie = cookie_for(&p, "mike", &["marketing"]);
         let c: &[&[u8]] = &[cookie.as_bytes()];
-        assert!(allowed(&p.decide(&view(c, NOW, Some(&shared)))));
+        assert!(allowed(&p.authenticate(&view(c, NOW, Some(&shared)))));
         assert_eq!(
             p.session_user(&view(c, NOW, Some(&shared))).as_deref(),
             Some("mike")
@@ -926,7 +975,7 @@ mod tests {
             .unwrap()
             .revoke("mike", NOW, p.token_horizon()));
         assert_eq!(
-            p.decide(&view(c, NOW + 1, Some(&shared))),
+            p.authenticate(&view(c, NOW + 1, Some(&shared))),
             Decision::Unauthorized {
                 user: None,
                 reason: DenyReason::LoggedOut
@@ -940,7 +989,7 @@ mod tests {
         };
         let fresh = set_cookie.split(';').next().unwrap().to_owned();
         let c2: &[&[u8]] = &[fresh.as_bytes()];
-        assert!(allowed(&p.decide(&view(c2, NOW, Some(&shared)))));
+        assert!(allowed(&p.authenticate(&view(c2, NOW, Some(&shared)))));
     }
 
     #[test]
@@ -949,14 +998,14 @@ mod tests {
         p.max_age = 5000;
         let cookie = cookie_for(&p, "mica", &["_all_"]);
         let c: &[&[u8]] = &[cookie.as_bytes()];
-        let Decision::Allow { set_cookie, .. } = p.decide(&view(c, NOW + 1000, None)) else {
+        let Decision::Allow { set_cookie, .. } = p.authenticate(&view(c, NOW + 1000, None)) else {
             panic!()
         };
         assert!(set_cookie.is_none());
         let Decision::Allow {
             set_cookie: Some(sc),
             ..
-        } = p.decide(&view(c, NOW + 2000, None))
+        } = p.authenticate(&view(c, NOW + 2000, None))
         else {
             panic!("no refresh")
         };
@@ -970,7 +1019,7 @@ mod tests {
         let c2: &[&[u8]] = &[sc2.as_bytes()];
         // The refreshed token ends at the maximum age.
         assert_eq!(
-            p.decide(&view(c2, NOW + 5000, None)),
+            p.authenticate(&view(c2, NOW + 5000, None)),
             Decision::Unauthorized {
                 user: None,
                 reason: DenyReason::BadCookie(TokenError::Expired)
@@ -979,7 +1028,7 @@ mod tests {
         // A token that outlives a (since shortened) maximum age is refused.
         p.max_age = 1000;
         assert_eq!(
-            p.decide(&view(c, NOW + 1000, None)),
+            p.authenticate(&view(c, NOW + 1000, None)),
             Decision::Unauthorized {
                 user: None,
                 reason: DenyReason::SessionTooOld
@@ -1015,7 +1064,10 @@ mod tests {
         assert!(matches!(
             p.login("mike", b"x", &v),
             LoginResult::Denied(Decision::Unauthorized {
-                reason: DenyReason::LimitReached { who: "user", .. },
+                reason: DenyReason::LimitReached {
+                    who: Counter::User,
+                    ..
+                },
                 ..
             })
         ));
@@ -1026,7 +1078,10 @@ mod tests {
         let auth = basic("mike", "123456");
         let mut bv = v;
         bv.authorization = Some(&auth);
-        assert!(matches!(p.decide(&bv), Decision::TooManyAttempts { .. }));
+        assert!(matches!(
+            p.authenticate(&bv),
+            Decision::TooManyAttempts { .. }
+        ));
         // After the cool-down the right password works again.
         assert!(matches!(
             p.login("mike", b"123456", &view(&[], NOW + 61, Some(&shared))),

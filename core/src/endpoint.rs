@@ -39,12 +39,22 @@ impl Endpoint {
 }
 
 /// The request method, as far as the checks care.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Method {
+    #[default]
     Get,
     Head,
-    /// Anything that may carry a body.
+    /// Sends the login form, or ends a session.
+    Post,
+    /// Any other method; like `POST`, it may carry a body.
     Other,
+}
+
+impl Method {
+    /// `GET` or `HEAD`: asks for a representation, sends no body.
+    pub fn is_safe_read(self) -> bool {
+        matches!(self, Method::Get | Method::Head)
+    }
 }
 
 /// Which upstream response must be held back and judged whole.
@@ -89,7 +99,7 @@ impl Endpoint {
                 response: ResponseCheck::None,
             };
         }
-        let has_body = method == Method::Other;
+        let has_body = !method.is_safe_read();
         let response = match self {
             Endpoint::Callback if has_body && !sees_everything => ResponseCheck::Callback,
             Endpoint::Dependencies if checks.filter_dependencies && !sees_everything => {
@@ -143,6 +153,13 @@ mod tests {
                 true,
                 on,
                 i(true, ResponseCheck::None),
+            ),
+            (
+                Callback,
+                Method::Post,
+                false,
+                on,
+                i(true, ResponseCheck::Callback),
             ),
             (
                 Callback,

@@ -83,6 +83,22 @@ pub enum Subject<'a> {
     Address(&'a [u8]),
 }
 
+/// Which count reached the limit, for the log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    User,
+    ClientAddress,
+}
+
+impl std::fmt::Display for Counter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Counter::User => "user",
+            Counter::ClientAddress => "client address",
+        })
+    }
+}
+
 impl Subject<'_> {
     fn tag(&self, t: &Table<'_>) -> u64 {
         match self {

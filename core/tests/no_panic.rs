@@ -6,6 +6,8 @@ use std::sync::Arc;
 use dash_auth_core::access::{Policy, RequestView};
 use dash_auth_core::basic::parse_basic;
 use dash_auth_core::cookie::find_cookie;
+use dash_auth_core::endpoint::Method;
+use dash_auth_core::plan::{BodyOf, Inspect, Plan};
 use dash_auth_core::section::{normalize_path, Sections};
 use dash_auth_core::token::{self, Secret};
 use dash_auth_core::users::UsersFile;
@@ -136,17 +138,40 @@ fn decide_never_panics() {
         let c2 = rng.bytes(32);
         let auth = rng.mutate(b"Basic bWljYToxMjM0");
         let uri = rng.mutate(b"/hr/x");
+        let target = rng.mutate(b"/hr/x?a=%2F&b");
+        let accept = rng.mutate(b"text/html;q=0.9, */*");
         let cookies: [&[u8]; 2] = [&c1, &c2];
-        let _ = policy.decide(&RequestView {
+        let method = [Method::Get, Method::Head, Method::Post, Method::Other]
+            .get(rng.below(4))
+            .copied()
+            .unwrap_or_default();
+        let view = RequestView {
+            method,
             cookie_headers: &cookies,
             // Most mutations break the Basic header, so few reach bcrypt.
             authorization: Some(&auth),
+            accept: Some(&accept),
+            content_type: Some(b"application/json"),
+            content_length: Some(rng.next() % 4096),
             uri: &uri,
+            target: &target,
+            args: &target,
             secure: rng.below(2) == 0,
             now: rng.next(),
             client: b"127.0.0.1",
-            shared: None,
-        });
+            ..RequestView::default()
+        };
+        if let Plan::Allow {
+            identity,
+            inspect: Inspect { body: Some(_), .. },
+            ..
+        } = policy.decide(&view)
+        {
+            let body = rng.mutate(br#"{"output":"hr-a.children","inputs":[],"changedPropIds":[]}"#);
+            let _ = policy.decide_body(&view, BodyOf::Callback(&identity), Ok(&body));
+        }
+        let form = rng.mutate(b"username=mica&password=1234&return=%2Fhr");
+        let _ = policy.decide_body(&view, BodyOf::LoginForm, Ok(&form));
     }
 }
 

@@ -1,14 +1,18 @@
 //! The one place that turns `ngx_conf_t` pointers into safe calls.
 //!
-//! Directive handlers receive raw pointers from nginx; naming the `unsafe`
-//! here keeps the handlers themselves free of it.
-use core::ffi::c_char;
+//! Directive handlers, the merge and the zone registration receive raw
+//! pointers from nginx; every FFI call they need at configuration time is
+//! made here, so they themselves hold no `unsafe`.
+use core::ffi::{c_char, c_void};
 use core::fmt::Display;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use ngx::core::{NgxStr, NGX_CONF_ERROR};
-use ngx::ffi::{ngx_conf_full_name, ngx_conf_t, ngx_str_t, NGX_LOG_EMERG, NGX_OK};
+use ngx::ffi::{
+    ngx_conf_full_name, ngx_conf_t, ngx_parse_size, ngx_parse_time, ngx_shared_memory_add,
+    ngx_shm_zone_init_pt, ngx_shm_zone_t, ngx_str_t, NGX_ERROR, NGX_LOG_EMERG, NGX_OK,
+};
 use ngx::ngx_conf_log_error;
 
 pub trait NgxConfExt {
@@ -16,10 +20,43 @@ pub trait NgxConfExt {
     fn args(&self) -> &[ngx_str_t];
     /// Logs `[emerg] "<directive>" <err>` with nginx's own "in file:line" suffix.
     fn error(&self, err: &dyn Display) -> *mut c_char;
+    /// Logs `[emerg] <err>` with nginx's "in file:line" suffix (the merge's
+    /// messages name their directive themselves).
+    fn emerg(&self, err: &dyn Display) -> *mut c_char;
     /// `file:line` of the directive being parsed, for messages printed later.
     fn position(&self) -> String;
     /// Resolves a path against the configuration prefix, as `auth_basic_user_file` does.
     fn full_path(&self, name: &ngx_str_t) -> Option<PathBuf>;
+    /// Adds (or finds, on reload) the shared zone `name` of `size` bytes
+    /// owned by `tag`; `init` is set on a zone that has none yet.
+    fn shared_zone(
+        &self,
+        name: &ngx_str_t,
+        size: usize,
+        tag: *mut c_void,
+        init: ngx_shm_zone_init_pt,
+    ) -> Option<*mut ngx_shm_zone_t>;
+}
+
+/// nginx's time syntax (`90`, `5m`, `1h 30m`), in seconds. Zero is a
+/// value here; directives for which it means nothing refuse it themselves
+/// (`dash_auth_core::config::nonzero_time`).
+pub fn parse_time(arg: &ngx_str_t) -> Option<u64> {
+    let mut value = *arg;
+    // SAFETY: ngx_parse_time only reads the string it is given.
+    let secs = unsafe { ngx_parse_time(&mut value, 1) };
+    if secs == NGX_ERROR as isize {
+        return None;
+    }
+    u64::try_from(secs).ok()
+}
+
+/// nginx's size syntax (`512`, `64k`, `1m`), in bytes; zero included.
+pub fn parse_size(arg: &ngx_str_t) -> Option<usize> {
+    let mut value = *arg;
+    // SAFETY: ngx_parse_size only reads the string it is given.
+    let size = unsafe { ngx_parse_size(&mut value) };
+    usize::try_from(size).ok()
 }
 
 impl NgxConfExt for ngx_conf_t {
@@ -30,19 +67,17 @@ impl NgxConfExt for ngx_conf_t {
     }
 
     fn error(&self, err: &dyn Display) -> *mut c_char {
-        let cf = core::ptr::from_ref(self).cast_mut();
         let name = self
             .args()
             .first()
             .map(|s| s.as_bytes())
             .unwrap_or_default();
-        ngx_conf_log_error!(
-            NGX_LOG_EMERG,
-            cf,
-            "\"{}\" {}",
-            NgxStr::from_bytes(name),
-            err
-        );
+        self.emerg(&format_args!("\"{}\" {}", NgxStr::from_bytes(name), err))
+    }
+
+    fn emerg(&self, err: &dyn Display) -> *mut c_char {
+        let cf = core::ptr::from_ref(self).cast_mut();
+        ngx_conf_log_error!(NGX_LOG_EMERG, cf, "{}", err);
         NGX_CONF_ERROR
     }
 
@@ -63,5 +98,26 @@ impl NgxConfExt for ngx_conf_t {
             return None;
         }
         Some(PathBuf::from(std::ffi::OsStr::from_bytes(full.as_bytes())))
+    }
+
+    fn shared_zone(
+        &self,
+        name: &ngx_str_t,
+        size: usize,
+        tag: *mut c_void,
+        init: ngx_shm_zone_init_pt,
+    ) -> Option<*mut ngx_shm_zone_t> {
+        let mut name = *name;
+        let cf = core::ptr::from_ref(self).cast_mut();
+        // SAFETY: a configuration being parsed; nginx refuses a zone of the
+        // same name with another tag or size itself, and logs why.
+        let zone = unsafe { ngx_shared_memory_add(cf, &mut name, size, tag) };
+        // SAFETY: NULL or the zone nginx just registered, which lives as
+        // long as the cycle.
+        let z = unsafe { zone.as_mut() }?;
+        if z.init.is_none() {
+            z.init = init;
+        }
+        Some(zone)
     }
 }

@@ -1,0 +1,1133 @@
+//! The three questions the module asks, one per phase: what to do with a
+//! request ([`Policy::decide`]), with its body once read
+//! ([`Policy::decide_body`]), and with the app's reply
+//! ([`Policy::reply_head`], then [`Policy::decide_reply`]).
+
+use crate::access::{Decision, DenyReason, Identity, LoginResult, Policy, RequestView};
+use crate::config::LoginPages;
+use crate::cookie::expire_cookie;
+use crate::dash::{
+    check_callback_request, check_callback_response, filter_dependencies,
+    index_has_validation_layout,
+};
+use crate::endpoint::{Checks, Endpoint, Method, ResponseCheck};
+use crate::grants;
+use crate::login::{
+    inject_before_body_end, parse_form, render_page, return_from_query, wants_login_page, Notice,
+    MAX_FORM_LEN,
+};
+use crate::plan::{
+    BodyError, BodyOf, HeadPlan, Inspect, Level, Log, Plan, ReplyHead, ReplyPlan, ReplyRefusal,
+};
+use crate::return_path::login_redirect;
+
+impl Policy {
+    /// The ACCESS phase: the whole answer to a request.
+    ///
+    /// The login and logout pages come first (they need no session); then
+    /// the request is authenticated, and whoever is let in gets what to
+    /// inspect of the request and its reply.
+    pub fn decide(&self, req: &RequestView<'_>) -> Plan {
+        if let Some(login) = &self.login {
+            if req.uri == login.path.as_bytes() {
+                return self.login_page(login, req);
+            }
+            if req.uri == login.logout.as_bytes() {
+                return self.logout(login, req);
+            }
+        }
+        if req.authorization_repeated {
+            // nginx refuses a repeated Authorization header itself; if one
+            // ever gets here, no copy is picked.
+            return Plan::refuse(400, None);
+        }
+        match self.authenticate(req) {
+            Decision::Allow {
+                identity,
+                set_cookie,
+            } => self.let_in(identity, set_cookie, req),
+            Decision::Unauthorized { user, reason } => self.unauthorized(user, &reason, req),
+            Decision::TooManyAttempts { user } => Plan::refuse(
+                429,
+                Some(Log::user(
+                    Level::Info,
+                    &user,
+                    "login refused, too many failed attempts",
+                )),
+            ),
+            Decision::Forbidden { identity, section } => {
+                let log = Log::info(format!(
+                    "user \"{}\" may not access section \"{}\"",
+                    identity.user.escape_debug(),
+                    section
+                ));
+                Plan::Refuse {
+                    status: 403,
+                    identity: Some(identity),
+                    log: Some(log),
+                }
+            }
+        }
+    }
+
+    fn checks(&self) -> Checks {
+        Checks {
+            callback_check: self.callbacks.check,
+            filter_dependencies: self.callbacks.filter_dependencies,
+        }
+    }
+
+    fn let_in(
+        &self,
+        identity: Identity,
+        set_cookie: Option<String>,
+        req: &RequestView<'_>,
+    ) -> Plan {
+        let endpoint = Endpoint::classify(req.uri, self.sections.prefix());
+        let sees_everything =
+            self.sections.is_empty() || grants::allows(&identity.allowed_resources, grants::ALL);
+        let inspection = endpoint.inspection(req.method, sees_everything, self.checks());
+        let body = inspection.request_body.then_some(self.callbacks.body_max);
+        if let Some(max) = body {
+            if req.content_length.is_some_and(|n| n > max as u64) {
+                let log = callback_too_large(&identity, max);
+                return Plan::Refuse {
+                    status: 413,
+                    identity: Some(identity),
+                    log: Some(log),
+                };
+            }
+        }
+        Plan::Allow {
+            identity,
+            set_cookie,
+            inspect: Inspect {
+                body,
+                reply: inspection.response,
+            },
+        }
+    }
+
+    fn unauthorized(
+        &self,
+        user: Option<String>,
+        reason: &DenyReason,
+        req: &RequestView<'_>,
+    ) -> Plan {
+        let log = Log::info(match &user {
+            Some(user) => format!("user \"{}\": {}", user.escape_debug(), reason),
+            None => reason.to_string(),
+        });
+        if let Some(login) = &self.login {
+            if wants_login_page(req.method.is_safe_read(), req.accept) {
+                return Plan::Redirect {
+                    status: 302,
+                    location: login_redirect(&login.path, req.target),
+                    set_cookie: None,
+                    log: Some(log),
+                };
+            }
+            // A Dash callback after the session ended: the page's script
+            // sends the user to the login page; a Basic challenge here
+            // would pop up the browser's password dialog instead.
+            if Endpoint::classify(req.uri, self.sections.prefix()) == Endpoint::Callback {
+                return Plan::refuse(401, Some(log));
+            }
+        }
+        Plan::Challenge {
+            www_authenticate: self.challenge.clone(),
+            log,
+        }
+    }
+
+    /// `GET`/`HEAD` show the form; `POST` sends it.
+    fn login_page(&self, login: &LoginPages, req: &RequestView<'_>) -> Plan {
+        match req.method {
+            Method::Get | Method::Head => Plan::Page {
+                status: 200,
+                html: render_page(
+                    &login.page,
+                    &login.path,
+                    &return_from_query(req.args),
+                    Notice::None,
+                ),
+                log: None,
+            },
+            Method::Post if req.content_length.is_some_and(|n| n > MAX_FORM_LEN as u64) => {
+                Plan::refuse(413, None)
+            }
+            Method::Post => Plan::ReadLoginForm { max: MAX_FORM_LEN },
+            Method::Other => Plan::refuse(405, None),
+        }
+    }
+
+    /// Ends the session of a valid cookie: its cut-off goes into the shared
+    /// zone, so every worker refuses it from now on.
+    fn logout(&self, login: &LoginPages, req: &RequestView<'_>) -> Plan {
+        if !matches!(req.method, Method::Get | Method::Post) {
+            return Plan::refuse(405, None);
+        }
+        let log = self.session_user(req).map(|user| {
+            let recorded = req
+                .shared
+                .and_then(|s| s.revocations.as_ref())
+                .is_some_and(|rev| rev.revoke(&user, req.now, self.token_horizon()));
+            if recorded {
+                Log::user(Level::Info, &user, "signed out")
+            } else {
+                Log::user(
+                    Level::Error,
+                    &user,
+                    "logout not recorded, \"dash_auth_zone\" is full; enlarge it",
+                )
+            }
+        });
+        Plan::Logout {
+            location: login.path.clone(),
+            set_cookie: expire_cookie(&self.cookie_name, req.secure),
+            log,
+        }
+    }
+
+    /// After the body a plan asked for was read: a callback's is checked
+    /// against the user's sections, a login form's password is checked.
+    pub fn decide_body(
+        &self,
+        req: &RequestView<'_>,
+        of: BodyOf<'_>,
+        body: Result<&[u8], BodyError>,
+    ) -> Plan {
+        match of {
+            BodyOf::Callback(identity) => self.callback_body(req, identity, body),
+            BodyOf::LoginForm => self.login_form(req, body),
+        }
+    }
+
+    fn callback_body(
+        &self,
+        req: &RequestView<'_>,
+        identity: &Identity,
+        body: Result<&[u8], BodyError>,
+    ) -> Plan {
+        let body = match body {
+            Ok(body) => body,
+            Err(BodyError::TooLarge) => {
+                return Plan::refuse(
+                    413,
+                    Some(callback_too_large(identity, self.callbacks.body_max)),
+                )
+            }
+            Err(BodyError::Unreadable(why)) => {
+                return Plan::refuse(
+                    403,
+                    Some(Log::error(format!("cannot read callback body: {why}"))),
+                )
+            }
+        };
+        match check_callback_request(
+            body,
+            req.content_type,
+            &identity.allowed_resources,
+            &self.sections,
+            self.callbacks.registry.as_deref(),
+        ) {
+            Ok(()) => Plan::Proceed,
+            Err(denial) => Plan::refuse(
+                denial.status(),
+                Some(Log::user(Level::Info, &identity.user, &denial)),
+            ),
+        }
+    }
+
+    fn login_form(&self, req: &RequestView<'_>, body: Result<&[u8], BodyError>) -> Plan {
+        let (Some(login), Ok(body)) = (&self.login, body) else {
+            return Plan::refuse(400, None);
+        };
+        let form = match parse_form(req.content_type, body) {
+            Ok(f) => f,
+            Err(e) => return Plan::refuse(400, Some(Log::info(e.to_string()))),
+        };
+        let page = |notice| render_page(&login.page, &login.path, &form.return_to, notice);
+        match self.login(&form.user, form.password.as_bytes(), req) {
+            LoginResult::Success {
+                identity,
+                set_cookie,
+            } => Plan::Redirect {
+                status: 303,
+                location: form.return_to.clone(),
+                set_cookie: Some(set_cookie),
+                log: Some(Log::user(
+                    Level::Info,
+                    &identity.user,
+                    "signed in with the login form",
+                )),
+            },
+            LoginResult::Denied(Decision::TooManyAttempts { user }) => Plan::Page {
+                status: 429,
+                html: page(Notice::TooManyAttempts),
+                log: Some(Log::user(
+                    Level::Warn,
+                    &user,
+                    "login refused, too many failed attempts",
+                )),
+            },
+            LoginResult::Denied(d) => {
+                let log = match &d {
+                    Decision::Unauthorized { user, reason } => {
+                        let level = match reason {
+                            DenyReason::LimitReached { .. } => Level::Warn,
+                            _ => Level::Info,
+                        };
+                        Some(Log::user(level, user.as_deref().unwrap_or(""), reason))
+                    }
+                    _ => None,
+                };
+                Plan::Page {
+                    status: 401,
+                    html: page(Notice::Failed),
+                    log,
+                }
+            }
+        }
+    }
+
+    /// The reply's headers are in: hold it for judging, or let it pass.
+    /// Only a complete `200` body can be judged; a compressed one cannot,
+    /// and is refused rather than guessed at.
+    pub fn reply_head(
+        &self,
+        check: ResponseCheck,
+        identity: &Identity,
+        head: &ReplyHead<'_>,
+    ) -> HeadPlan {
+        if check == ResponseCheck::None || !head.main {
+            return HeadPlan::Pass;
+        }
+        let html = head
+            .content_type
+            .get(..9)
+            .is_some_and(|t| t.eq_ignore_ascii_case(b"text/html"));
+        if head.status != 200 || head.header_only || (check == ResponseCheck::Index && !html) {
+            return HeadPlan::Pass;
+        }
+        if head.encoded {
+            return HeadPlan::Refuse(refusal(check, identity, "response is content-encoded"));
+        }
+        HeadPlan::Hold {
+            max: self.callbacks.response_max,
+        }
+    }
+
+    /// The held reply, whole: let it through, amended, or refuse it.
+    pub fn decide_reply(
+        &self,
+        check: ResponseCheck,
+        identity: &Identity,
+        body: Result<&[u8], BodyError>,
+    ) -> ReplyPlan {
+        let body = match body {
+            Ok(body) => body,
+            Err(BodyError::TooLarge) => {
+                return ReplyPlan::Refuse(refusal(check, identity, "response too large to check"))
+            }
+            Err(BodyError::Unreadable(_)) => {
+                return ReplyPlan::Refuse(refusal(check, identity, "cannot read response"))
+            }
+        };
+        let allowed = &identity.allowed_resources;
+        match check {
+            ResponseCheck::None => ReplyPlan::Pass,
+            ResponseCheck::Callback => match check_callback_response(body, allowed, &self.sections)
+            {
+                Ok(()) => ReplyPlan::Pass,
+                Err(e) => ReplyPlan::Refuse(refusal(check, identity, &e)),
+            },
+            ResponseCheck::Index => {
+                if index_has_validation_layout(body) {
+                    let mut r = refusal(check, identity, "index page carries validation_layout");
+                    r.hint = Some(Log::error(
+                        "the Dash app sends every page's layout (validation_layout) in its index page; \
+                         set suppress_callback_exceptions=True in the app"
+                            .to_owned(),
+                    ));
+                    return ReplyPlan::Refuse(r);
+                }
+                match &self.login {
+                    // The page learns where to go when its session ends.
+                    Some(login) => ReplyPlan::Replace(inject_before_body_end(body, &login.script)),
+                    None => ReplyPlan::Pass,
+                }
+            }
+            ResponseCheck::Dependencies => {
+                match filter_dependencies(body, allowed, &self.sections) {
+                    Ok(filtered) => ReplyPlan::Replace(filtered),
+                    Err(e) => ReplyPlan::Refuse(refusal(check, identity, &e)),
+                }
+            }
+        }
+    }
+}
+
+fn callback_too_large(identity: &Identity, max: usize) -> Log {
+    Log::user(
+        Level::Info,
+        &identity.user,
+        format_args!("callback body over {max} bytes"),
+    )
+}
+
+fn refusal(check: ResponseCheck, identity: &Identity, why: impl std::fmt::Display) -> ReplyRefusal {
+    ReplyRefusal {
+        status: if check == ResponseCheck::Index {
+            502
+        } else {
+            403
+        },
+        log: Log::user(
+            Level::Info,
+            &identity.user,
+            format_args!("response refused: {why}"),
+        ),
+        hint: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+
+    use super::*;
+    use crate::access::Shared;
+    use crate::config::{CallbackRules, LoginPages};
+    use crate::login::{expiry_script, DEFAULT_PAGE};
+    use crate::rate_limit::{Attempts, Limit};
+    use crate::revocation::Revocations;
+    use crate::section::Sections;
+    use crate::shared_table::{tests::zone, Table};
+    use crate::token::{self, tests::secret};
+    use crate::users::{tests::demo_file, UsersFile};
+
+    const NOW: u64 = 1_700_000_000;
+    const HTML: &[u8] = b"text/html,application/xhtml+xml,*/*;q=0.8";
+    const JSON: &[u8] = b"application/json";
+    const FORM: &[u8] = b"application/x-www-form-urlencoded";
+    const CALLBACK: &[u8] = br#"{"output":"marketing-graph.figure","outputs":{"id":"marketing-graph","property":"figure"},"inputs":[{"id":"marketing-dropdown","property":"value","value":"email"}],"changedPropIds":["marketing-dropdown.value"]}"#;
+    const HR_CALLBACK: &[u8] = br#"{"output":"hr-graph.figure","outputs":{"id":"hr-graph","property":"figure"},"inputs":[{"id":"hr-dept","property":"value","value":"sales"}],"changedPropIds":["hr-dept.value"]}"#;
+
+    fn policy(login: bool) -> Policy {
+        let mut p = Policy::new(
+            Arc::new(UsersFile::parse(demo_file().as_bytes()).unwrap()),
+            Arc::new(secret()),
+            Arc::new(Sections::new(["hr", "marketing"]).unwrap()),
+        );
+        p.challenge = crate::basic::challenge("Dash dashboard");
+        if login {
+            p.login = Some(LoginPages {
+                path: "/login".into(),
+                logout: "/logout".into(),
+                page: Arc::new(DEFAULT_PAGE.to_owned()),
+                script: expiry_script("/login").into_bytes(),
+            });
+        }
+        p
+    }
+
+    fn cookie(p: &Policy, user: &str, sections: &[&str]) -> String {
+        let s: Vec<String> = sections.iter().map(|s| s.to_string()).collect();
+        format!(
+            "example_jwt={}",
+            token::issue(&p.secret, user, &s, NOW, 3600).unwrap()
+        )
+    }
+
+    fn basic(user: &str, password: &str) -> Vec<u8> {
+        format!("Basic {}", STANDARD.encode(format!("{user}:{password}"))).into_bytes()
+    }
+
+    fn view<'a>(method: Method, uri: &'a str, cookies: &'a [&'a [u8]]) -> RequestView<'a> {
+        RequestView {
+            method,
+            cookie_headers: cookies,
+            uri: uri.as_bytes(),
+            target: uri.as_bytes(),
+            now: NOW,
+            client: b"127.0.0.1",
+            ..RequestView::default()
+        }
+    }
+
+    fn mike() -> Identity {
+        Identity {
+            user: "mike".into(),
+            allowed_resources: vec!["marketing".into()],
+        }
+    }
+
+    fn mica() -> Identity {
+        Identity {
+            user: "mica".into(),
+            allowed_resources: vec!["_all_".into()],
+        }
+    }
+
+    fn allow(identity: Identity, body: Option<usize>, reply: ResponseCheck) -> Plan {
+        Plan::Allow {
+            identity,
+            set_cookie: None,
+            inspect: Inspect { body, reply },
+        }
+    }
+
+    fn info(text: &str) -> Option<Log> {
+        Some(Log::info(text.to_owned()))
+    }
+
+    #[test]
+    fn access_phase_table() {
+        let with_login = policy(true);
+        let without = policy(false);
+        let mike_c = cookie(&with_login, "mike", &["marketing"]);
+        let mica_c = cookie(&with_login, "mica", &["_all_"]);
+        let mike_c: &[&[u8]] = &[mike_c.as_bytes()];
+        let mica_c: &[&[u8]] = &[mica_c.as_bytes()];
+        let none: &[&[u8]] = &[];
+        let mb = Some(crate::config::DEFAULT_BODY_MAX);
+        let chal = || Plan::Challenge {
+            www_authenticate: "Basic realm=\"Dash dashboard\", charset=\"UTF-8\"".into(),
+            log: Log::info("no credentials".into()),
+        };
+        type Tweak = fn(&mut RequestView<'_>);
+        let html: Tweak = |v| v.accept = Some(HTML);
+        let json: Tweak = |v| v.content_type = Some(JSON);
+        let huge: Tweak = |v| v.content_length = Some(2 * 1024 * 1024);
+        let twice: Tweak = |v| v.authorization_repeated = true;
+        let keep: Tweak = |_| {};
+        let cases: Vec<(&str, &Policy, Method, &str, &[&[u8]], Tweak, Plan)> = vec![
+            // Pages: the cookie holder gets what to inspect.
+            (
+                "page",
+                &with_login,
+                Method::Get,
+                "/",
+                mike_c,
+                html,
+                allow(mike(), None, ResponseCheck::Index),
+            ),
+            (
+                "granted section",
+                &with_login,
+                Method::Get,
+                "/marketing",
+                mike_c,
+                keep,
+                allow(mike(), None, ResponseCheck::Index),
+            ),
+            (
+                "HEAD is not judged",
+                &with_login,
+                Method::Head,
+                "/",
+                mike_c,
+                keep,
+                allow(mike(), None, ResponseCheck::None),
+            ),
+            (
+                "callback, partial grant",
+                &with_login,
+                Method::Post,
+                "/_dash-update-component",
+                mike_c,
+                json,
+                allow(mike(), mb, ResponseCheck::Callback),
+            ),
+            (
+                "callback, all sections",
+                &with_login,
+                Method::Post,
+                "/_dash-update-component",
+                mica_c,
+                json,
+                allow(mica(), mb, ResponseCheck::None),
+            ),
+            (
+                "callback over the body bound",
+                &with_login,
+                Method::Post,
+                "/_dash-update-component",
+                mike_c,
+                huge,
+                Plan::Refuse {
+                    status: 413,
+                    identity: Some(mike()),
+                    log: info("user \"mike\": callback body over 1048576 bytes"),
+                },
+            ),
+            (
+                "forbidden section",
+                &with_login,
+                Method::Get,
+                "/hr/x",
+                mike_c,
+                html,
+                Plan::Refuse {
+                    status: 403,
+                    identity: Some(mike()),
+                    log: info("user \"mike\" may not access section \"hr\""),
+                },
+            ),
+            // No session.
+            (
+                "browser to the login page",
+                &with_login,
+                Method::Get,
+                "/hr?x=1",
+                none,
+                html,
+                Plan::Redirect {
+                    status: 302,
+                    location: "/login?return=/hr%3Fx%3D1".into(),
+                    set_cookie: None,
+                    log: info("no credentials"),
+                },
+            ),
+            (
+                "script gets the challenge",
+                &with_login,
+                Method::Get,
+                "/hr",
+                none,
+                keep,
+                chal(),
+            ),
+            (
+                "callback gets a bare 401",
+                &with_login,
+                Method::Post,
+                "/_dash-update-component",
+                none,
+                json,
+                Plan::Refuse {
+                    status: 401,
+                    identity: None,
+                    log: info("no credentials"),
+                },
+            ),
+            (
+                "no login page: challenge",
+                &without,
+                Method::Get,
+                "/",
+                none,
+                html,
+                chal(),
+            ),
+            (
+                "no login page: callback challenged",
+                &without,
+                Method::Post,
+                "/_dash-update-component",
+                none,
+                json,
+                chal(),
+            ),
+            (
+                "two Authorization headers",
+                &with_login,
+                Method::Get,
+                "/",
+                mike_c,
+                twice,
+                Plan::refuse(400, None),
+            ),
+            // The module's own pages.
+            (
+                "login form",
+                &with_login,
+                Method::Post,
+                "/login",
+                none,
+                keep,
+                Plan::ReadLoginForm { max: MAX_FORM_LEN },
+            ),
+            (
+                "login form too large",
+                &with_login,
+                Method::Post,
+                "/login",
+                none,
+                huge,
+                Plan::refuse(413, None),
+            ),
+            (
+                "login page, other method",
+                &with_login,
+                Method::Other,
+                "/login",
+                none,
+                keep,
+                Plan::refuse(405, None),
+            ),
+            (
+                "logout, other method",
+                &with_login,
+                Method::Other,
+                "/logout",
+                mike_c,
+                keep,
+                Plan::refuse(405, None),
+            ),
+            (
+                "logout without a session",
+                &with_login,
+                Method::Get,
+                "/logout",
+                none,
+                keep,
+                Plan::Logout {
+                    location: "/login".into(),
+                    set_cookie: "example_jwt=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0".into(),
+                    log: None,
+                },
+            ),
+            (
+                "no login page: /login is a page",
+                &without,
+                Method::Get,
+                "/login",
+                mike_c,
+                keep,
+                allow(mike(), None, ResponseCheck::Index),
+            ),
+        ];
+        for (name, p, method, uri, cookies, tweak, want) in cases {
+            let mut v = view(method, uri, cookies);
+            tweak(&mut v);
+            assert_eq!(p.decide(&v), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn login_page_and_basic_login() {
+        let p = policy(true);
+        let mut v = view(Method::Get, "/login", &[]);
+        v.args = b"return=%2Fmarketing";
+        let Plan::Page {
+            status: 200,
+            html,
+            log: None,
+        } = p.decide(&v)
+        else {
+            panic!("no login page")
+        };
+        assert!(html.contains(r#"value="/marketing""#), "{html}");
+        assert!(html.contains(r#"action="/login""#));
+
+        let auth = basic("mike", "123456");
+        let mut v = view(Method::Get, "/marketing", &[]);
+        v.authorization = Some(&auth);
+        let Plan::Allow {
+            identity,
+            set_cookie: Some(c),
+            ..
+        } = p.decide(&v)
+        else {
+            panic!("Basic login refused")
+        };
+        assert_eq!(identity, mike());
+        assert!(c.starts_with("example_jwt=ey"), "{c}");
+        let wrong = basic("mike", "nope");
+        v.authorization = Some(&wrong);
+        assert_eq!(
+            p.decide(&v),
+            Plan::Challenge {
+                www_authenticate: p.challenge.clone(),
+                log: Log::info("user \"mike\": password mismatch".into())
+            }
+        );
+    }
+
+    #[test]
+    fn logout_records_the_cut_off() {
+        let p = policy(true);
+        let (rw, aw) = (zone(16), zone(16));
+        let shared = p.shared(Table::new(&rw), Table::new(&aw));
+        let c = cookie(&p, "mike", &["marketing"]);
+        let c: &[&[u8]] = &[c.as_bytes()];
+        let mut v = view(Method::Post, "/logout", c);
+        v.shared = Some(&shared);
+        v.secure = true;
+        assert_eq!(
+            p.decide(&v),
+            Plan::Logout {
+                location: "/login".into(),
+                set_cookie: "example_jwt=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Secure"
+                    .into(),
+                log: Some(Log::info("user \"mike\": signed out".into())),
+            }
+        );
+        let mut later = view(Method::Get, "/", c);
+        later.shared = Some(&shared);
+        later.now = NOW + 1;
+        assert!(
+            matches!(p.decide(&later), Plan::Challenge { log, .. } if log.text == "session cookie ended by logout")
+        );
+        // Without a zone the logout cannot be recorded, and says so.
+        let mut v = view(Method::Get, "/logout", c);
+        v.now = NOW + 2;
+        let Plan::Logout { log: Some(log), .. } = p.decide(&v) else {
+            panic!()
+        };
+        assert_eq!(log.level, Level::Error);
+    }
+
+    #[test]
+    fn limit_off_keeps_no_counts() {
+        let mut p = policy(false);
+        let (rw, aw) = (zone(16), zone(16));
+        assert!(p
+            .shared(Table::new(&rw), Table::new(&aw))
+            .attempts
+            .is_some());
+        p.limit = None;
+        let s = p.shared(Table::new(&rw), Table::new(&aw));
+        assert!(s.attempts.is_none() && s.revocations.is_some());
+        let _: Option<Revocations<'_>> = s.revocations;
+    }
+
+    #[test]
+    fn body_phase_table() {
+        let p = policy(true);
+        let mut v = view(Method::Post, "/_dash-update-component", &[]);
+        v.content_type = Some(JSON);
+        let (mike, mica) = (mike(), mica());
+        let cases: Vec<(&str, &Identity, Result<&[u8], BodyError>, Plan)> = vec![
+            ("own section", &mike, Ok(CALLBACK), Plan::Proceed),
+            ("all sections", &mica, Ok(HR_CALLBACK), Plan::Proceed),
+            (
+                "other section",
+                &mike,
+                Ok(HR_CALLBACK),
+                Plan::refuse(
+                    403,
+                    info("user \"mike\": callback writes to section \"hr\" through \"output\""),
+                ),
+            ),
+            (
+                "not JSON",
+                &mica,
+                Ok(b"{"),
+                Plan::Refuse {
+                    status: 400,
+                    identity: None,
+                    log: None,
+                },
+            ),
+            (
+                "too large",
+                &mike,
+                Err(BodyError::TooLarge),
+                Plan::refuse(413, info("user \"mike\": callback body over 1048576 bytes")),
+            ),
+            (
+                "unreadable",
+                &mike,
+                Err(BodyError::Unreadable("gone".into())),
+                Plan::refuse(
+                    403,
+                    Some(Log::error("cannot read callback body: gone".into())),
+                ),
+            ),
+        ];
+        for (name, who, body, want) in cases {
+            let got = p.decide_body(&v, BodyOf::Callback(who), body);
+            match (&got, &want) {
+                // The JSON reason's wording belongs to the reader.
+                (
+                    Plan::Refuse {
+                        status: 400,
+                        log: Some(_),
+                        ..
+                    },
+                    Plan::Refuse {
+                        status: 400,
+                        log: None,
+                        ..
+                    },
+                ) => {}
+                _ => assert_eq!(got, want, "{name}"),
+            }
+        }
+        let mut plain = v;
+        plain.content_type = Some(b"text/plain");
+        assert!(matches!(
+            p.decide_body(&plain, BodyOf::Callback(&mica), Ok(CALLBACK)),
+            Plan::Refuse { status: 400, .. }
+        ));
+    }
+
+    #[test]
+    fn login_form_table() {
+        let mut p = policy(true);
+        let mut v = view(Method::Post, "/login", &[]);
+        v.content_type = Some(FORM);
+        let form = |s: &'static str| -> Result<&'static [u8], BodyError> { Ok(s.as_bytes()) };
+        let Plan::Redirect {
+            status: 303,
+            location,
+            set_cookie: Some(c),
+            log,
+        } = p.decide_body(
+            &v,
+            BodyOf::LoginForm,
+            form("username=mike&password=123456&return=%2Fmarketing"),
+        )
+        else {
+            panic!("form login refused")
+        };
+        assert_eq!(location, "/marketing");
+        assert!(c.starts_with("example_jwt=ey"));
+        assert_eq!(log, info("user \"mike\": signed in with the login form"));
+
+        let Plan::Page {
+            status: 401,
+            html,
+            log,
+        } = p.decide_body(&v, BodyOf::LoginForm, form("username=nobody&password=x"))
+        else {
+            panic!()
+        };
+        assert!(html.contains("Wrong user name or password."));
+        assert_eq!(log, info("user \"nobody\": user not found"));
+
+        assert_eq!(
+            p.decide_body(&v, BodyOf::LoginForm, form("username=mike")),
+            Plan::refuse(400, info("login form lacks username or password"))
+        );
+        assert_eq!(
+            p.decide_body(&v, BodyOf::LoginForm, Err(BodyError::TooLarge)),
+            Plan::refuse(400, None)
+        );
+        let mut json = v;
+        json.content_type = Some(JSON);
+        assert!(matches!(
+            p.decide_body(
+                &json,
+                BodyOf::LoginForm,
+                form("username=mike&password=123456")
+            ),
+            Plan::Refuse { status: 400, .. }
+        ));
+
+        // The failure limit: the failure that reaches it warns, then 429.
+        p.limit = Some(Limit {
+            max_failures: 2,
+            window: 60,
+            cooldown: 60,
+        });
+        let aw = zone(16);
+        let shared = Shared {
+            revocations: None,
+            attempts: Some(Attempts {
+                table: Table::new(&aw).unwrap(),
+                limit: p.limit.unwrap(),
+            }),
+        };
+        v.shared = Some(&shared);
+        let wrong = form("username=mike&password=x");
+        assert!(matches!(
+            p.decide_body(&v, BodyOf::LoginForm, wrong.clone()),
+            Plan::Page {
+                status: 401,
+                log: Some(Log {
+                    level: Level::Info,
+                    ..
+                }),
+                ..
+            }
+        ));
+        assert!(matches!(
+            p.decide_body(&v, BodyOf::LoginForm, wrong),
+            Plan::Page {
+                status: 401,
+                log: Some(Log {
+                    level: Level::Warn,
+                    ..
+                }),
+                ..
+            }
+        ));
+        let Plan::Page {
+            status: 429,
+            html,
+            log,
+        } = p.decide_body(&v, BodyOf::LoginForm, form("username=mike&password=123456"))
+        else {
+            panic!()
+        };
+        assert!(html.contains("Too many failed attempts"));
+        assert_eq!(
+            log,
+            Some(Log::warn(
+                "user \"mike\": login refused, too many failed attempts".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn reply_head_table() {
+        let p = policy(false);
+        let head = |status, ct: &'static str| ReplyHead {
+            status,
+            main: true,
+            header_only: false,
+            content_type: ct.as_bytes(),
+            encoded: false,
+        };
+        let hold = HeadPlan::Hold {
+            max: crate::config::DEFAULT_RESPONSE_MAX,
+        };
+        let m = mike();
+        let cases = [
+            (ResponseCheck::None, head(200, "text/html"), HeadPlan::Pass),
+            (
+                ResponseCheck::Index,
+                head(200, "text/html; charset=utf-8"),
+                hold.clone(),
+            ),
+            (ResponseCheck::Index, head(200, "TEXT/HTML"), hold.clone()),
+            (
+                ResponseCheck::Index,
+                head(200, "text/plain"),
+                HeadPlan::Pass,
+            ),
+            (ResponseCheck::Index, head(404, "text/html"), HeadPlan::Pass),
+            (
+                ResponseCheck::Callback,
+                head(200, "application/json"),
+                hold.clone(),
+            ),
+            (
+                ResponseCheck::Callback,
+                head(204, "application/json"),
+                HeadPlan::Pass,
+            ),
+            (
+                ResponseCheck::Callback,
+                ReplyHead {
+                    main: false,
+                    ..head(200, "")
+                },
+                HeadPlan::Pass,
+            ),
+            (
+                ResponseCheck::Callback,
+                ReplyHead {
+                    header_only: true,
+                    ..head(200, "")
+                },
+                HeadPlan::Pass,
+            ),
+            (
+                ResponseCheck::Dependencies,
+                head(200, "application/json"),
+                hold,
+            ),
+            (
+                ResponseCheck::Callback,
+                ReplyHead {
+                    encoded: true,
+                    ..head(200, "application/json")
+                },
+                HeadPlan::Refuse(ReplyRefusal {
+                    status: 403,
+                    log: Log::info(
+                        "user \"mike\": response refused: response is content-encoded".into(),
+                    ),
+                    hint: None,
+                }),
+            ),
+            (
+                ResponseCheck::Index,
+                ReplyHead {
+                    encoded: true,
+                    ..head(200, "text/html")
+                },
+                HeadPlan::Refuse(ReplyRefusal {
+                    status: 502,
+                    log: Log::info(
+                        "user \"mike\": response refused: response is content-encoded".into(),
+                    ),
+                    hint: None,
+                }),
+            ),
+        ];
+        for (check, h, want) in cases {
+            assert_eq!(p.reply_head(check, &m, &h), want, "{check:?} {h:?}");
+        }
+    }
+
+    #[test]
+    fn reply_body_table() {
+        let with_login = policy(true);
+        let without = policy(false);
+        let m = mike();
+        let hr_reply: &[u8] = br#"{"multi":true,"response":{"hr-graph":{"figure":{}}}}"#;
+        let own_reply: &[u8] = br#"{"multi":true,"response":{"marketing-graph":{"figure":{}}}}"#;
+        let page: &[u8] = b"<html><body><p>x</p></body></html>";
+        assert_eq!(
+            without.decide_reply(ResponseCheck::Callback, &m, Ok(own_reply)),
+            ReplyPlan::Pass
+        );
+        let ReplyPlan::Refuse(r) = without.decide_reply(ResponseCheck::Callback, &m, Ok(hr_reply))
+        else {
+            panic!()
+        };
+        assert_eq!(r.status, 403);
+        assert!(
+            r.log.text.starts_with("user \"mike\": response refused: "),
+            "{}",
+            r.log.text
+        );
+        assert_eq!(
+            without.decide_reply(ResponseCheck::Index, &m, Ok(page)),
+            ReplyPlan::Pass
+        );
+        let ReplyPlan::Replace(amended) =
+            with_login.decide_reply(ResponseCheck::Index, &m, Ok(page))
+        else {
+            panic!()
+        };
+        let amended = String::from_utf8(amended).unwrap();
+        assert!(amended.contains("var login=\"/login\"") && amended.ends_with("</body></html>"));
+        let layout = include_bytes!("../tests/fixtures/index-validation-layout.html");
+        let ReplyPlan::Refuse(r) = with_login.decide_reply(ResponseCheck::Index, &m, Ok(layout))
+        else {
+            panic!()
+        };
+        assert_eq!(r.status, 502);
+        assert!(r.hint.is_some_and(
+            |h| h.level == Level::Error && h.text.contains("suppress_callback_exceptions")
+        ));
+        let deps = include_bytes!("../tests/fixtures/demo-dependencies.json");
+        let ReplyPlan::Replace(cut) =
+            without.decide_reply(ResponseCheck::Dependencies, &m, Ok(deps))
+        else {
+            panic!()
+        };
+        assert!(!String::from_utf8(cut).unwrap().contains("hr-"));
+        assert_eq!(
+            without.decide_reply(ResponseCheck::Callback, &m, Err(BodyError::TooLarge)),
+            ReplyPlan::Refuse(ReplyRefusal {
+                status: 403,
+                log: Log::info(
+                    "user \"mike\": response refused: response too large to check".into()
+                ),
+                hint: None
+            })
+        );
+        let _ = CallbackRules::default();
+    }
+}

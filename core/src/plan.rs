@@ -1,0 +1,210 @@
+//! What nginx is to do with a request: the answer [`crate::decide`] gives
+//! for each phase, complete down to the headers and the log line, so that
+//! the module only carries it out.
+
+use crate::access::Identity;
+use crate::endpoint::ResponseCheck;
+
+/// How loud a log line is; the module maps it to nginx's levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+/// One line for the error log, without the module's name. Never holds a
+/// password, a token or a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Log {
+    pub level: Level,
+    pub text: String,
+}
+
+impl Log {
+    pub fn info(text: String) -> Log {
+        Log {
+            level: Level::Info,
+            text,
+        }
+    }
+
+    pub fn warn(text: String) -> Log {
+        Log {
+            level: Level::Warn,
+            text,
+        }
+    }
+
+    pub fn error(text: String) -> Log {
+        Log {
+            level: Level::Error,
+            text,
+        }
+    }
+
+    /// `user "<name>": <what>`, the name escaped so a log line stays one line.
+    pub fn user(level: Level, user: &str, what: impl std::fmt::Display) -> Log {
+        Log {
+            level,
+            text: format!("user \"{}\": {what}", user.escape_debug()),
+        }
+    }
+}
+
+/// What to inspect of a request that is let in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inspect {
+    /// Read the request body, at most this many bytes, and hand it to
+    /// [`Policy::decide_body`](crate::Policy::decide_body) before the
+    /// request goes on.
+    pub body: Option<usize>,
+    /// Which reply to hold back and judge whole.
+    pub reply: ResponseCheck,
+}
+
+/// The answer to a request, in the ACCESS phase or after its body was read.
+#[must_use]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// Pass the request on. The identity feeds `$dash_auth_user`,
+    /// `$dash_auth_sections` and the reply check.
+    Allow {
+        identity: Identity,
+        /// A complete `Set-Cookie` value: a Basic login minted a session,
+        /// or a sliding refresh renewed one.
+        set_cookie: Option<String>,
+        inspect: Inspect,
+    },
+    /// The body was checked: go on as already allowed.
+    Proceed,
+    /// Read the login form (at most `max` bytes), then ask
+    /// [`Policy::decide_body`](crate::Policy::decide_body).
+    ReadLoginForm { max: usize },
+    /// A `Location` answer; nginx writes the body.
+    Redirect {
+        status: u16,
+        location: String,
+        set_cookie: Option<String>,
+        log: Option<Log>,
+    },
+    /// 401 asking for Basic credentials.
+    Challenge { www_authenticate: String, log: Log },
+    /// An error status with nginx's own page: 400, a bare 401, 403, 405,
+    /// 413 or 429. `identity` is kept for the access log when known.
+    Refuse {
+        status: u16,
+        identity: Option<Identity>,
+        log: Option<Log>,
+    },
+    /// The login page, never cached.
+    Page {
+        status: u16,
+        html: String,
+        log: Option<Log>,
+    },
+    /// End the session (already recorded in the shared zone): expire the
+    /// cookie and send the browser to `location` with a 303.
+    Logout {
+        location: String,
+        set_cookie: String,
+        log: Option<Log>,
+    },
+}
+
+impl Plan {
+    pub(crate) fn refuse(status: u16, log: Option<Log>) -> Plan {
+        Plan::Refuse {
+            status,
+            identity: None,
+            log,
+        }
+    }
+
+    /// The HTTP status the plan answers with; `None` where the request goes
+    /// on or a body is read first.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Plan::Allow { .. } | Plan::Proceed | Plan::ReadLoginForm { .. } => None,
+            Plan::Redirect { status, .. }
+            | Plan::Refuse { status, .. }
+            | Plan::Page { status, .. } => Some(*status),
+            Plan::Challenge { .. } => Some(401),
+            Plan::Logout { .. } => Some(303),
+        }
+    }
+
+    /// The log line the plan carries, if any.
+    pub fn log(&self) -> Option<&Log> {
+        match self {
+            Plan::Allow { .. } | Plan::Proceed | Plan::ReadLoginForm { .. } => None,
+            Plan::Challenge { log, .. } => Some(log),
+            Plan::Redirect { log, .. }
+            | Plan::Refuse { log, .. }
+            | Plan::Page { log, .. }
+            | Plan::Logout { log, .. } => log.as_ref(),
+        }
+    }
+}
+
+/// Why a body could not be had whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyError {
+    /// Over the bound the plan gave.
+    TooLarge,
+    /// nginx could not read it (its temporary file, say); the reason.
+    Unreadable(String),
+}
+
+/// Which body [`Policy::decide_body`](crate::Policy::decide_body) is given.
+#[derive(Debug, Clone, Copy)]
+pub enum BodyOf<'a> {
+    /// A Dash callback of the user let in.
+    Callback(&'a Identity),
+    LoginForm,
+}
+
+/// The reply's status line and headers, as far as the reply check cares.
+#[derive(Debug, Clone, Copy)]
+pub struct ReplyHead<'a> {
+    pub status: usize,
+    /// Not a subrequest.
+    pub main: bool,
+    /// A `HEAD` reply, or one nginx sends without a body.
+    pub header_only: bool,
+    pub content_type: &'a [u8],
+    /// Has a `Content-Encoding`.
+    pub encoded: bool,
+}
+
+/// A reply that may not reach the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyRefusal {
+    /// 502 for a page the app should not have sent, else 403.
+    pub status: u16,
+    pub log: Log,
+    /// A line for the operator on what to change in the app.
+    pub hint: Option<Log>,
+}
+
+/// What to do with a reply once its headers are known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeadPlan {
+    /// Send it on unchecked.
+    Pass,
+    /// Hold the headers and the body, at most `max` bytes, until the body
+    /// can be judged whole.
+    Hold {
+        max: usize,
+    },
+    Refuse(ReplyRefusal),
+}
+
+/// What to do with a held reply body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyPlan {
+    Pass,
+    /// Send this body instead (a filtered or amended one), with its length.
+    Replace(Vec<u8>),
+    Refuse(ReplyRefusal),
+}

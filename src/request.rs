@@ -1,0 +1,107 @@
+//! The plain view of an `ngx_http_request_t` that core decides on: the
+//! headers it reads, the method, the paths, the connection, the clock and
+//! the shared zone. Built here and nowhere else.
+use ngx::ffi::{NGX_HTTP_GET, NGX_HTTP_HEAD, NGX_HTTP_POST};
+use ngx::http::Request;
+
+use dash_auth_core::endpoint::Method;
+use dash_auth_core::RequestView;
+
+use crate::conf::Active;
+
+/// Calls `f` with the view of `r` under the location's policy.
+pub fn with_view<R>(r: &Request, active: &Active, f: impl FnOnce(&RequestView<'_>) -> R) -> R {
+    // A request rarely carries more than one Cookie header (HTTP/2 may
+    // split them), so the first few are kept on the stack.
+    let mut inline: [&[u8]; 4] = [&[]; 4];
+    let mut inline_len = 0;
+    let mut spilled: Vec<&[u8]> = Vec::new();
+    let mut authorization = None;
+    let mut authorization_repeated = false;
+    let mut accept = None;
+    for (name, value) in r.headers_in_iterator() {
+        let name = name.as_bytes();
+        if name.eq_ignore_ascii_case(b"accept") {
+            accept = Some(value.as_bytes());
+        } else if name.eq_ignore_ascii_case(b"cookie") {
+            match inline.get_mut(inline_len) {
+                Some(slot) if spilled.is_empty() => {
+                    *slot = value.as_bytes();
+                    inline_len += 1;
+                }
+                _ => {
+                    if spilled.is_empty() {
+                        spilled.extend_from_slice(&inline);
+                    }
+                    spilled.push(value.as_bytes());
+                }
+            }
+        } else if name.eq_ignore_ascii_case(b"authorization") {
+            authorization_repeated |= authorization.is_some();
+            authorization = Some(value.as_bytes());
+        }
+    }
+    let cookie_headers = if spilled.is_empty() {
+        inline.get(..inline_len).unwrap_or_default()
+    } else {
+        &spilled[..]
+    };
+
+    let (revocations, attempts) = active.zone.map(|z| z.tables()).unwrap_or_default();
+    let shared = active.policy.shared(revocations, attempts);
+    let req = r.as_ref();
+    // SAFETY: NULL or the parsed Content-Type header of this request.
+    let content_type = unsafe { req.headers_in.content_type.as_ref() }.map(|h| h.value.as_bytes());
+    let view = RequestView {
+        method: method(r),
+        cookie_headers,
+        authorization,
+        authorization_repeated,
+        accept,
+        content_type,
+        content_length: u64::try_from(req.headers_in.content_length_n).ok(),
+        uri: r.path().as_bytes(),
+        target: req.unparsed_uri.as_bytes(),
+        args: req.args.as_bytes(),
+        secure: is_https(r),
+        now: now(),
+        client: client_addr(r),
+        shared: Some(&shared),
+    };
+    f(&view)
+}
+
+fn method(r: &Request) -> Method {
+    match r.as_ref().method as u32 {
+        NGX_HTTP_GET => Method::Get,
+        NGX_HTTP_HEAD => Method::Head,
+        NGX_HTTP_POST => Method::Post,
+        _ => Method::Other,
+    }
+}
+
+/// The client address as text, for the failure limit.
+fn client_addr(r: &Request) -> &[u8] {
+    // SAFETY: a request always has its connection, whose address text lives
+    // as long as the connection.
+    unsafe { (*r.connection()).addr_text.as_bytes() }
+}
+
+fn is_https(r: &Request) -> bool {
+    #[cfg(ngx_feature = "http_ssl")]
+    {
+        // SAFETY: a request always has its connection.
+        unsafe { !(*r.connection()).ssl.is_null() }
+    }
+    #[cfg(not(ngx_feature = "http_ssl"))]
+    {
+        let _ = r;
+        false
+    }
+}
+
+fn now() -> u64 {
+    // nginx's cached clock: updated once per event loop iteration, which is
+    // finer than the one-second resolution of JWT times.
+    u64::try_from(ngx::ffi::ngx_time()).unwrap_or(0)
+}
