@@ -2,14 +2,21 @@
 #   make run    the demo: nginx + module in front of the Dash app (https://localhost:8443)
 #   make test   every test: core unit tests, then the integration suite against the
 #               vendored nginx 1.28.3 and again against Debian's /usr/sbin/nginx
-.PHONY: run test test-unit test-integration test-debian module-debian build setup clean fmt clippy soak test-valgrind bench fuzz fuzz-smoke
+.PHONY: run test check test-unit test-integration test-debian module-debian build setup clean fmt clippy soak test-valgrind bench fuzz fuzz-smoke
 
 DEBIAN_MODULE := target/debian/release/libngx_http_dash_auth_module.so
 
 run:
 	scripts/run-demo.sh
 
-test: setup test-unit test-integration test-debian
+test: setup check test-unit test-integration test-debian
+
+# The house rules as lints ([workspace.lints] in Cargo.toml, clippy.toml):
+# formatting, then clippy on every target with warnings as errors. Release
+# profile, so the vendored nginx the build script made is reused.
+check: setup
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --features vendored --release -- -D warnings
 
 setup:
 	scripts/setup.sh
@@ -48,7 +55,7 @@ fmt:
 	cargo fmt --all
 
 clippy:
-	cargo clippy --workspace --features vendored -- -D warnings
+	cargo clippy --workspace --all-targets --features vendored --release -- -D warnings
 
 clean:
 	cargo clean

@@ -54,5 +54,12 @@ if [ ! -x tests/tools/node_modules/.bin/dockerfilelint ]; then
     npm ci --prefix tests/tools --silent --no-audit --no-fund >/dev/null
 fi
 
+for tool in clippy fmt; do
+    if ! cargo "$tool" --version >/dev/null 2>&1; then
+        echo "setup: cargo $tool not found: \`make check\` needs it (rustup component add clippy rustfmt)" >&2
+        exit 1
+    fi
+done
+
 cargo build --release --features vendored --quiet
 scripts/paths.sh >/dev/null

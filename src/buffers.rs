@@ -102,9 +102,12 @@ fn in_memory(b: &ngx_buf_t) -> bool {
     b.temporary() != 0 || b.memory() != 0 || b.mmap() != 0
 }
 
+/// # Safety
+/// `b` describes live memory or an open file, as for [`collect`].
 unsafe fn append(b: &ngx_buf_t, limit: usize, out: &mut Vec<u8>) -> Result<(), CollectError> {
     if in_memory(b) {
-        let len = usize::try_from(b.last.offset_from(b.pos)).unwrap_or(0);
+        // SAFETY: both point into the same buffer.
+        let len = usize::try_from(unsafe { b.last.offset_from(b.pos) }).unwrap_or(0);
         if out.len().saturating_add(len) > limit {
             return Err(CollectError::TooLarge);
         }
@@ -127,8 +130,8 @@ unsafe fn append(b: &ngx_buf_t, limit: usize, out: &mut Vec<u8>) -> Result<(), C
         // SAFETY: `fd` is open for as long as the buffer is alive.
         let f = ManuallyDrop::new(unsafe { File::from_raw_fd(file.fd) });
         let offset = u64::try_from(b.file_pos).unwrap_or(0);
-        f.read_exact_at(&mut out[start..], offset)
-            .map_err(CollectError::Read)?;
+        let dest = out.get_mut(start..).unwrap_or_default();
+        f.read_exact_at(dest, offset).map_err(CollectError::Read)?;
     }
     Ok(())
 }

@@ -110,11 +110,11 @@ pub unsafe extern "C" fn merge_loc_conf(
     // SAFETY: nginx passes the configuration being parsed and two location
     // configurations created by our `create_loc_conf`, distinct objects of
     // type `LocConf`.
-    let (Some(cf), Some(prev), Some(conf)) = (unsafe { cf.as_ref() }, unsafe {
-        prev.cast::<LocConf>().as_ref()
-    }, unsafe {
-        conf.cast::<LocConf>().as_mut()
-    }) else {
+    let (Some(cf), Some(prev), Some(conf)) = (
+        unsafe { cf.as_ref() },
+        unsafe { prev.cast::<LocConf>().as_ref() },
+        unsafe { conf.cast::<LocConf>().as_mut() },
+    ) else {
         return NGX_CONF_ERROR;
     };
     conf.settings.inherit(&prev.settings);
@@ -133,7 +133,8 @@ pub unsafe extern "C" fn merge_loc_conf(
 
 const ANY_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF;
 
-type Handler = unsafe extern "C" fn(*mut ngx_conf_t, *mut ngx_command_t, *mut c_void) -> *mut c_char;
+type Handler =
+    unsafe extern "C" fn(*mut ngx_conf_t, *mut ngx_command_t, *mut c_void) -> *mut c_char;
 
 const fn command(name: ngx_str_t, args: u32, set: Handler) -> ngx_command_t {
     ngx_command_t {
@@ -320,8 +321,9 @@ fn size_arg(cf: &ngx_conf_t, i: usize) -> Result<usize, DirectiveError> {
 
 /// The argument `i` as a time where zero means nothing.
 fn nonzero_time_arg(cf: &ngx_conf_t, i: usize) -> Result<u64, DirectiveError> {
-    config::nonzero_time(time_arg(cf, i)?)
-        .map_err(|_| DirectiveError::InvalidTime(arg(cf, i).and_then(text).unwrap_or_default().into()))
+    config::nonzero_time(time_arg(cf, i)?).map_err(|_| {
+        DirectiveError::InvalidTime(arg(cf, i).and_then(text).unwrap_or_default().into())
+    })
 }
 
 fn flag(cf: &ngx_conf_t) -> Result<Flag, DirectiveError> {
@@ -387,11 +389,13 @@ extern "C" fn cmd_secret_file(
     })
 }
 
-one_value!(cmd_cookie, cookie, |cf| Ok(Setting::On(config::cookie_name(
-    arg1(cf)?
-)?)));
+one_value!(cmd_cookie, cookie, |cf| Ok(Setting::On(
+    config::cookie_name(arg1(cf)?)?
+)));
 
-one_value!(cmd_token_ttl, ttl, |cf| Ok(Setting::On(nonzero_time_arg(cf, 1)?)));
+one_value!(cmd_token_ttl, ttl, |cf| Ok(Setting::On(nonzero_time_arg(
+    cf, 1
+)?)));
 
 one_value!(cmd_leeway, leeway, |cf| Ok(Setting::On(time_arg(cf, 1)?)));
 
@@ -426,7 +430,9 @@ one_value!(cmd_callback_check, callback_check, |cf| flag(cf));
 
 one_value!(cmd_filter_dependencies, filter_dependencies, |cf| flag(cf));
 
-one_value!(cmd_body_max, body_max, |cf| Ok(Setting::On(size_arg(cf, 1)?)));
+one_value!(cmd_body_max, body_max, |cf| Ok(Setting::On(size_arg(
+    cf, 1
+)?)));
 
 one_value!(cmd_response_max, response_max, |cf| Ok(Setting::On(
     size_arg(cf, 1)?
@@ -499,7 +505,9 @@ extern "C" fn cmd_zone(
                 .map_err(|_| DirectiveError::InvalidParameter("zone size missing".into()))?;
             let size = parse_size(size)
                 .filter(|&n| n >= shm::MIN_SIZE)
-                .ok_or_else(|| DirectiveError::InvalidSize(text(size).unwrap_or_default().into()))?;
+                .ok_or_else(|| {
+                    DirectiveError::InvalidSize(text(size).unwrap_or_default().into())
+                })?;
             let zone = Zone::add(cf, arg(cf, 1)?, size).ok_or(DirectiveError::Zone)?;
             Ok(Setting::On(zone))
         })

@@ -59,14 +59,15 @@ impl HttpModule for DashAuthModule {
         let Some(cmcf) = NgxHttpCoreModule::main_conf_mut(cf) else {
             return Status::NGX_ERROR.into();
         };
+        let Some(phase) = cmcf
+            .phases
+            .get_mut(ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize)
+        else {
+            return Status::NGX_ERROR.into();
+        };
         // SAFETY: the phase handler arrays are initialised by the core module
         // before any postconfiguration runs.
-        let h = unsafe {
-            ngx_array_push(
-                &mut cmcf.phases[ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize].handlers,
-            )
-        }
-        .cast::<ngx_http_handler_pt>();
+        let h = unsafe { ngx_array_push(&mut phase.handlers) }.cast::<ngx_http_handler_pt>();
         // SAFETY: ngx_array_push returns NULL or a slot sized for the element type.
         let Some(slot) = (unsafe { h.as_mut() }) else {
             return Status::NGX_ERROR.into();

@@ -121,7 +121,10 @@ unsafe extern "C" fn body_filter(r: *mut ngx_http_request_t, chain: *mut ngx_cha
     let Some(active) = active(req) else {
         return Status::NGX_ERROR.0;
     };
-    match active.policy.decide_reply(ctx.response, &ctx.identity, whole) {
+    match active
+        .policy
+        .decide_reply(ctx.response, &ctx.identity, whole)
+    {
         ReplyPlan::Pass => {}
         ReplyPlan::Replace(replaced) => {
             ctx.response_body = replaced;

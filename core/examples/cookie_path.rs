@@ -1,6 +1,13 @@
 //! Native cost of the cookie path, per call: `cargo run --release -p
 //! dash-auth-core --example cookie_path`. The nginx-level figures come from
 //! `make bench`; this isolates the core so a change can be judged in seconds.
+// A benchmark tool: a failure should stop it loudly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;

@@ -6,6 +6,13 @@
 //! scheduler hiccup in one batch does not move the figure. Add a case as a
 //! function returning a `Case` and list it in `main`. An argument keeps only
 //! the cases whose name contains it.
+// A benchmark tool: a failure should stop it loudly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::hint::black_box;
 use std::path::PathBuf;

@@ -505,7 +505,16 @@ mod tests {
         let huge: Tweak = |v| v.content_length = Some(2 * 1024 * 1024);
         let twice: Tweak = |v| v.authorization_repeated = true;
         let keep: Tweak = |_| {};
-        let cases: Vec<(&str, &Policy, Method, &str, &[&[u8]], Tweak, Plan)> = vec![
+        type Case<'a> = (
+            &'a str,
+            &'a Policy,
+            Method,
+            &'a str,
+            &'a [&'a [u8]],
+            Tweak,
+            Plan,
+        );
+        let cases: Vec<Case> = vec![
             // Pages: the cookie holder gets what to inspect.
             (
                 "page",
@@ -803,7 +812,8 @@ mod tests {
         let mut v = view(Method::Post, "/_dash-update-component", &[]);
         v.content_type = Some(JSON);
         let (mike, mica) = (mike(), mica());
-        let cases: Vec<(&str, &Identity, Result<&[u8], BodyError>, Plan)> = vec![
+        type Case<'a> = (&'a str, &'a Identity, Result<&'a [u8], BodyError>, Plan);
+        let cases: Vec<Case> = vec![
             ("own section", &mike, Ok(CALLBACK), Plan::Proceed),
             ("all sections", &mica, Ok(HR_CALLBACK), Plan::Proceed),
             (

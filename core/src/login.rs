@@ -64,7 +64,10 @@ pub fn form_field(body: &[u8], name: &str) -> Result<Option<Vec<u8>>, FormError>
             continue;
         }
         let (k, v) = match pair.iter().position(|&b| b == b'=') {
-            Some(eq) => (&pair[..eq], &pair[eq + 1..]),
+            Some(eq) => (
+                pair.get(..eq).unwrap_or_default(),
+                pair.get(eq + 1..).unwrap_or_default(),
+            ),
             None => (pair, &b""[..]),
         };
         let key = form_decode(k).ok_or(FormError::Encoding)?;
@@ -230,10 +233,11 @@ pub fn inject_before_body_end(page: &[u8], snippet: &[u8]) -> Vec<u8> {
         .windows(needle.len())
         .rposition(|w| w.eq_ignore_ascii_case(needle))
         .unwrap_or(page.len());
+    let (before, after) = page.split_at_checked(at).unwrap_or((page, &[]));
     let mut out = Vec::with_capacity(page.len() + snippet.len());
-    out.extend_from_slice(&page[..at]);
+    out.extend_from_slice(before);
     out.extend_from_slice(snippet);
-    out.extend_from_slice(&page[at..]);
+    out.extend_from_slice(after);
     out
 }
 

@@ -44,7 +44,7 @@ impl<'a> Table<'a> {
         let even = pairs.len() & !1;
         Some(Table {
             key,
-            pairs: &pairs[..even],
+            pairs: pairs.get(..even)?,
         })
     }
 
@@ -61,7 +61,9 @@ impl<'a> Table<'a> {
         mac.update(name);
         let out = mac.finalize().into_bytes();
         let mut first = [0u8; 8];
-        first.copy_from_slice(&out[..8]);
+        for (dst, src) in first.iter_mut().zip(out.iter()) {
+            *dst = *src;
+        }
         u64::from_le_bytes(first) | 1
     }
 

@@ -1,4 +1,11 @@
 //! The `dash-auth-passwd` binary writes lines the users-file parser accepts.
+// A test: a failure should stop it loudly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
