@@ -117,14 +117,16 @@ pub unsafe extern "C" fn merge_loc_conf(
     ) else {
         return NGX_CONF_ERROR;
     };
-    conf.settings.inherit(&prev.settings);
+    // Without `..`: a field added to `LocConf` must be thought about here.
+    let LocConf { settings, active } = conf;
+    settings.inherit(&prev.settings);
     let zone = match DashAuthModule::main_conf(cf).map(|m| &m.zone) {
         Some(Setting::On(zone)) => Some(*zone),
         _ => None,
     };
-    match conf.settings.policy(zone.is_some()) {
+    match settings.policy(zone.is_some()) {
         Ok(policy) => {
-            conf.active = policy.map(|policy| Arc::new(Active { policy, zone }));
+            *active = policy.map(|policy| Arc::new(Active { policy, zone }));
             NGX_CONF_OK
         }
         Err(e) => cf.emerg(&e),
