@@ -1,6 +1,6 @@
 //! The direct JSON reader of the Dash checks against the serde_json one it
 //! stands in for: both must accept exactly the same documents, with the
-//! same tree and the same encoding of it.
+//! same tape and the same encoding of it.
 #![no_main]
 
 use dash_auth_core::dash::fuzzing::json_differential;

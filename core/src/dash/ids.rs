@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use crate::section::Sections;
 
-use super::json::{self, Doc, Val};
+use super::json::{Doc, Val};
 
 /// A component id: a string, or a pattern-matching dict (an object whose
 /// values may be wildcards such as `["MATCH"]`). Borrows from the document
@@ -27,7 +27,7 @@ impl<'a> ComponentId<'a> {
     /// hide the section its values name.
     pub(crate) fn from_stringified(s: &'a str) -> Option<ComponentId<'a>> {
         if s.starts_with('{') {
-            match json::parse_doc(s.as_bytes()) {
+            match Doc::parse(s.as_bytes()) {
                 Ok(doc) if doc.root().is_object() => Some(ComponentId::Dict(doc)),
                 _ => None,
             }

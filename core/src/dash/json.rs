@@ -1,30 +1,38 @@
 //! Strict JSON for request and response bodies.
 //!
-//! serde_json does the lexing (escapes, UTF-8, numbers, trailing data); the
-//! visitor here builds a tree and refuses what serde_json would let through
-//! but Flask and our checks might read differently: duplicate keys (Python
-//! keeps the last one, a naive check the first), and nesting deeper than
-//! [`MAX_DEPTH`].
+//! [`Doc::parse`] is the one way in: it reads exactly one document
+//! (surrounding whitespace allowed) into a flat tape, [`Doc`], which
+//! [`Doc::root`] and [`Val`] read. Everything here that reads JSON goes
+//! through it: callback requests and replies, JSON cut out of an HTML page,
+//! dict ids held as JSON text, and `/_dash-dependencies`.
+//!
+//! It refuses what serde_json would let through but Flask and our checks
+//! might read differently: duplicate keys (Python keeps the last one, a
+//! naive check the first), and nesting deeper than [`MAX_DEPTH`]; also
+//! bodies over [`MAX_JSON_LEN`], a byte order mark, and invalid UTF-8
+//! anywhere. [`JsonError`] says which.
 //!
 //! This runs on every callback request and reply, where per-token
-//! allocations used to be most of the cost. So the checks read a flat
-//! [`Doc`] (one allocation per document, strings without escapes borrowed
-//! from the body) built by a direct reader ([`fast`]); serde_json reads only
-//! what that reader does not accept, and says what is wrong with it. The
-//! rules above are the same on both paths. [`parse`] gives a tree, for the
-//! registry and other configuration-time readers.
+//! allocations used to be most of the cost. So the tape is one allocation
+//! per document, with strings without escapes borrowed from the body, and
+//! two readers write it:
+//!
+//! - [`fast`], a direct reader, for the documents it is sure of (every
+//!   well-formed Dash body);
+//! - [`fallback`], serde_json with a visitor, for the rest: the reference,
+//!   which also says what is wrong with a document.
+//!
+//! The rules above are the same on both paths, and both write the same
+//! tape for the same document; the `json_differential` fuzz target (see
+//! [`differential`]) holds them to it.
 
+mod fallback;
 mod fast;
 mod tape;
 
 pub use tape::{Doc, Kind, Val};
 
-use std::borrow::Cow;
-use std::cell::Cell;
 use std::fmt;
-
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 /// Deepest nesting of arrays and objects accepted. Dash bodies need about 6;
 /// the bound keeps recursion far from the stack limit of an nginx worker.
@@ -32,64 +40,16 @@ pub const MAX_DEPTH: usize = 64;
 
 /// Largest document parsed. Callback bodies carry component values (a
 /// `dcc.Upload` sends whole files base64-encoded), so this is generous; it
-/// exists so that one request cannot make a worker build an unbounded tree.
+/// exists so that one request cannot make a worker build an unbounded tape.
 pub const MAX_JSON_LEN: usize = 32 * 1024 * 1024;
 
-/// A parsed JSON value. Objects keep their order and never hold a key twice.
-/// Strings and keys borrow from the document unless they held an escape.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value<'a> {
-    Null,
-    Bool(bool),
-    Number(Number),
-    String(Cow<'a, str>),
-    Array(Vec<Value<'a>>),
-    Object(Vec<(Cow<'a, str>, Value<'a>)>),
-}
-
+/// A number as serde_json reads it: unsigned, negative, or anything else
+/// as a float.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Number {
     U(u64),
     I(i64),
     F(f64),
-}
-
-impl<'a> Value<'a> {
-    /// The member `key` of an object; `None` for other values.
-    pub fn get(&self, key: &str) -> Option<&Value<'a>> {
-        match self {
-            Value::Object(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Value::String(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    pub fn as_array(&self) -> Option<&[Value<'a>]> {
-        match self {
-            Value::Array(items) => Some(items),
-            _ => None,
-        }
-    }
-
-    pub fn as_object(&self) -> Option<&[(Cow<'a, str>, Value<'a>)]> {
-        match self {
-            Value::Object(members) => Some(members),
-            _ => None,
-        }
-    }
-
-    /// Re-encodes compactly (serde_json's escaping of strings and numbers).
-    pub fn to_json(&self) -> Vec<u8> {
-        // Serializing this tree to a Vec cannot fail: every number is finite
-        // and every key is a string.
-        serde_json::to_vec(self).unwrap_or_default()
-    }
 }
 
 /// Why a document was refused. Messages never quote the document.
@@ -121,24 +81,22 @@ impl fmt::Display for JsonError {
 
 impl std::error::Error for JsonError {}
 
-/// Parses exactly one JSON document (surrounding whitespace allowed) into a
-/// tree.
-pub fn parse(bytes: &[u8]) -> Result<Value<'_>, JsonError> {
-    let text = checked_text(bytes)?;
-    match fast::parse(text) {
-        Some(doc) => Ok(doc.root().to_value()),
-        None => parse_serde(text),
-    }
-}
-
-/// [`parse`], into a flat [`Doc`]: what the per-request checks read.
-pub fn parse_doc(bytes: &[u8]) -> Result<Doc<'_>, JsonError> {
-    let text = checked_text(bytes)?;
-    match fast::parse(text) {
-        Some(doc) => Ok(doc),
-        // The direct reader leaves nothing valid to serde_json (the fuzz
-        // target holds it to that), but if it did, this is still right.
-        None => parse_serde(text).map(|v| Doc::from_value(&v)),
+impl<'a> Doc<'a> {
+    /// Reads exactly one JSON document (surrounding whitespace allowed),
+    /// strictly (see the [module](self)). Strings without escapes borrow
+    /// from `bytes`; [`Doc::into_owned`] makes a copy that does not.
+    pub fn parse(bytes: &'a [u8]) -> Result<Doc<'a>, JsonError> {
+        let text = checked_text(bytes)?;
+        #[cfg(test)]
+        if tests::FALLBACK_ONLY.get() {
+            return fallback::parse(text);
+        }
+        match fast::parse(text) {
+            Some(doc) => Ok(doc),
+            // The direct reader leaves nothing valid to serde_json (the fuzz
+            // target holds it to that), but if it did, this is still right.
+            None => fallback::parse(text),
+        }
     }
 }
 
@@ -155,43 +113,21 @@ fn checked_text(bytes: &[u8]) -> Result<&str, JsonError> {
     std::str::from_utf8(bytes).map_err(|_| JsonError::NotUtf8)
 }
 
-/// The reference reader: serde_json and the visitor below. Slower, but its
-/// refusals carry serde_json's reason and position.
-fn parse_serde(text: &str) -> Result<Value<'_>, JsonError> {
-    let failure = Cell::new(None);
-    let mut de = serde_json::Deserializer::from_str(text);
-    let seed = Seed {
-        depth: 0,
-        failure: &failure,
-    };
-    let result = seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
-    match result {
-        Ok(v) => Ok(v),
-        Err(e) => Err(failure.take().unwrap_or_else(|| syntax(&e))),
-    }
-}
-
 /// Compares the direct reader with the serde_json one on `bytes`, for the
 /// `json_differential` fuzz target: both must accept the same documents
-/// with the same tree. `Err` describes a disagreement.
+/// with the same tape, and the same encoding of it. `Err` describes a
+/// disagreement.
 pub fn differential(bytes: &[u8]) -> Result<(), String> {
-    let Ok(text) = std::str::from_utf8(bytes) else {
+    let Ok(text) = checked_text(bytes) else {
         return Ok(());
     };
-    if bytes.len() > MAX_JSON_LEN || bytes.starts_with(b"\xEF\xBB\xBF") {
-        return Ok(());
-    }
-    let fast = fast::parse(text);
-    match (
-        fast.as_ref().map(|d| d.root().to_value()),
-        parse_serde(text),
-    ) {
+    match (fast::parse(text), fallback::parse(text)) {
         (Some(fast), Ok(reference)) => {
             if fast != reference {
-                return Err(format!("trees differ: {fast:?} != {reference:?}"));
+                return Err(format!("tapes differ: {fast:?} != {reference:?}"));
             }
             // `==` takes -0.0 for 0.0; the encoding does not.
-            let (a, b) = (fast.to_json(), reference.to_json());
+            let (a, b) = (fast.root().to_json(), reference.root().to_json());
             if a != b {
                 let (a, b) = (String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
                 return Err(format!("encodings differ: {a} != {b}"));
@@ -201,116 +137,6 @@ pub fn differential(bytes: &[u8]) -> Result<(), String> {
         (Some(fast), Err(e)) => Err(format!("direct reader accepts ({fast:?}), serde_json: {e}")),
         (None, Ok(reference)) => Err(format!("direct reader refuses {reference:?}")),
         (None, Err(_)) => Ok(()),
-    }
-}
-
-fn syntax(e: &serde_json::Error) -> JsonError {
-    // serde_json's syntax messages name a category and a position only, but
-    // cap them anyway: they end up in the error log.
-    let mut msg = e.to_string();
-    if msg.len() > 120 {
-        let mut cut = 120;
-        while !msg.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        msg.truncate(cut);
-    }
-    JsonError::Syntax(msg)
-}
-
-/// Carries the depth down the tree, and the precise reason up past
-/// serde_json, whose custom errors are only strings.
-#[derive(Clone, Copy)]
-struct Seed<'a> {
-    depth: usize,
-    failure: &'a Cell<Option<JsonError>>,
-}
-
-impl Seed<'_> {
-    fn fail<E: de::Error>(&self, why: JsonError) -> E {
-        let msg = why.to_string();
-        self.failure.set(Some(why));
-        E::custom(msg)
-    }
-
-    fn enter<E: de::Error>(&self) -> Result<Self, E> {
-        if self.depth >= MAX_DEPTH {
-            return Err(self.fail(JsonError::TooDeep));
-        }
-        Ok(Seed {
-            depth: self.depth + 1,
-            failure: self.failure,
-        })
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for Seed<'_> {
-    type Value = Value<'de>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value<'de>, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Seed<'_> {
-    type Value = Value<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_unit<E>(self) -> Result<Value<'de>, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Value<'de>, E> {
-        Ok(Value::Bool(v))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Value<'de>, E> {
-        Ok(Value::Number(Number::U(v)))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Value<'de>, E> {
-        Ok(Value::Number(Number::I(v)))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<Value<'de>, E> {
-        Ok(Value::Number(Number::F(v)))
-    }
-
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Value<'de>, E> {
-        Ok(Value::String(Cow::Borrowed(v)))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Value<'de>, E> {
-        Ok(Value::String(Cow::Owned(v.to_owned())))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Value<'de>, E> {
-        Ok(Value::String(Cow::Owned(v)))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'de>, A::Error> {
-        let inner = self.enter()?;
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(inner)? {
-            items.push(item);
-        }
-        Ok(Value::Array(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value<'de>, A::Error> {
-        let inner = self.enter()?;
-        let mut members: Vec<(Cow<'de, str>, Value<'de>)> = Vec::new();
-        while let Some(key) = map.next_key_seed(Key)? {
-            let value = map.next_value_seed(inner)?;
-            members.push((key, value));
-        }
-        if has_duplicate_key(members.iter().map(|(k, _)| k.as_ref()), members.len()) {
-            return Err(self.fail(JsonError::DuplicateKey));
-        }
-        Ok(Value::Object(members))
     }
 }
 
@@ -334,71 +160,73 @@ fn has_duplicate_key<'k>(keys: impl Iterator<Item = &'k str> + Clone, len: usize
     sorted.windows(2).any(|w| w.first() == w.get(1))
 }
 
-/// An object key, borrowed from the document when it has no escape.
-struct Key;
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
 
-impl<'de> DeserializeSeed<'de> for Key {
-    type Value = Cow<'de, str>;
+    use super::*;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Key {
-    type Value = Cow<'de, str>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object key")
+    thread_local! {
+        /// Makes [`Doc::parse`] skip the direct reader, so that a test can
+        /// run the body checks on the fallback's tape.
+        pub(super) static FALLBACK_ONLY: Cell<bool> = const { Cell::new(false) };
     }
 
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Borrowed(v))
+    fn fallback_only<R>(f: impl FnOnce() -> R) -> R {
+        FALLBACK_ONLY.set(true);
+        let r = f();
+        FALLBACK_ONLY.set(false);
+        r
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Owned(v.to_owned()))
+    /// A value of a tape as a tree, to compare with literals.
+    #[derive(Debug, PartialEq)]
+    enum Value<'d> {
+        Null,
+        Bool(bool),
+        Number(Number),
+        String(&'d str),
+        Array(Vec<Value<'d>>),
+        Object(Vec<(&'d str, Value<'d>)>),
     }
 
-    fn visit_string<E>(self, v: String) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Owned(v))
-    }
-}
-
-impl Serialize for Value<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Value::Null => s.serialize_unit(),
-            Value::Bool(b) => s.serialize_bool(*b),
-            Value::Number(Number::U(n)) => s.serialize_u64(*n),
-            Value::Number(Number::I(n)) => s.serialize_i64(*n),
-            Value::Number(Number::F(n)) => s.serialize_f64(*n),
-            Value::String(v) => s.serialize_str(v),
-            Value::Array(items) => {
-                let mut seq = s.serialize_seq(Some(items.len()))?;
-                for item in items {
-                    seq.serialize_element(item)?;
+    impl<'d> Value<'d> {
+        fn of(v: Val<'d, '_>) -> Value<'d> {
+            match v.kind() {
+                Kind::Null => Value::Null,
+                Kind::Bool(b) => Value::Bool(b),
+                Kind::Number(n) => Value::Number(n),
+                Kind::String(s) => Value::String(s),
+                Kind::Array(items) => Value::Array(items.map(Value::of).collect()),
+                Kind::Object(members) => {
+                    Value::Object(members.map(|(k, v)| (k, Value::of(v))).collect())
                 }
-                seq.end()
             }
-            Value::Object(members) => {
-                let mut map = s.serialize_map(Some(members.len()))?;
-                for (k, v) in members {
-                    map.serialize_entry(k, v)?;
-                }
-                map.end()
+        }
+
+        fn get(&self, key: &str) -> Option<&Value<'d>> {
+            match self {
+                Value::Object(members) => members.iter().find(|(k, _)| *k == key).map(|(_, v)| v),
+                _ => None,
+            }
+        }
+
+        fn as_str(&self) -> Option<&str> {
+            match self {
+                Value::String(s) => Some(s),
+                _ => None,
             }
         }
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+    fn parse(bytes: &[u8]) -> Result<Doc<'_>, JsonError> {
+        Doc::parse(bytes)
+    }
 
     #[test]
     fn accepts_and_decodes() {
-        let v = parse(br#" {"a":[1,-2,3.5,true,null],"\u0068r":"x\u00e9"} "#).unwrap();
+        let doc = parse(br#" {"a":[1,-2,3.5,true,null],"\u0068r":"x\u00e9"} "#).unwrap();
+        let v = Value::of(doc.root());
         assert_eq!(v.get("hr").and_then(Value::as_str), Some("x\u{e9}"));
         assert_eq!(
             v.get("a"),
@@ -411,7 +239,7 @@ mod tests {
             ]))
         );
         assert_eq!(
-            String::from_utf8(v.to_json()).unwrap(),
+            String::from_utf8(doc.root().to_json()).unwrap(),
             r#"{"a":[1,-2,3.5,true,null],"hr":"xé"}"#
         );
     }
@@ -618,15 +446,116 @@ mod tests {
                     let doc = fast::parse(&text).unwrap();
                     // The fallback's tape, and an owned copy, are the same
                     // document.
-                    let tree = parse_serde(&text).unwrap();
-                    assert_eq!(Doc::from_value(&tree), doc, "{}", path.display());
+                    let reference = fallback::parse(&text).unwrap();
+                    assert_eq!(reference, doc, "{}", path.display());
                     assert_eq!(doc.clone().into_owned(), doc, "{}", path.display());
-                    assert_eq!(doc.root().to_value(), tree, "{}", path.display());
+                    assert_eq!(
+                        Value::of(doc.root()),
+                        Value::of(reference.root()),
+                        "{}",
+                        path.display()
+                    );
+                    assert_eq!(
+                        fallback_only(|| Doc::parse(text.as_bytes())),
+                        Ok(doc.clone()),
+                        "{}",
+                        path.display()
+                    );
                     assert_eq!(differential(text.as_bytes()), Ok(()), "{}", path.display());
                     seen += 1;
                 }
             }
         }
         assert!(seen > 20);
+    }
+
+    /// The body checks answer the same on the fallback's tape as on the
+    /// direct reader's, passes and denials alike.
+    #[test]
+    fn checks_agree_on_both_tapes() {
+        use crate::dash::{
+            check_callback_request, check_callback_response, filter_dependencies,
+            index_has_validation_layout, Registry,
+        };
+        use crate::section::Sections;
+
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let read = |rel: &str| std::fs::read(root.join(rel)).unwrap();
+        let bodies = |rel: &str| -> Vec<Vec<u8>> {
+            let mut paths: Vec<_> = std::fs::read_dir(root.join(rel))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "json"))
+                .collect();
+            paths.sort();
+            paths.iter().map(|p| std::fs::read(p).unwrap()).collect()
+        };
+        let requests = bodies("../dashboard/examples");
+        let replies = bodies("tests/fixtures/responses");
+        let deps = read("tests/fixtures/demo-dependencies.json");
+        let registry = Registry::from_dependencies_json(&deps).unwrap();
+        assert_eq!(
+            fallback_only(|| Registry::from_dependencies_json(&deps)),
+            Ok(registry.clone())
+        );
+        let sections = Sections::new(["hr", "marketing"]).unwrap();
+        let ct = Some(&b"application/json"[..]);
+        let (mut passed, mut denied) = (0, 0);
+        let grants: [&[&str]; 4] = [&[], &["hr"], &["marketing"], &["_all_"]];
+        for grant in grants {
+            let allowed: Vec<String> = grant.iter().map(|s| s.to_string()).collect();
+            assert_eq!(
+                fallback_only(|| filter_dependencies(&deps, &allowed, &sections)),
+                filter_dependencies(&deps, &allowed, &sections),
+                "{grant:?}"
+            );
+            for body in &requests {
+                for reg in [None, Some(&registry)] {
+                    let got = check_callback_request(body, ct, &allowed, &sections, reg);
+                    let reference = fallback_only(|| {
+                        check_callback_request(body, ct, &allowed, &sections, reg)
+                    });
+                    assert_eq!(
+                        got,
+                        reference,
+                        "{grant:?} {}",
+                        String::from_utf8_lossy(body)
+                    );
+                    if got.is_ok() {
+                        passed += 1;
+                    } else {
+                        denied += 1;
+                    }
+                }
+            }
+            for body in &replies {
+                let got = check_callback_response(body, &allowed, &sections);
+                let reference =
+                    fallback_only(|| check_callback_response(body, &allowed, &sections));
+                assert_eq!(
+                    got,
+                    reference,
+                    "{grant:?} {}",
+                    String::from_utf8_lossy(body)
+                );
+                if got.is_ok() {
+                    passed += 1;
+                } else {
+                    denied += 1;
+                }
+            }
+        }
+        for page in [
+            "tests/fixtures/index-suppressed.html",
+            "tests/fixtures/index-validation-layout.html",
+        ] {
+            let html = read(page);
+            let got = index_has_validation_layout(&html);
+            assert_eq!(fallback_only(|| index_has_validation_layout(&html)), got);
+        }
+        assert!(
+            passed > 10 && denied > 10,
+            "{passed} passed, {denied} denied"
+        );
     }
 }

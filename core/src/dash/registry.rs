@@ -12,7 +12,7 @@ use std::fmt;
 use crate::section::Sections;
 
 use super::ids::{parse_output_key, parse_prop_key, ComponentId};
-use super::json::{self, Doc, JsonError, Value};
+use super::json::{Doc, JsonError, Kind, Val};
 use super::{first_forbidden, VIA_OUTPUT, VIA_REGISTERED_INPUT, VIA_REGISTERED_STATE};
 
 /// Properties through which a callback reads the URL: what `dcc.Location`
@@ -131,10 +131,10 @@ impl Registry {
     /// (Dash would keep the last one, silently). Clientside callbacks are
     /// kept: they never reach the server, so holding them costs nothing.
     pub fn from_dependencies_json(bytes: &[u8]) -> Result<Registry, RegistryError> {
-        let doc = json::parse(bytes).map_err(RegistryError::Json)?;
-        let entries = doc.as_array().ok_or(RegistryError::NotArray)?;
+        let doc = Doc::parse(bytes).map_err(RegistryError::Json)?;
+        let entries = doc.root().as_array().ok_or(RegistryError::NotArray)?;
         let mut callbacks = HashMap::with_capacity(entries.len());
-        for (index, entry) in entries.iter().enumerate() {
+        for (index, entry) in entries.enumerate() {
             let (key, callback) = parse_entry(entry).map_err(|p| entry_error(index, p))?;
             if callbacks.insert(key.to_owned(), callback).is_some() {
                 return Err(entry_error(index, "the same \"output\" key appears twice"));
@@ -166,8 +166,13 @@ impl Registry {
     }
 }
 
-fn parse_entry<'a>(entry: &'a Value<'_>) -> Result<(&'a str, Callback), String> {
-    if entry.as_object().is_none() {
+/// A member, unless it is missing or `null`: both mean the field is unused.
+fn present<'d, 'a>(v: Option<Val<'d, 'a>>) -> Option<Val<'d, 'a>> {
+    v.filter(|v| !v.is_null())
+}
+
+fn parse_entry<'d>(entry: Val<'d, '_>) -> Result<(&'d str, Callback), String> {
+    if !entry.is_object() {
         return Err("not a JSON object".into());
     }
     let key = match entry.get("output") {
@@ -183,15 +188,15 @@ fn parse_entry<'a>(entry: &'a Value<'_>) -> Result<(&'a str, Callback), String> 
         None => return Err("\"inputs\" is missing".into()),
         Some(v) => parse_deps(v, "inputs")?,
     };
-    let state = match entry.get("state") {
-        None | Some(Value::Null) => Vec::new(),
+    let state = match present(entry.get("state")) {
+        None => Vec::new(),
         Some(v) => parse_deps(v, "state")?,
     };
-    let running = match entry.get("running") {
-        None | Some(Value::Null) => Vec::new(),
+    let running = match present(entry.get("running")) {
+        None => Vec::new(),
         Some(v) => parse_running(v)?,
     };
-    let clientside = !matches!(entry.get("clientside_function"), None | Some(Value::Null));
+    let clientside = present(entry.get("clientside_function")).is_some();
     Ok((
         key,
         Callback {
@@ -204,27 +209,29 @@ fn parse_entry<'a>(entry: &'a Value<'_>) -> Result<(&'a str, Callback), String> 
     ))
 }
 
-fn parse_deps(v: &Value<'_>, field: &str) -> Result<Vec<Dep>, String> {
+fn parse_deps(v: Val<'_, '_>, field: &str) -> Result<Vec<Dep>, String> {
     let items = v
         .as_array()
         .ok_or_else(|| format!("\"{field}\" is not a list"))?;
     let mut deps = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
+    for (i, item) in items.enumerate() {
         let bad = |what: &str| format!("\"{field}\"[{i}]: {what}");
-        if item.as_object().is_none() {
+        if !item.is_object() {
             return Err(bad("not an object"));
         }
         let id = match item.get("id") {
-            Some(Value::String(s)) => ComponentId::from_stringified(s)
-                .ok_or_else(|| bad("unreadable dict id"))?
-                .into_owned(),
-            Some(v @ Value::Object(_)) => ComponentId::Dict(Doc::from_value(v).into_owned()),
-            Some(_) => return Err(bad("\"id\" is not a string or an object")),
+            Some(v) => match v.kind() {
+                Kind::String(s) => ComponentId::from_stringified(s)
+                    .ok_or_else(|| bad("unreadable dict id"))?
+                    .into_owned(),
+                Kind::Object(_) => ComponentId::Dict(v.to_doc().into_owned()),
+                _ => return Err(bad("\"id\" is not a string or an object")),
+            },
             None => return Err(bad("\"id\" is missing")),
         };
         let property = item
             .get("property")
-            .and_then(Value::as_str)
+            .and_then(Val::as_str)
             .ok_or_else(|| bad("\"property\" is missing or not a string"))?;
         deps.push(Dep {
             id,
@@ -235,7 +242,7 @@ fn parse_deps(v: &Value<'_>, field: &str) -> Result<Vec<Dep>, String> {
 }
 
 /// `running` is `{"running": {"id.prop": v}, "runningOff": {…}}`.
-fn parse_running(v: &Value<'_>) -> Result<Vec<ComponentId<'static>>, String> {
+fn parse_running(v: Val<'_, '_>) -> Result<Vec<ComponentId<'static>>, String> {
     let members = v.as_object().ok_or("\"running\" is not an object")?;
     let mut ids = Vec::new();
     for (_, group) in members {
@@ -261,14 +268,15 @@ pub fn filter_dependencies(
     allowed: &[String],
     sections: &Sections,
 ) -> Result<Vec<u8>, RegistryError> {
-    let doc = json::parse(bytes).map_err(RegistryError::Json)?;
-    let entries = doc.as_array().ok_or(RegistryError::NotArray)?;
+    let doc = Doc::parse(bytes).map_err(RegistryError::Json)?;
+    let entries = doc.root().as_array().ok_or(RegistryError::NotArray)?;
     let mut kept = Vec::with_capacity(entries.len());
-    for (index, entry) in entries.iter().enumerate() {
+    for (index, entry) in entries.enumerate() {
         let (_, callback) = parse_entry(entry).map_err(|p| entry_error(index, p))?;
         if callback.forbidden(allowed, sections).is_none() {
-            kept.push(entry.clone());
+            kept.push(entry);
         }
     }
-    Ok(Value::Array(kept).to_json())
+    // Cannot fail: the entries are tape values (see `Val::to_json`).
+    Ok(serde_json::to_vec(&kept).unwrap_or_default())
 }

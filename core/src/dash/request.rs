@@ -569,7 +569,7 @@ pub fn check_callback_request(
     if !content_type.is_some_and(content_type_ok) {
         return Err(CallbackDenial::ContentType);
     }
-    let doc = json::parse_doc(body)?;
+    let doc = json::Doc::parse(body)?;
     let body = read_body(doc.root())?;
     let (inputs, state) = body
         .values

@@ -8,7 +8,7 @@ use crate::section::Sections;
 
 use super::first_forbidden;
 use super::ids::{parse_prop_key, ComponentId};
-use super::json::{self, JsonError, Kind, Val};
+use super::json::{Doc, JsonError, Kind, Val};
 
 /// Why a callback reply was withheld.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,7 +140,7 @@ pub fn check_callback_response(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    let doc = json::parse_doc(body)?;
+    let doc = Doc::parse(body)?;
     let doc = doc.root();
     if !doc.is_object() {
         return Err(ResponseDenial::Malformed("reply is not a JSON object"));
@@ -198,7 +198,7 @@ pub fn index_has_validation_layout(html: &[u8]) -> bool {
             return true;
         };
         let config = html.get(start..end).unwrap_or_default();
-        match json::parse_doc(config) {
+        match Doc::parse(config) {
             Ok(v) if v.root().is_object() => {
                 if v.root().get("validation_layout").is_some() {
                     return true;

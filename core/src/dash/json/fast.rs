@@ -2,20 +2,20 @@
 //! request is: going through serde_json's visitor costs several times more
 //! per token than the whole check may take.
 //!
-//! It only ever answers "accepted, and this is the tree" or "not sure".
-//! Every "not sure" (any error, and whatever it does not handle itself) is
-//! parsed again by the serde_json path, which gives the refusal its precise
-//! reason in document order. So this reader may refuse more than serde_json
-//! but never accept more, and must build the same tree; the
-//! `json_differential` fuzz target compares the two.
-//!
 //! It writes a [`Doc`] tape, not a tree: one allocation per document.
+//!
+//! It only ever answers "accepted, and this is the tape" or "not sure".
+//! Every "not sure" (any error, and whatever it does not handle itself) is
+//! parsed again by the [`fallback`] reader, which gives the refusal its
+//! precise reason in document order. So this reader may refuse more than
+//! serde_json but never accept more, and must write the same tape; the
+//! `json_differential` fuzz target compares the two.
 //!
 //! Input is a `str`: UTF-8 was checked by the caller, so only ASCII bytes
 //! are ever looked at and every cut falls on a character boundary.
 
 use super::tape::{object_keys, Doc, Node, Span};
-use super::{has_duplicate_key, Value, MAX_DEPTH};
+use super::{fallback, has_duplicate_key, MAX_DEPTH};
 
 /// Keys an object's duplicate check keeps as it reads them (Dash objects
 /// have a handful); objects with more are checked when they close.
@@ -508,13 +508,9 @@ impl<'a> Parser<'a> {
                 return Some(());
             }
         }
-        match super::parse_serde(self.text.get(start..self.pos)?) {
-            Ok(Value::Number(n)) => {
-                self.nodes.push(Node::number(n));
-                Some(())
-            }
-            _ => None,
-        }
+        let n = fallback::number(self.text.get(start..self.pos)?)?;
+        self.nodes.push(Node::number(n));
+        Some(())
     }
 }
 

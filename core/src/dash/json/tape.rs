@@ -11,9 +11,9 @@
 //! others (rare) are ranges of one side buffer. Nodes own nothing, so
 //! dropping a tape frees two buffers at most without visiting a node.
 
-use std::borrow::Cow;
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
-use super::{Number, Value};
+use super::Number;
 
 /// A decoded string's range in its document's [`Doc::owned`]. Documents
 /// are at most [`MAX_JSON_LEN`](super::MAX_JSON_LEN) bytes, and a decoded
@@ -84,7 +84,7 @@ pub(super) fn node_key<'d>(node: &Node<'d>, owned: &'d str) -> Option<&'d str> {
 }
 
 /// Appends a decoded copy to `owned`, for a string node.
-fn push_owned(owned: &mut String, s: &str) -> Span {
+pub(super) fn push_owned(owned: &mut String, s: &str) -> Span {
     let at = offset(owned.len());
     owned.push_str(s);
     Span {
@@ -95,7 +95,7 @@ fn push_owned(owned: &mut String, s: &str) -> Span {
 
 /// Bounded by the document's size, which fits (see [`Span`]); saturating
 /// keeps an impossible overflow from wrapping to another string.
-fn offset(n: usize) -> u32 {
+pub(super) fn offset(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
@@ -165,61 +165,6 @@ impl<'a> Doc<'a> {
             })
             .collect();
         Doc { nodes, owned }
-    }
-
-    /// The same document as a tree.
-    pub fn from_value(v: &Value<'a>) -> Doc<'a> {
-        let mut doc = Doc {
-            nodes: Vec::new(),
-            owned: String::new(),
-        };
-        push_value(&mut doc, v);
-        doc
-    }
-}
-
-fn push_value<'a>(doc: &mut Doc<'a>, v: &Value<'a>) {
-    let at = doc.nodes.len();
-    match v {
-        Value::Null => doc.nodes.push(Node::Null),
-        Value::Bool(b) => doc.nodes.push(Node::Bool(*b)),
-        Value::Number(n) => doc.nodes.push(Node::number(*n)),
-        Value::String(Cow::Borrowed(s)) => doc.nodes.push(Node::Str(s)),
-        Value::String(Cow::Owned(s)) => {
-            let span = push_owned(&mut doc.owned, s);
-            doc.nodes.push(Node::OwnedStr(span));
-        }
-        Value::Array(items) => {
-            doc.nodes.push(Node::Null);
-            for item in items {
-                push_value(doc, item);
-            }
-            let span = offset(doc.nodes.len() - at);
-            if let Some(n) = doc.nodes.get_mut(at) {
-                *n = Node::Array {
-                    len: offset(items.len()),
-                    span,
-                };
-            }
-        }
-        Value::Object(members) => {
-            doc.nodes.push(Node::Null);
-            for (k, item) in members {
-                let key = match k {
-                    Cow::Borrowed(k) => Node::Key(k),
-                    Cow::Owned(k) => Node::OwnedKey(push_owned(&mut doc.owned, k)),
-                };
-                doc.nodes.push(key);
-                push_value(doc, item);
-            }
-            let span = offset(doc.nodes.len() - at);
-            if let Some(n) = doc.nodes.get_mut(at) {
-                *n = Node::Object {
-                    len: offset(members.len()),
-                    span,
-                };
-            }
-        }
     }
 }
 
@@ -318,36 +263,67 @@ impl<'d, 'a> Val<'d, 'a> {
         self.nodes.iter().filter_map(move |n| node_string(n, owned))
     }
 
-    /// This value as a document of its own.
+    /// This value as a document of its own. Only the subtree's decoded
+    /// strings are copied: a dict id kept from a big document (the
+    /// registry's) does not carry all of that document's.
     pub fn to_doc(self) -> Doc<'a> {
-        Doc {
-            nodes: self.nodes.to_vec(),
-            owned: self.owned.clone(),
+        if self.owned.is_empty() {
+            return Doc {
+                nodes: self.nodes.to_vec(),
+                owned: String::new(),
+            };
         }
+        let mut owned = String::new();
+        let nodes = self
+            .nodes
+            .iter()
+            .map(|n| match *n {
+                Node::OwnedStr(span) => Node::OwnedStr(push_owned(
+                    &mut owned,
+                    owned_str(self.owned, span).unwrap_or_default(),
+                )),
+                Node::OwnedKey(span) => Node::OwnedKey(push_owned(
+                    &mut owned,
+                    owned_str(self.owned, span).unwrap_or_default(),
+                )),
+                other => other,
+            })
+            .collect();
+        Doc { nodes, owned }
     }
 
-    pub fn to_value(self) -> Value<'a> {
+    /// Re-encodes compactly, with serde_json's escaping of strings and
+    /// numbers.
+    pub fn to_json(self) -> Vec<u8> {
+        // Cannot fail: every number is finite and every key a string.
+        serde_json::to_vec(&self).unwrap_or_default()
+    }
+}
+
+/// Nesting is bounded by the readers' [`MAX_DEPTH`](super::MAX_DEPTH), so
+/// the recursion is too.
+impl Serialize for Val<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self.kind() {
-            Kind::Null => Value::Null,
-            Kind::Bool(b) => Value::Bool(b),
-            Kind::Number(n) => Value::Number(n),
-            Kind::String(s) => match self.nodes.first() {
-                Some(Node::Str(b)) => Value::String(Cow::Borrowed(b)),
-                _ => Value::String(Cow::Owned(s.to_owned())),
-            },
-            Kind::Array(items) => Value::Array(items.map(Val::to_value).collect()),
-            Kind::Object(mut members) => {
-                let mut out = Vec::with_capacity(members.left);
-                while let Some((k, v)) = members.next_member() {
-                    let key = match *k {
-                        Node::Key(k) => Cow::Borrowed(k),
-                        other => {
-                            Cow::Owned(node_key(&other, self.owned).unwrap_or_default().to_owned())
-                        }
-                    };
-                    out.push((key, v.to_value()));
+            Kind::Null => s.serialize_unit(),
+            Kind::Bool(b) => s.serialize_bool(b),
+            Kind::Number(Number::U(n)) => s.serialize_u64(n),
+            Kind::Number(Number::I(n)) => s.serialize_i64(n),
+            Kind::Number(Number::F(n)) => s.serialize_f64(n),
+            Kind::String(v) => s.serialize_str(v),
+            Kind::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&item)?;
                 }
-                Value::Object(out)
+                seq.end()
+            }
+            Kind::Object(members) => {
+                let mut map = s.serialize_map(Some(members.left))?;
+                for (k, v) in members {
+                    map.serialize_entry(k, &v)?;
+                }
+                map.end()
             }
         }
     }
@@ -437,7 +413,7 @@ impl<'d, 'a> Iterator for Members<'d, 'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{fast, parse_serde};
+    use super::super::{fallback, fast};
     use super::*;
 
     #[test]
@@ -465,9 +441,10 @@ mod tests {
         assert_eq!(owned.root().get("c").unwrap().as_str(), Some("plain"));
         let sub = root.get("ab").unwrap().to_doc();
         assert_eq!(sub.root().strings().collect::<Vec<_>>(), ["x\n", "\u{e9}"]);
-        let tree = parse_serde(text).unwrap();
-        assert_eq!(root.to_value(), tree);
-        assert_eq!(Doc::from_value(&tree), doc);
+        // Only the subtree's decoded strings come along.
+        assert_eq!(sub.owned, "x\n\u{e9}");
+        assert_eq!(sub, fast::parse(r#"["x\n",{"k":"\u00e9"}]"#).unwrap());
+        assert_eq!(fallback::parse(text).unwrap(), doc);
         // A different decoded string is a different document.
         let other =
             fast::parse(r#"{"a\u0062":["x\n",{"k":"\u00e8"}],"c":"plain","d":{"\\":"y\"z"}}"#)
