@@ -8,6 +8,7 @@ use super::ids::{parse_output_key, parse_prop_key, string_section, ComponentId};
 use super::json::{self, JsonError, Kind, Val};
 use super::registry::{is_routing_property, Registry};
 use crate::grants::allows;
+use crate::syntax::MediaType;
 
 use super::{
     VIA_CHANGED, VIA_INPUTS, VIA_OUTPUT, VIA_OUTPUTS, VIA_REGISTERED_INPUT, VIA_REGISTERED_STATE,
@@ -112,66 +113,25 @@ impl From<JsonError> for CallbackDenial {
     }
 }
 
-/// RFC 9110 `tchar`.
-fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
-
-fn trim_ows(s: &str) -> &str {
-    s.trim_matches([' ', '\t'])
-}
-
-/// A parameter value: a token, or a quoted-string with its `\x` pairs
-/// undone. `None` for anything else.
-fn param_value(raw: &str) -> Option<String> {
-    let Some(quoted) = raw.strip_prefix('"') else {
-        return is_token(raw).then(|| raw.to_owned());
-    };
-    let inner = quoted.strip_suffix('"')?;
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.push(chars.next()?),
-            '"' => return None,
-            c if c.is_ascii_control() && c != '\t' => return None,
-            c => out.push(c),
-        }
-    }
-    Some(out)
-}
-
 /// `application/json`, with optional parameters of which `charset`, if
 /// present (once), is `utf-8`. Flask also takes `*/*+json` and sniffs
 /// UTF-16 and UTF-32; the Dash renderer sends neither, and accepting them
 /// would mean reading the body the way Flask does in every corner.
 fn content_type_ok(ct: &[u8]) -> bool {
-    let Ok(ct) = std::str::from_utf8(ct) else {
-        return false;
-    };
     if !ct.is_ascii() {
         return false;
     }
-    let mut parts = ct.split(';');
-    let mime = trim_ows(parts.next().unwrap_or_default());
-    if !mime.eq_ignore_ascii_case("application/json") {
+    let media = MediaType::parse(ct);
+    if !media.is("application/json") {
         return false;
     }
     let mut charset_seen = false;
-    for param in parts {
-        let Some((name, value)) = trim_ows(param).split_once('=') else {
+    for param in media.params() {
+        let Ok(param) = param else {
             return false;
         };
-        let Some(value) = param_value(value) else {
-            return false;
-        };
-        if !is_token(name) {
-            return false;
-        }
-        if name.eq_ignore_ascii_case("charset") {
-            if charset_seen || !value.eq_ignore_ascii_case("utf-8") {
+        if param.name.eq_ignore_ascii_case(b"charset") {
+            if charset_seen || !param.value().eq_ignore_ascii_case(b"utf-8") {
                 return false;
             }
             charset_seen = true;
