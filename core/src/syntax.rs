@@ -212,9 +212,9 @@ fn quoted_ok(inner: &[u8]) -> bool {
     while let Some(b) = bytes.next() {
         match b {
             b'\\' => {
-                if bytes.next().is_none() {
+                let Some(_) = bytes.next() else {
                     return false;
-                }
+                };
             }
             b'"' => return false,
             b if b.is_ascii_control() && b != b'\t' => return false,
@@ -344,6 +344,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::type_complexity)]
     fn ows() {
         let cases: &[(&[u8], &[u8], &[u8], &[u8])] = &[
             // input, trim_ows, trim_ows_start, trim_ows_end
@@ -368,7 +369,9 @@ mod tests {
         }
     }
 
-    fn params(m: &MediaType<'_>) -> Result<Vec<(Vec<u8>, Vec<u8>)>, BadParam> {
+    type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+    fn params(m: &MediaType<'_>) -> Result<Pairs, BadParam> {
         m.params()
             .map(|p| p.map(|p| (p.name.to_vec(), p.value().into_owned())))
             .collect()
@@ -449,6 +452,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::type_complexity)]
     fn percent() {
         use Plus::{Literal, Space};
         let cases: &[(&[u8], Plus, Result<&[u8], BadEscape>)] = &[
