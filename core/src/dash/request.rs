@@ -10,10 +10,7 @@ use super::registry::{is_routing_property, Registry};
 use crate::grants::allows;
 use crate::syntax::MediaType;
 
-use super::{
-    VIA_CHANGED, VIA_INPUTS, VIA_OUTPUT, VIA_OUTPUTS, VIA_REGISTERED_INPUT, VIA_REGISTERED_STATE,
-    VIA_ROUTE, VIA_STATE,
-};
+use super::Via;
 
 /// Why a callback request was refused. Never carries body content beyond a
 /// section name (which is one of the configured ones).
@@ -35,7 +32,7 @@ pub enum CallbackDenial {
     UnknownCallback,
     ForbiddenSection {
         section: String,
-        via: &'static str,
+        via: Via,
     },
     /// A URL value that cannot be normalised, so its section is unknown.
     BadPath,
@@ -84,10 +81,14 @@ impl fmt::Display for CallbackDenial {
                 f.write_str("callback \"output\" is not in the dash registry")
             }
             CallbackDenial::ForbiddenSection { section, via } => {
-                let verb = match *via {
-                    VIA_OUTPUT | VIA_OUTPUTS => "writes to",
-                    VIA_ROUTE => "routes to",
-                    _ => "reads from",
+                let verb = match via {
+                    Via::Output | Via::Outputs => "writes to",
+                    Via::Route => "routes to",
+                    Via::Inputs
+                    | Via::State
+                    | Via::ChangedPropIds
+                    | Via::RegisteredInput
+                    | Via::RegisteredState => "reads from",
                 };
                 write!(f, "callback {verb} section \"{section}\" through \"{via}\"")
             }
@@ -317,7 +318,7 @@ fn read_body<'a>(doc: Val<'a, 'a>) -> Result<Body<'a>, CallbackDenial> {
     })
 }
 
-fn deny(section: &str, via: &'static str) -> CallbackDenial {
+fn deny(section: &str, via: Via) -> CallbackDenial {
     CallbackDenial::ForbiddenSection {
         section: section.to_owned(),
         via,
@@ -342,7 +343,7 @@ struct Checker<'s, 'g, 'b> {
 }
 
 impl<'s, 'b> Checker<'s, '_, 'b> {
-    fn grant(&mut self, section: &'s str, via: &'static str) -> Result<(), CallbackDenial> {
+    fn grant(&mut self, section: &'s str, via: Via) -> Result<(), CallbackDenial> {
         // Sections are `Sections`' own strings, so identity is equality.
         if self.granted.is_some_and(|g| std::ptr::eq(g, section)) {
             return Ok(());
@@ -354,7 +355,7 @@ impl<'s, 'b> Checker<'s, '_, 'b> {
         Ok(())
     }
 
-    fn found(&mut self, via: &'static str) -> Result<(), CallbackDenial> {
+    fn found(&mut self, via: Via) -> Result<(), CallbackDenial> {
         for i in 0..self.found.len() {
             if let Some(&section) = self.found.get(i) {
                 self.grant(section, via)?;
@@ -377,7 +378,7 @@ impl<'s, 'b> Checker<'s, '_, 'b> {
     fn ids<'i, 'c: 'i>(
         &mut self,
         ids: impl IntoIterator<Item = &'i ComponentId<'c>>,
-        via: &'static str,
+        via: Via,
     ) -> Result<(), CallbackDenial> {
         for id in ids {
             self.found.clear();
@@ -390,7 +391,7 @@ impl<'s, 'b> Checker<'s, '_, 'b> {
     fn entries<'e>(
         &mut self,
         entries: impl Iterator<Item = &'e Entry<'b>> + Clone,
-        via: &'static str,
+        via: Via,
     ) -> Result<(), CallbackDenial>
     where
         'b: 'e,
@@ -424,7 +425,7 @@ impl<'s, 'b> Checker<'s, '_, 'b> {
         };
         self.found.clear();
         route_sections(url, self.sections, &mut self.found)?;
-        self.found(VIA_ROUTE)
+        self.found(Via::Route)
     }
 }
 
@@ -558,17 +559,17 @@ pub fn check_callback_request(
         granted: None,
         last_id: None,
     };
-    check.ids(&body.key_ids, VIA_OUTPUT)?;
-    check.entries(body.outputs.iter(), VIA_OUTPUTS)?;
-    check.entries(inputs.iter(), VIA_INPUTS)?;
-    check.entries(state.iter(), VIA_STATE)?;
-    check.ids(&body.changed, VIA_CHANGED)?;
+    check.ids(&body.key_ids, Via::Output)?;
+    check.entries(body.outputs.iter(), Via::Outputs)?;
+    check.entries(inputs.iter(), Via::Inputs)?;
+    check.entries(state.iter(), Via::State)?;
+    check.ids(&body.changed, Via::ChangedPropIds)?;
 
     match registered {
         Some(callback) => {
-            check.ids(callback.inputs.iter().map(|d| &d.id), VIA_REGISTERED_INPUT)?;
-            check.ids(callback.state.iter().map(|d| &d.id), VIA_REGISTERED_STATE)?;
-            check.ids(&callback.running, VIA_OUTPUT)?;
+            check.ids(callback.inputs.iter().map(|d| &d.id), Via::RegisteredInput)?;
+            check.ids(callback.state.iter().map(|d| &d.id), Via::RegisteredState)?;
+            check.ids(&callback.running, Via::Output)?;
             for position in callback.routing_positions() {
                 if position >= body.slots {
                     return Err(CallbackDenial::Malformed("a routing input is missing"));
