@@ -7,6 +7,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use zeroize::Zeroizing;
 
+use crate::syntax::{is_ows, trim_ows};
+
 /// Longest header value looked at; anything longer is refused before decoding.
 pub const MAX_HEADER_LEN: usize = 8192;
 
@@ -112,26 +114,6 @@ impl fmt::Display for BasicError {
 }
 
 impl std::error::Error for BasicError {}
-
-fn is_ows(b: u8) -> bool {
-    b == b' ' || b == b'\t'
-}
-
-fn trim_ows(mut s: &[u8]) -> &[u8] {
-    while let [first, rest @ ..] = s {
-        if !is_ows(*first) {
-            break;
-        }
-        s = rest;
-    }
-    while let [rest @ .., last] = s {
-        if !is_ows(*last) {
-            break;
-        }
-        s = rest;
-    }
-    s
-}
 
 /// Parses the value of an Authorization header as Basic credentials.
 ///

@@ -1,5 +1,7 @@
 //! The `Cookie` request header(s) and the `Set-Cookie` we answer with.
 
+use crate::syntax::{is_token, trim_ows, trim_ows_start};
+
 /// What [`find_cookie`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CookieLookup<'a> {
@@ -14,21 +16,6 @@ pub enum CookieLookup<'a> {
     Malformed,
 }
 
-fn is_ows(b: u8) -> bool {
-    b == b' ' || b == b'\t'
-}
-
-fn trim_ows(s: &[u8]) -> &[u8] {
-    let mut s = trim_ows_start(s);
-    while let [rest @ .., last] = s {
-        if !is_ows(*last) {
-            break;
-        }
-        s = rest;
-    }
-    s
-}
-
 /// RFC 6265 §4.1.1 cookie-octet: printable ASCII except space, `"`, `,`,
 /// `;` and `\\`. Comparisons only, no branch or table, so that the check of
 /// a whole value (the session token, on every request) vectorises.
@@ -36,15 +23,10 @@ fn is_cookie_octet(b: u8) -> bool {
     (b.wrapping_sub(0x21) < 0x5E) & (b != b'"') & (b != b',') & (b != b';') & (b != b'\\')
 }
 
-/// RFC 9110 token character, the grammar of a cookie name.
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
 /// True if `name` can be used as a cookie name (an RFC 9110 token), so a
 /// configured name is checked once at config time.
 pub fn valid_cookie_name(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(is_tchar)
+    is_token(name.as_bytes())
 }
 
 /// RFC 6265 cookie-value: cookie-octets, optionally inside one pair of
@@ -111,16 +93,6 @@ fn pair_value<'a>(pair: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
     let after = trim_ows_start(pair).strip_prefix(name)?;
     let value = trim_ows_start(after).strip_prefix(b"=")?;
     Some(trim_ows(value))
-}
-
-fn trim_ows_start(mut s: &[u8]) -> &[u8] {
-    while let [first, rest @ ..] = s {
-        if !is_ows(*first) {
-            break;
-        }
-        s = rest;
-    }
-    s
 }
 
 /// The `Set-Cookie` value for a session cookie.

@@ -28,7 +28,11 @@ mod response;
 pub use json::{JsonError, MAX_DEPTH, MAX_JSON_LEN};
 pub use registry::{filter_dependencies, Registry, RegistryError};
 pub use request::{check_callback_request, CallbackDenial};
-pub use response::{check_callback_response, index_has_validation_layout, ResponseDenial};
+pub use response::{
+    check_callback_response, index_has_validation_layout, ReplyVia, ResponseDenial,
+};
+
+use std::fmt;
 
 use crate::grants::allows;
 
@@ -38,17 +42,95 @@ pub mod fuzzing {
     pub use super::json::differential as json_differential;
 }
 
-/// Where a forbidden id was found; the `via` of the denials.
-pub const VIA_OUTPUT: &str = "output";
-pub const VIA_OUTPUTS: &str = "outputs";
-pub const VIA_INPUTS: &str = "inputs";
-pub const VIA_STATE: &str = "state";
-pub const VIA_CHANGED: &str = "changedPropIds";
-pub const VIA_REGISTERED_INPUT: &str = "registered input";
-pub const VIA_REGISTERED_STATE: &str = "registered state";
-pub const VIA_ROUTE: &str = "route";
+/// Where in a callback request a forbidden section was found: the
+/// [`CallbackDenial::ForbiddenSection`] `via`. Displayed as the body member
+/// (or registry part) it names, which is what the error log shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Via {
+    /// The `output` key, or a registered callback's outputs and `running`.
+    Output,
+    Outputs,
+    Inputs,
+    State,
+    ChangedPropIds,
+    /// The registry's inputs for this callback, whatever the body says.
+    RegisteredInput,
+    RegisteredState,
+    /// A URL value that a router callback reads.
+    Route,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Output => "output",
+            Via::Outputs => "outputs",
+            Via::Inputs => "inputs",
+            Via::State => "state",
+            Via::ChangedPropIds => "changedPropIds",
+            Via::RegisteredInput => "registered input",
+            Via::RegisteredState => "registered state",
+            Via::Route => "route",
+        }
+    }
+}
+
+impl fmt::Display for Via {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// The first of `found` that `allowed` does not open.
 fn first_forbidden<'s>(found: &[&'s str], allowed: &[String]) -> Option<&'s str> {
     found.iter().copied().find(|s| !allows(allowed, s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The log lines of every `via`, as they read when `via` was a string.
+    #[test]
+    fn via_texts() {
+        let request = [
+            (Via::Output, "writes to", "output"),
+            (Via::Outputs, "writes to", "outputs"),
+            (Via::Inputs, "reads from", "inputs"),
+            (Via::State, "reads from", "state"),
+            (Via::ChangedPropIds, "reads from", "changedPropIds"),
+            (Via::RegisteredInput, "reads from", "registered input"),
+            (Via::RegisteredState, "reads from", "registered state"),
+            (Via::Route, "routes to", "route"),
+        ];
+        for (via, verb, text) in request {
+            assert_eq!(via.to_string(), text);
+            let denial = CallbackDenial::ForbiddenSection {
+                section: "hr".into(),
+                via,
+            };
+            assert_eq!(
+                denial.to_string(),
+                format!("callback {verb} section \"hr\" through \"{text}\"")
+            );
+        }
+        let reply = [
+            (ReplyVia::Response, "response"),
+            (ReplyVia::SideUpdate, "sideUpdate"),
+            (ReplyVia::Progress, "progress"),
+            (ReplyVia::ProgressDefault, "progressDefault"),
+            (ReplyVia::Cancel, "cancel"),
+        ];
+        for (via, text) in reply {
+            assert_eq!(via.to_string(), text);
+            let denial = ResponseDenial::ForbiddenSection {
+                section: "hr".into(),
+                via,
+            };
+            assert_eq!(
+                denial.to_string(),
+                format!("callback reply writes to section \"hr\" through \"{text}\"")
+            );
+        }
+    }
 }

@@ -5,6 +5,7 @@ use std::fmt;
 
 use crate::basic::Password;
 use crate::return_path;
+use crate::syntax::{percent_decode_to_vec, MediaType, Plus};
 
 /// Longest form body read; a login form is a few dozen bytes.
 pub const MAX_FORM_LEN: usize = 8192;
@@ -23,35 +24,26 @@ pub const ACTION_PLACEHOLDER: &str = "{{action}}";
 pub fn wants_login_page(get_or_head: bool, accept: Option<&[u8]>) -> bool {
     get_or_head
         && accept.is_some_and(|a| {
-            a.split(|&b| b == b',').any(|item| {
-                let media = item.split(|&b| b == b';').next().unwrap_or_default();
-                media.trim_ascii().eq_ignore_ascii_case(b"text/html")
-            })
+            a.split(|&b| b == b',')
+                .any(|item| names_media_type(item, "text/html"))
         })
+}
+
+/// True if a `Content-Type` or `Accept` item names `essence`, whatever its
+/// parameters. CR, LF and FF around the type are ignored as well as OWS,
+/// as these two checks always have: nginx passes a form feed through, and
+/// the shared parser is no reason to turn away a client that sends one.
+fn names_media_type(value: &[u8], essence: &str) -> bool {
+    MediaType::parse(value)
+        .essence()
+        .trim_ascii()
+        .eq_ignore_ascii_case(essence.as_bytes())
 }
 
 /// Decodes one `application/x-www-form-urlencoded` component: `+` is a
 /// space, `%XY` a byte. A truncated or non-hex escape is refused.
 pub fn form_decode(raw: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while let Some(&b) = raw.get(i) {
-        match b {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = raw.get(i + 1..i + 3)?;
-                let s = std::str::from_utf8(hex).ok()?;
-                if !s.bytes().all(|c| c.is_ascii_hexdigit()) {
-                    return None;
-                }
-                out.push(u8::from_str_radix(s, 16).ok()?);
-                i += 2;
-            }
-            _ => out.push(b),
-        }
-        i += 1;
-    }
-    Some(out)
+    percent_decode_to_vec(raw, Plus::Space).ok()
 }
 
 /// The value of `name` in a query string or form body, decoded. `None` if
@@ -118,10 +110,7 @@ pub struct LoginForm {
 }
 
 fn is_form_content_type(ct: &[u8]) -> bool {
-    let media = ct.split(|&b| b == b';').next().unwrap_or_default();
-    media
-        .trim_ascii()
-        .eq_ignore_ascii_case(b"application/x-www-form-urlencoded")
+    names_media_type(ct, "application/x-www-form-urlencoded")
 }
 
 /// Parses a `POST` to the login page: fields `username`, `password` and

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use crate::grants::ALL;
+use crate::syntax::{percent_decode, Plus};
 
 /// Longest section name accepted.
 pub const MAX_SECTION_LEN: usize = 64;
@@ -247,15 +248,6 @@ pub fn strip_prefix<'a>(path: &'a [u8], prefix: &str) -> Option<&'a [u8]> {
     Some(rest)
 }
 
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
 /// The path of an http(s) URL, or `None` if `s` has no scheme. Other schemes
 /// (`javascript:`, `data:`) have no path worth resolving and are refused.
 fn url_path(s: &[u8]) -> Result<Option<&[u8]>, PathError> {
@@ -312,18 +304,10 @@ pub fn normalize_path(raw: &[u8]) -> Result<String, PathError> {
     }
 
     let mut decoded = Vec::with_capacity(path.len());
-    let mut bytes = path.iter().copied();
-    while let Some(b) = bytes.next() {
-        let b = if b == b'%' {
-            let hi = bytes.next().and_then(hex_value);
-            let lo = bytes.next().and_then(hex_value);
-            match (hi, lo) {
-                (Some(hi), Some(lo)) => (hi << 4) | lo,
-                _ => return Err(PathError::BadEscape),
-            }
-        } else {
-            b
-        };
+    // Byte by byte, so that a control character before a bad escape is
+    // reported as such.
+    for b in percent_decode(path, Plus::Literal) {
+        let b = b.map_err(|_| PathError::BadEscape)?;
         if b.is_ascii_control() {
             return Err(PathError::ControlChar);
         }

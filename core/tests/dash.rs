@@ -14,7 +14,8 @@ use std::path::PathBuf;
 
 use dash_auth_core::dash::{
     check_callback_request, check_callback_response, filter_dependencies,
-    index_has_validation_layout, CallbackDenial, Registry, RegistryError, ResponseDenial,
+    index_has_validation_layout, CallbackDenial, Registry, RegistryError, ReplyVia, ResponseDenial,
+    Via,
 };
 use dash_auth_core::section::Sections;
 
@@ -59,7 +60,7 @@ fn check(
     check_callback_request(body, JSON, &user(grants), s, reg)
 }
 
-fn forbidden(section: &str, via: &'static str) -> CallbackDenial {
+fn forbidden(section: &str, via: Via) -> CallbackDenial {
     CallbackDenial::ForbiddenSection {
         section: section.into(),
         via,
@@ -75,7 +76,7 @@ fn deny_with_twin(
     reg: Option<&Registry>,
     denied: &[&str],
     section: &str,
-    via: &'static str,
+    via: Via,
     twin: &[&str],
 ) {
     let shown = String::from_utf8_lossy(body);
@@ -94,14 +95,14 @@ fn demo_examples_with_and_without_registry() {
     let reg = registry();
     for r in [Some(&reg), None] {
         let ex = example;
-        deny_with_twin(&ex("hr-slider.json"), &s, r, MIKE, "hr", "output", ANN);
+        deny_with_twin(&ex("hr-slider.json"), &s, r, MIKE, "hr", Via::Output, ANN);
         deny_with_twin(
             &ex("marketing-dropdown.json"),
             &s,
             r,
             ANN,
             "marketing",
-            "output",
+            Via::Output,
             MIKE,
         );
         deny_with_twin(
@@ -110,7 +111,7 @@ fn demo_examples_with_and_without_registry() {
             r,
             ANN,
             "marketing",
-            "output",
+            Via::Output,
             MIKE,
         );
         deny_with_twin(
@@ -119,7 +120,7 @@ fn demo_examples_with_and_without_registry() {
             r,
             ANN,
             "marketing",
-            "output",
+            Via::Output,
             MIKE,
         );
         deny_with_twin(
@@ -128,17 +129,17 @@ fn demo_examples_with_and_without_registry() {
             r,
             ANN,
             "marketing",
-            "output",
+            Via::Output,
             MIKE,
         );
-        deny_with_twin(&ex("router-hr.json"), &s, r, MIKE, "hr", "route", ANN);
+        deny_with_twin(&ex("router-hr.json"), &s, r, MIKE, "hr", Via::Route, ANN);
         deny_with_twin(
             &ex("router-marketing.json"),
             &s,
             r,
             ANN,
             "marketing",
-            "route",
+            Via::Route,
             MIKE,
         );
         // Mixed sections need both.
@@ -148,7 +149,7 @@ fn demo_examples_with_and_without_registry() {
             r,
             MIKE,
             "hr",
-            "output",
+            Via::Output,
             BOTH,
         );
         deny_with_twin(
@@ -157,7 +158,7 @@ fn demo_examples_with_and_without_registry() {
             r,
             ANN,
             "marketing",
-            "output",
+            Via::Output,
             BOTH,
         );
         for shared in ["router-home.json", "home-setprops-hr.json"] {
@@ -192,7 +193,7 @@ fn output_key_forms() {
         (r#"{"index":1\.5,"type":"hr-item"}.children"#, "hr"),
     ];
     for (key, section) in cases {
-        deny_with_twin(&simple(key, ""), &s, None, MIKE, section, "output", ANN);
+        deny_with_twin(&simple(key, ""), &s, None, MIKE, section, Via::Output, ANN);
     }
     for shared in [
         "home-graph.figure",
@@ -210,8 +211,8 @@ fn output_key_forms() {
     }
     // Both sections of a multi-output key are needed.
     let both = simple("..marketing-a.children...hr-b.figure..", "");
-    deny_with_twin(&both, &s, None, MIKE, "hr", "output", BOTH);
-    deny_with_twin(&both, &s, None, ANN, "marketing", "output", BOTH);
+    deny_with_twin(&both, &s, None, MIKE, "hr", Via::Output, BOTH);
+    deny_with_twin(&both, &s, None, ANN, "marketing", Via::Output, BOTH);
     for bad in [
         "",
         "hr-graph",
@@ -243,7 +244,7 @@ fn outputs_object_list_nested() {
         r#"[{"id":"home-a","property":"children"},[{"id":{"index":0,"type":"hr-x"},"property":"children"}]]"#,
     ] {
         let body = simple("home-x.children", &format!(r#","outputs":{outputs}"#));
-        deny_with_twin(&body, &s, None, MIKE, "hr", "outputs", ANN);
+        deny_with_twin(&body, &s, None, MIKE, "hr", Via::Outputs, ANN);
     }
     for bad in [
         r#""hr-x""#,
@@ -272,15 +273,15 @@ fn inputs_state_and_changed_ids() {
     let home = r#"[{"id":"home-a","property":"value","value":1}]"#;
     let plain = r#"[{"id":"home-a","property":"value","value":1},{"id":"hr-dept","property":"value","value":"x"}]"#;
     let all = r#"[[{"id":{"index":0,"type":"home-b"},"property":"value","value":1},{"id":{"index":1,"type":"hr-budget"},"property":"value","value":2}]]"#;
-    deny_with_twin(&body(plain, ""), &s, None, MIKE, "hr", "inputs", ANN);
-    deny_with_twin(&body(all, ""), &s, None, MIKE, "hr", "inputs", ANN);
+    deny_with_twin(&body(plain, ""), &s, None, MIKE, "hr", Via::Inputs, ANN);
+    deny_with_twin(&body(all, ""), &s, None, MIKE, "hr", Via::Inputs, ANN);
     deny_with_twin(
         &body(home, &format!(r#","state":{all}"#)),
         &s,
         None,
         MIKE,
         "hr",
-        "state",
+        Via::State,
         ANN,
     );
     deny_with_twin(
@@ -289,7 +290,7 @@ fn inputs_state_and_changed_ids() {
         None,
         MIKE,
         "hr",
-        "state",
+        Via::State,
         ANN,
     );
     deny_with_twin(
@@ -298,7 +299,7 @@ fn inputs_state_and_changed_ids() {
         None,
         MIKE,
         "hr",
-        "changedPropIds",
+        Via::ChangedPropIds,
         ANN,
     );
     deny_with_twin(
@@ -310,7 +311,7 @@ fn inputs_state_and_changed_ids() {
         None,
         MIKE,
         "hr",
-        "changedPropIds",
+        Via::ChangedPropIds,
         ANN,
     );
     for bad in [
@@ -357,7 +358,7 @@ fn escapes_are_decoded_before_comparing() {
         None,
         MIKE,
         "hr",
-        "output",
+        Via::Output,
         ANN,
     );
     deny_with_twin(
@@ -366,7 +367,7 @@ fn escapes_are_decoded_before_comparing() {
         None,
         MIKE,
         "hr",
-        "output",
+        Via::Output,
         ANN,
     );
     deny_with_twin(
@@ -375,7 +376,7 @@ fn escapes_are_decoded_before_comparing() {
         None,
         MIKE,
         "hr",
-        "inputs",
+        Via::Inputs,
         ANN,
     );
 }
@@ -520,13 +521,13 @@ fn relabelled_router_inputs_go_by_position() {
     let reg = registry();
     // Dash reads position 0 as the pathname whatever it is labelled.
     let relabelled = router([("search", "/hr"), ("pathname", "/marketing")]);
-    deny_with_twin(&relabelled, &s, Some(&reg), MIKE, "hr", "route", ANN);
+    deny_with_twin(&relabelled, &s, Some(&reg), MIKE, "hr", Via::Route, ANN);
     // ... so the label pointing at /hr from position 1 is only the search.
     let swapped = router([("search", "/marketing"), ("pathname", "/hr")]);
-    deny_with_twin(&swapped, &s, Some(&reg), ANN, "marketing", "route", MIKE);
+    deny_with_twin(&swapped, &s, Some(&reg), ANN, "marketing", Via::Route, MIKE);
     // Without a registry both values look like paths and both count.
-    deny_with_twin(&relabelled, &s, None, MIKE, "hr", "route", BOTH);
-    deny_with_twin(&relabelled, &s, None, ANN, "marketing", "route", BOTH);
+    deny_with_twin(&relabelled, &s, None, MIKE, "hr", Via::Route, BOTH);
+    deny_with_twin(&relabelled, &s, None, ANN, "marketing", Via::Route, BOTH);
 }
 
 #[test]
@@ -553,17 +554,25 @@ fn router_path_spellings() {
             "/hr/..",
             "/x/..%2Fhr",
         ] {
-            deny_with_twin(&route(path), &s, r, MIKE, "hr", "route", ANN);
+            deny_with_twin(&route(path), &s, r, MIKE, "hr", Via::Route, ANN);
         }
         // Normalised it is hr, as written it is marketing: both count.
-        deny_with_twin(&route("/marketing/../hr"), &s, r, MIKE, "hr", "route", BOTH);
+        deny_with_twin(
+            &route("/marketing/../hr"),
+            &s,
+            r,
+            MIKE,
+            "hr",
+            Via::Route,
+            BOTH,
+        );
         deny_with_twin(
             &route("/marketing/../hr"),
             &s,
             r,
             ANN,
             "marketing",
-            "route",
+            Via::Route,
             BOTH,
         );
         for shared in ["/", "/home", "/hrx", "/x/hr", "/assets/hr", "null"] {
@@ -609,7 +618,7 @@ fn router_under_a_prefix() {
             "/hr",
             "https://h/app/hr",
         ] {
-            deny_with_twin(&route(path), &s, r, MIKE, "hr", "route", ANN);
+            deny_with_twin(&route(path), &s, r, MIKE, "hr", Via::Route, ANN);
         }
         for shared in ["/app/", "/app", "/app/home", "/other/hr"] {
             assert_eq!(check(&route(shared), NOBODY, &s, r), Ok(()), "{shared}");
@@ -631,7 +640,7 @@ fn registry_position_and_count() {
     // Moving the routing value into `state` does not hide it: Dash reads
     // `inputs + state` by position.
     let moved = br#"{"output":".._pages_content.children..._pages_store.data..","inputs":[],"state":[{"id":"x","property":"y","value":"/hr"},{"id":"x","property":"z","value":""}]}"#;
-    deny_with_twin(moved, &s, Some(&reg), MIKE, "hr", "route", ANN);
+    deny_with_twin(moved, &s, Some(&reg), MIKE, "hr", Via::Route, ANN);
     let extra = String::from_utf8(example("router-home.json"))
         .unwrap()
         .replace(
@@ -664,16 +673,16 @@ fn registered_ids_beat_client_labels() {
         Some(&reg),
         MIKE,
         "hr",
-        "registered input",
+        Via::RegisteredInput,
         ANN,
     );
     // Without the registry the relabelling is invisible.
     assert_eq!(check(relabelled, MIKE, &s, None), Ok(()));
     let state = br#"{"output":"home-total.children","inputs":[{"id":"home-go","property":"n_clicks","value":1}],"state":[[]]}"#;
-    deny_with_twin(state, &s, Some(&reg), MIKE, "hr", "registered state", ANN);
+    deny_with_twin(state, &s, Some(&reg), MIKE, "hr", Via::RegisteredState, ANN);
     // A registered `href` state is a routing position.
     let href = br#"{"output":"home-page.children","inputs":[{"id":"home-go","property":"n_clicks","value":1}],"state":[{"id":"url","property":"search","value":"https://example.com/hr/x?y"}]}"#;
-    deny_with_twin(href, &s, Some(&reg), MIKE, "hr", "route", ANN);
+    deny_with_twin(href, &s, Some(&reg), MIKE, "hr", Via::Route, ANN);
 }
 
 #[test]
@@ -718,7 +727,7 @@ fn no_registry_resolves_every_path_looking_value() {
         ("pathname", "/hr"),
         ("href", "https://x/HR"),
     ] {
-        deny_with_twin(&body(prop, value), &s, None, MIKE, "hr", "route", ANN);
+        deny_with_twin(&body(prop, value), &s, None, MIKE, "hr", Via::Route, ANN);
     }
     for (prop, value) in [
         ("value", "hello /hr"),
@@ -740,18 +749,18 @@ fn no_registry_resolves_every_path_looking_value() {
 
 #[test]
 fn denial_messages_and_statuses() {
-    let d = forbidden("hr", "output");
+    let d = forbidden("hr", Via::Output);
     assert_eq!(
         d.to_string(),
         r#"callback writes to section "hr" through "output""#
     );
     assert_eq!(d.status(), 403);
     assert_eq!(
-        forbidden("hr", "route").to_string(),
+        forbidden("hr", Via::Route).to_string(),
         r#"callback routes to section "hr" through "route""#
     );
     assert_eq!(
-        forbidden("hr", "registered input").to_string(),
+        forbidden("hr", Via::RegisteredInput).to_string(),
         r#"callback reads from section "hr" through "registered input""#
     );
     assert_eq!(CallbackDenial::UnknownCallback.status(), 403);
@@ -901,7 +910,7 @@ fn filtered_dependencies() {
     assert!(filter_dependencies(b"[{}]", &user(MICA), &s).is_err());
 }
 
-fn response_forbidden(section: &str, via: &'static str) -> Result<(), ResponseDenial> {
+fn response_forbidden(section: &str, via: ReplyVia) -> Result<(), ResponseDenial> {
     Err(ResponseDenial::ForbiddenSection {
         section: section.into(),
         via,
@@ -914,13 +923,16 @@ fn callback_responses() {
     let reply = |body: &[u8], grants: &[&str]| check_callback_response(body, &user(grants), &s);
     // set_props from a home callback into hr.
     let side = fixture("responses/home-setprops-hr.json");
-    assert_eq!(reply(&side, MIKE), response_forbidden("hr", "sideUpdate"));
+    assert_eq!(
+        reply(&side, MIKE),
+        response_forbidden("hr", ReplyVia::SideUpdate)
+    );
     assert_eq!(reply(&side, ANN), Ok(()));
     assert_eq!(reply(&side, MICA), Ok(()));
     let matched = fixture("responses/pattern-match.json");
     assert_eq!(
         reply(&matched, ANN),
-        response_forbidden("marketing", "response")
+        response_forbidden("marketing", ReplyVia::Response)
     );
     assert_eq!(reply(&matched, MIKE), Ok(()));
     let mixed = fixture("responses/mixed-sections.json");
@@ -949,17 +961,17 @@ fn callback_responses() {
         let owner = if section == "hr" { ANN } else { MIKE };
         assert_eq!(
             reply(&body, other),
-            response_forbidden(section, "response"),
+            response_forbidden(section, ReplyVia::Response),
             "{name}"
         );
         assert_eq!(reply(&body, owner), Ok(()), "{name}");
     }
-    let cases: [(&[u8], &str, &'static str); 5] = [
-        (br#"{"multi":true,"response":{"hr-x":{"children":1}}}"#, "hr", "response"),
-        (br#"{"progress":{"hr-bar.value":50}}"#, "hr", "progress"),
-        (br#"{"cacheKey":"k","job":"1","progressDefault":{"{\"i\":1.5,\"t\":\"hr-p\"}.value":0}}"#, "hr", "progressDefault"),
-        (br#"{"cacheKey":"k","job":"1","cancel":[{"id":"hr-stop","property":"n_clicks"}]}"#, "hr", "cancel"),
-        (br#"{"multi":true,"response":{"{\"index\":1,\"type\":\"HR-x\"}":{"children":1}}}"#, "hr", "response"),
+    let cases: [(&[u8], &str, ReplyVia); 5] = [
+        (br#"{"multi":true,"response":{"hr-x":{"children":1}}}"#, "hr", ReplyVia::Response),
+        (br#"{"progress":{"hr-bar.value":50}}"#, "hr", ReplyVia::Progress),
+        (br#"{"cacheKey":"k","job":"1","progressDefault":{"{\"i\":1.5,\"t\":\"hr-p\"}.value":0}}"#, "hr", ReplyVia::ProgressDefault),
+        (br#"{"cacheKey":"k","job":"1","cancel":[{"id":"hr-stop","property":"n_clicks"}]}"#, "hr", ReplyVia::Cancel),
+        (br#"{"multi":true,"response":{"{\"index\":1,\"type\":\"HR-x\"}":{"children":1}}}"#, "hr", ReplyVia::Response),
     ];
     for (body, section, via) in cases {
         assert_eq!(reply(body, MIKE), response_forbidden(section, via));
@@ -988,11 +1000,13 @@ fn callback_responses() {
         assert_eq!(err.status(), 502, "{err}");
     }
     assert_eq!(
-        response_forbidden("hr", "sideUpdate").unwrap_err().status(),
+        response_forbidden("hr", ReplyVia::SideUpdate)
+            .unwrap_err()
+            .status(),
         403
     );
     assert_eq!(
-        response_forbidden("hr", "sideUpdate")
+        response_forbidden("hr", ReplyVia::SideUpdate)
             .unwrap_err()
             .to_string(),
         r#"callback reply writes to section "hr" through "sideUpdate""#
@@ -1038,16 +1052,25 @@ fn reply_ids_read_in_place() {
     let s = sections();
     let reply = |body: &[u8], grants: &[&str]| check_callback_response(body, &user(grants), &s);
     let cancel = br#"{"cacheKey":"k","job":"1","cancel":[{"id":{"index":1,"type":"hr-stop"},"property":"n_clicks"}]}"#;
-    assert_eq!(reply(cancel, MIKE), response_forbidden("hr", "cancel"));
+    assert_eq!(
+        reply(cancel, MIKE),
+        response_forbidden("hr", ReplyVia::Cancel)
+    );
     assert_eq!(reply(cancel, ANN), Ok(()));
     let escaped = br#"{"multi":true,"response":{"\u0068r-x":{"children":1}}}"#;
-    assert_eq!(reply(escaped, MIKE), response_forbidden("hr", "response"));
+    assert_eq!(
+        reply(escaped, MIKE),
+        response_forbidden("hr", ReplyVia::Response)
+    );
     assert_eq!(reply(escaped, ANN), Ok(()));
     let nested = br#"{"sideUpdate":{"{\"a\":[{\"b\":\"marketing-x\"}],\"c\":\"hr-y\"}":{}}}"#;
-    assert_eq!(reply(nested, MIKE), response_forbidden("hr", "sideUpdate"));
+    assert_eq!(
+        reply(nested, MIKE),
+        response_forbidden("hr", ReplyVia::SideUpdate)
+    );
     assert_eq!(
         reply(nested, ANN),
-        response_forbidden("marketing", "sideUpdate")
+        response_forbidden("marketing", ReplyVia::SideUpdate)
     );
     assert_eq!(reply(nested, BOTH), Ok(()));
     assert_eq!(reply(br#"{"cancel":null,"response":null}"#, NOBODY), Ok(()));

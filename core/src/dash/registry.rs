@@ -13,7 +13,7 @@ use crate::section::Sections;
 
 use super::ids::{parse_output_key, parse_prop_key, ComponentId};
 use super::json::{Doc, JsonError, Kind, Val};
-use super::{first_forbidden, VIA_OUTPUT, VIA_REGISTERED_INPUT, VIA_REGISTERED_STATE};
+use super::{first_forbidden, Via};
 
 /// Properties through which a callback reads the URL: what `dcc.Location`
 /// exposes (the `use_pages` router reads `_pages_location.pathname`).
@@ -61,7 +61,7 @@ impl Callback {
         &self,
         allowed: &[String],
         sections: &'s Sections,
-    ) -> Option<(&'s str, &'static str)> {
+    ) -> Option<(&'s str, Via)> {
         let check = |ids: &mut dyn Iterator<Item = &ComponentId<'static>>| {
             let mut found = Vec::new();
             for id in ids {
@@ -70,13 +70,13 @@ impl Callback {
             first_forbidden(&found, allowed)
         };
         if let Some(s) = check(&mut self.outputs.iter().chain(&self.running)) {
-            return Some((s, VIA_OUTPUT));
+            return Some((s, Via::Output));
         }
         if let Some(s) = check(&mut self.inputs.iter().map(|d| &d.id)) {
-            return Some((s, VIA_REGISTERED_INPUT));
+            return Some((s, Via::RegisteredInput));
         }
         if let Some(s) = check(&mut self.state.iter().map(|d| &d.id)) {
-            return Some((s, VIA_REGISTERED_STATE));
+            return Some((s, Via::RegisteredState));
         }
         None
     }

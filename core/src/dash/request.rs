@@ -8,11 +8,9 @@ use super::ids::{parse_output_key, parse_prop_key, string_section, ComponentId};
 use super::json::{self, JsonError, Kind, Val};
 use super::registry::{is_routing_property, Registry};
 use crate::grants::allows;
+use crate::syntax::MediaType;
 
-use super::{
-    VIA_CHANGED, VIA_INPUTS, VIA_OUTPUT, VIA_OUTPUTS, VIA_REGISTERED_INPUT, VIA_REGISTERED_STATE,
-    VIA_ROUTE, VIA_STATE,
-};
+use super::Via;
 
 /// Why a callback request was refused. Never carries body content beyond a
 /// section name (which is one of the configured ones).
@@ -34,7 +32,7 @@ pub enum CallbackDenial {
     UnknownCallback,
     ForbiddenSection {
         section: String,
-        via: &'static str,
+        via: Via,
     },
     /// A URL value that cannot be normalised, so its section is unknown.
     BadPath,
@@ -83,10 +81,14 @@ impl fmt::Display for CallbackDenial {
                 f.write_str("callback \"output\" is not in the dash registry")
             }
             CallbackDenial::ForbiddenSection { section, via } => {
-                let verb = match *via {
-                    VIA_OUTPUT | VIA_OUTPUTS => "writes to",
-                    VIA_ROUTE => "routes to",
-                    _ => "reads from",
+                let verb = match via {
+                    Via::Output | Via::Outputs => "writes to",
+                    Via::Route => "routes to",
+                    Via::Inputs
+                    | Via::State
+                    | Via::ChangedPropIds
+                    | Via::RegisteredInput
+                    | Via::RegisteredState => "reads from",
                 };
                 write!(f, "callback {verb} section \"{section}\" through \"{via}\"")
             }
@@ -112,66 +114,25 @@ impl From<JsonError> for CallbackDenial {
     }
 }
 
-/// RFC 9110 `tchar`.
-fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
-
-fn trim_ows(s: &str) -> &str {
-    s.trim_matches([' ', '\t'])
-}
-
-/// A parameter value: a token, or a quoted-string with its `\x` pairs
-/// undone. `None` for anything else.
-fn param_value(raw: &str) -> Option<String> {
-    let Some(quoted) = raw.strip_prefix('"') else {
-        return is_token(raw).then(|| raw.to_owned());
-    };
-    let inner = quoted.strip_suffix('"')?;
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => out.push(chars.next()?),
-            '"' => return None,
-            c if c.is_ascii_control() && c != '\t' => return None,
-            c => out.push(c),
-        }
-    }
-    Some(out)
-}
-
 /// `application/json`, with optional parameters of which `charset`, if
 /// present (once), is `utf-8`. Flask also takes `*/*+json` and sniffs
 /// UTF-16 and UTF-32; the Dash renderer sends neither, and accepting them
 /// would mean reading the body the way Flask does in every corner.
 fn content_type_ok(ct: &[u8]) -> bool {
-    let Ok(ct) = std::str::from_utf8(ct) else {
-        return false;
-    };
     if !ct.is_ascii() {
         return false;
     }
-    let mut parts = ct.split(';');
-    let mime = trim_ows(parts.next().unwrap_or_default());
-    if !mime.eq_ignore_ascii_case("application/json") {
+    let media = MediaType::parse(ct);
+    if !media.is("application/json") {
         return false;
     }
     let mut charset_seen = false;
-    for param in parts {
-        let Some((name, value)) = trim_ows(param).split_once('=') else {
+    for param in media.params() {
+        let Ok(param) = param else {
             return false;
         };
-        let Some(value) = param_value(value) else {
-            return false;
-        };
-        if !is_token(name) {
-            return false;
-        }
-        if name.eq_ignore_ascii_case("charset") {
-            if charset_seen || !value.eq_ignore_ascii_case("utf-8") {
+        if param.name.eq_ignore_ascii_case(b"charset") {
+            if charset_seen || !param.value().eq_ignore_ascii_case(b"utf-8") {
                 return false;
             }
             charset_seen = true;
@@ -357,7 +318,7 @@ fn read_body<'a>(doc: Val<'a, 'a>) -> Result<Body<'a>, CallbackDenial> {
     })
 }
 
-fn deny(section: &str, via: &'static str) -> CallbackDenial {
+fn deny(section: &str, via: Via) -> CallbackDenial {
     CallbackDenial::ForbiddenSection {
         section: section.to_owned(),
         via,
@@ -382,7 +343,7 @@ struct Checker<'s, 'g, 'b> {
 }
 
 impl<'s, 'b> Checker<'s, '_, 'b> {
-    fn grant(&mut self, section: &'s str, via: &'static str) -> Result<(), CallbackDenial> {
+    fn grant(&mut self, section: &'s str, via: Via) -> Result<(), CallbackDenial> {
         // Sections are `Sections`' own strings, so identity is equality.
         if self.granted.is_some_and(|g| std::ptr::eq(g, section)) {
             return Ok(());
@@ -394,7 +355,7 @@ impl<'s, 'b> Checker<'s, '_, 'b> {
         Ok(())
     }
 
-    fn found(&mut self, via: &'static str) -> Result<(), CallbackDenial> {
+    fn found(&mut self, via: Via) -> Result<(), CallbackDenial> {
         for i in 0..self.found.len() {
             if let Some(&section) = self.found.get(i) {
                 self.grant(section, via)?;
@@ -417,7 +378,7 @@ impl<'s, 'b> Checker<'s, '_, 'b> {
     fn ids<'i, 'c: 'i>(
         &mut self,
         ids: impl IntoIterator<Item = &'i ComponentId<'c>>,
-        via: &'static str,
+        via: Via,
     ) -> Result<(), CallbackDenial> {
         for id in ids {
             self.found.clear();
@@ -430,7 +391,7 @@ impl<'s, 'b> Checker<'s, '_, 'b> {
     fn entries<'e>(
         &mut self,
         entries: impl Iterator<Item = &'e Entry<'b>> + Clone,
-        via: &'static str,
+        via: Via,
     ) -> Result<(), CallbackDenial>
     where
         'b: 'e,
@@ -464,7 +425,7 @@ impl<'s, 'b> Checker<'s, '_, 'b> {
         };
         self.found.clear();
         route_sections(url, self.sections, &mut self.found)?;
-        self.found(VIA_ROUTE)
+        self.found(Via::Route)
     }
 }
 
@@ -598,17 +559,17 @@ pub fn check_callback_request(
         granted: None,
         last_id: None,
     };
-    check.ids(&body.key_ids, VIA_OUTPUT)?;
-    check.entries(body.outputs.iter(), VIA_OUTPUTS)?;
-    check.entries(inputs.iter(), VIA_INPUTS)?;
-    check.entries(state.iter(), VIA_STATE)?;
-    check.ids(&body.changed, VIA_CHANGED)?;
+    check.ids(&body.key_ids, Via::Output)?;
+    check.entries(body.outputs.iter(), Via::Outputs)?;
+    check.entries(inputs.iter(), Via::Inputs)?;
+    check.entries(state.iter(), Via::State)?;
+    check.ids(&body.changed, Via::ChangedPropIds)?;
 
     match registered {
         Some(callback) => {
-            check.ids(callback.inputs.iter().map(|d| &d.id), VIA_REGISTERED_INPUT)?;
-            check.ids(callback.state.iter().map(|d| &d.id), VIA_REGISTERED_STATE)?;
-            check.ids(&callback.running, VIA_OUTPUT)?;
+            check.ids(callback.inputs.iter().map(|d| &d.id), Via::RegisteredInput)?;
+            check.ids(callback.state.iter().map(|d| &d.id), Via::RegisteredState)?;
+            check.ids(&callback.running, Via::Output)?;
             for position in callback.routing_positions() {
                 if position >= body.slots {
                     return Err(CallbackDenial::Malformed("a routing input is missing"));

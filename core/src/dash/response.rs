@@ -10,6 +10,37 @@ use super::first_forbidden;
 use super::ids::{parse_prop_key, ComponentId};
 use super::json::{Doc, JsonError, Kind, Val};
 
+/// The top-level member of a callback reply that named a forbidden
+/// section: the [`ResponseDenial::ForbiddenSection`] `via`, displayed as
+/// the member's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReplyVia {
+    Response,
+    SideUpdate,
+    Progress,
+    ProgressDefault,
+    Cancel,
+}
+
+impl ReplyVia {
+    /// The member's name in the reply's JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReplyVia::Response => "response",
+            ReplyVia::SideUpdate => "sideUpdate",
+            ReplyVia::Progress => "progress",
+            ReplyVia::ProgressDefault => "progressDefault",
+            ReplyVia::Cancel => "cancel",
+        }
+    }
+}
+
+impl fmt::Display for ReplyVia {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why a callback reply was withheld.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResponseDenial {
@@ -20,9 +51,7 @@ pub enum ResponseDenial {
     Malformed(&'static str),
     ForbiddenSection {
         section: String,
-        /// The top-level member: `response`, `sideUpdate`, `progress`,
-        /// `progressDefault` or `cancel`.
-        via: &'static str,
+        via: ReplyVia,
     },
 }
 
@@ -81,12 +110,12 @@ enum IdsAs {
     DepList,
 }
 
-const MEMBERS: [(&str, IdsAs); 5] = [
-    ("response", IdsAs::MapKeys),
-    ("sideUpdate", IdsAs::MapKeys),
-    ("progress", IdsAs::PropKeys),
-    ("progressDefault", IdsAs::PropKeys),
-    ("cancel", IdsAs::DepList),
+const MEMBERS: [(ReplyVia, IdsAs); 5] = [
+    (ReplyVia::Response, IdsAs::MapKeys),
+    (ReplyVia::SideUpdate, IdsAs::MapKeys),
+    (ReplyVia::Progress, IdsAs::PropKeys),
+    (ReplyVia::ProgressDefault, IdsAs::PropKeys),
+    (ReplyVia::Cancel, IdsAs::DepList),
 ];
 
 fn member_ids<'a>(v: Val<'a, 'a>, keys: IdsAs) -> Result<Vec<ComponentId<'a>>, ResponseDenial> {
@@ -148,8 +177,8 @@ pub fn check_callback_response(
     // One id at a time finds the same first forbidden section as gathering
     // all of a member's first, with a scratch list allocated at most once.
     let mut found = Vec::new();
-    for (name, keys) in MEMBERS {
-        let Some(v) = doc.get(name) else {
+    for (via, keys) in MEMBERS {
+        let Some(v) = doc.get(via.as_str()) else {
             continue;
         };
         if v.is_null() {
@@ -161,7 +190,7 @@ pub fn check_callback_response(
             if let Some(section) = first_forbidden(&found, allowed) {
                 return Err(ResponseDenial::ForbiddenSection {
                     section: section.to_owned(),
-                    via: name,
+                    via,
                 });
             }
         }
