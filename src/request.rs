@@ -46,7 +46,35 @@ pub fn with_view<R>(r: &Request, active: &Active, f: impl FnOnce(&RequestView<'_
     } else {
         &spilled[..]
     };
+    let headers = Credentials {
+        cookie_headers,
+        authorization,
+        authorization_repeated,
+        accept,
+    };
+    build(r, active, headers, f)
+}
 
+/// The view for a body that was asked for: the headers were judged in the
+/// ACCESS phase, so the credentials are left out and not walked again.
+pub fn with_body_view<R>(r: &Request, active: &Active, f: impl FnOnce(&RequestView<'_>) -> R) -> R {
+    build(r, active, Credentials::default(), f)
+}
+
+#[derive(Default)]
+struct Credentials<'a> {
+    cookie_headers: &'a [&'a [u8]],
+    authorization: Option<&'a [u8]>,
+    authorization_repeated: bool,
+    accept: Option<&'a [u8]>,
+}
+
+fn build<R>(
+    r: &Request,
+    active: &Active,
+    headers: Credentials<'_>,
+    f: impl FnOnce(&RequestView<'_>) -> R,
+) -> R {
     let (revocations, attempts) = active.zone.map(|z| z.tables()).unwrap_or_default();
     let shared = active.policy.shared(revocations, attempts);
     let req = r.as_ref();
@@ -54,10 +82,10 @@ pub fn with_view<R>(r: &Request, active: &Active, f: impl FnOnce(&RequestView<'_
     let content_type = unsafe { req.headers_in.content_type.as_ref() }.map(|h| h.value.as_bytes());
     let view = RequestView {
         method: method(r),
-        cookie_headers,
-        authorization,
-        authorization_repeated,
-        accept,
+        cookie_headers: headers.cookie_headers,
+        authorization: headers.authorization,
+        authorization_repeated: headers.authorization_repeated,
+        accept: headers.accept,
         content_type,
         content_length: u64::try_from(req.headers_in.content_length_n).ok(),
         uri: r.path().as_bytes(),

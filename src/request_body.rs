@@ -17,7 +17,7 @@ use dash_auth_core::plan::{BodyError, BodyOf};
 
 use crate::buffers::{collect, single_memory, CollectError};
 use crate::ctx::RequestCtx;
-use crate::request::with_view;
+use crate::request::with_body_view;
 use crate::respond::{carry_out, finalize, Body, Next};
 use crate::DashAuthModule;
 
@@ -103,7 +103,7 @@ fn callback_verdict(r: &mut Request) -> Status {
     let mut copy = Vec::new();
     let body = body_bytes(r, ctx.body_max, &mut copy);
     let of = BodyOf::Callback(&ctx.identity);
-    let plan = with_view(r, active, |view| active.policy.decide_body(view, of, body));
+    let plan = with_body_view(r, active, |view| active.policy.decide_body(view, of, body));
     match carry_out(r, plan) {
         Next::Return(status) | Next::Sent(status) => status,
         Next::ReadBody { .. } => Status::NGX_ERROR,
@@ -123,7 +123,7 @@ fn form_answer(r: &mut Request) -> Status {
     };
     let mut copy = Vec::new();
     let body = body_bytes(r, MAX_FORM_LEN, &mut copy);
-    let plan = with_view(r, active, |view| {
+    let plan = with_body_view(r, active, |view| {
         active.policy.decide_body(view, BodyOf::LoginForm, body)
     });
     match carry_out(r, plan) {

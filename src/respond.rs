@@ -47,8 +47,8 @@ fn log_opt(r: &Request, line: Option<&Log>) {
 }
 
 pub fn carry_out(r: &mut Request, plan: Plan) -> Next {
-    log_opt(r, plan.log());
-    match plan {
+    // The common answers carry no log line.
+    let plan = match plan {
         Plan::Allow {
             identity,
             set_cookie,
@@ -62,15 +62,20 @@ pub fn carry_out(r: &mut Request, plan: Plan) -> Next {
             if ctx.attach(r).is_none() {
                 return Next::Return(Status::NGX_ERROR);
             }
-            match inspect.body {
+            return match inspect.body {
                 Some(max) => Next::ReadBody {
                     max,
                     of: Body::Callback,
                 },
                 None => Next::Return(Status::NGX_OK),
-            }
+            };
         }
-        Plan::Proceed => Next::Return(Status::NGX_OK),
+        Plan::Proceed => return Next::Return(Status::NGX_OK),
+        other => other,
+    };
+    log_opt(r, plan.log());
+    match plan {
+        Plan::Allow { .. } | Plan::Proceed => Next::Return(Status::NGX_OK),
         Plan::ReadLoginForm { max } => Next::ReadBody {
             max,
             of: Body::LoginForm,

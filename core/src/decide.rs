@@ -294,20 +294,22 @@ impl Policy {
     /// The reply's headers are in: hold it for judging, or let it pass.
     /// Only a complete `200` body can be judged; a compressed one cannot,
     /// and is refused rather than guessed at.
+    #[inline]
     pub fn reply_head(
         &self,
         check: ResponseCheck,
         identity: &Identity,
         head: &ReplyHead<'_>,
     ) -> HeadPlan {
-        if check == ResponseCheck::None || !head.main {
+        if check == ResponseCheck::None || !head.main || head.status != 200 || head.header_only {
             return HeadPlan::Pass;
         }
-        let html = head
-            .content_type
-            .get(..9)
-            .is_some_and(|t| t.eq_ignore_ascii_case(b"text/html"));
-        if head.status != 200 || head.header_only || (check == ResponseCheck::Index && !html) {
+        if check == ResponseCheck::Index
+            && !head
+                .content_type
+                .get(..9)
+                .is_some_and(|t| t.eq_ignore_ascii_case(b"text/html"))
+        {
             return HeadPlan::Pass;
         }
         if head.encoded {

@@ -157,6 +157,8 @@ pub enum BodyError {
 }
 
 /// Which body [`Policy::decide_body`](crate::Policy::decide_body) is given.
+/// The view it comes with carries no credentials: those were judged when
+/// the body was asked for.
 #[derive(Debug, Clone, Copy)]
 pub enum BodyOf<'a> {
     /// A Dash callback of the user let in.
