@@ -121,7 +121,7 @@ def test_dash_auth_without_user_file_fails(make_stack):
     s = make_stack()
     s.render(EXTRA_HTTP=f"""server {{
     listen 127.0.0.1:{free_port()};
-    dash_auth             "No users";
+    dash_auth             "Second server";
     dash_auth_secret_file {s.prefix / 'secrets/secret'};
 }}""")
     r = s.test_config()
@@ -133,7 +133,7 @@ def test_dash_auth_with_user_file_in_a_second_server_passes(make_stack):
     s = make_stack()
     s.render(EXTRA_HTTP=f"""server {{
     listen 127.0.0.1:{free_port()};
-    dash_auth             "No users";
+    dash_auth             "Second server";
     dash_auth_user_file   {s.users};
     dash_auth_secret_file {s.prefix / 'secrets/secret'};
 }}""")
