@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from harness import Dashboard, Stack, basic, template_with  # noqa: E402
+from harness import Dashboard, Stack, basic  # noqa: E402
 
 SECONDS = int(os.environ.get("SOAK_SECONDS", "120"))
 CONNECTIONS = int(os.environ.get("SOAK_CONNECTIONS", "4"))
@@ -92,10 +92,10 @@ def main():
     os.chmod(tmp, 0o755)
 
     dashboard = Dashboard(tmp, env={"DASH_WORKERS": "4"})
-    tpl = template_with(tmp, {"        location / {": f"        location = /soak.txt {{\n            root {html};\n"
-                                                  "        }\n\n        location / {",
-                              "worker_processes auto;": "worker_processes 2;"})
-    stack = Stack(dashboard, users=users, template=tpl).start()
+    stack = Stack(dashboard, users=users, env={
+        "WORKER_PROCESSES": "2",
+        "EXTRA_SERVER": f"location = /soak.txt {{\n    root {html};\n}}",
+    }).start()
     try:
         cookie = stack.get("/", headers=[f"Authorization: {basic('mike', '123456')}"]).cookie()
         bad = cookie[:-6] + ("AAAAAA" if not cookie.endswith("AAAAAA") else "BBBBBB")

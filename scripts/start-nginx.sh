@@ -15,6 +15,8 @@
 #   HTTP_PORT, HTTPS_PORT    8080, 8443; LISTEN_ADDR ("" = all addresses)
 #   DASH_UPSTREAM            127.0.0.1:8050
 #   USERS_FILE               nginx-conf/users
+#   and the template's optional placeholders (REALM, SECTIONS, EXTRA_SERVER, ...:
+#   DEFAULTS in scripts/render-conf.py), passed through as they are
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${NGINX_BIN:?}" "${MODULE_PATH:?}"

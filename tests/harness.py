@@ -1,12 +1,13 @@
 """Real nginx + the module in front of the real dashboard under gunicorn, on loopback.
 
-Nothing here is mocked: `Stack` renders the shipped nginx.conf template (or a test
-variant), starts the vendored nginx binary with the built module, and talks to it
-with the curl binary.
+Nothing here is mocked: `Stack` renders the shipped nginx.conf template with the
+test's parameters, starts the vendored nginx binary with the built module, and
+talks to it with the curl binary.
 """
 from __future__ import annotations
 
 import base64
+import importlib.util
 import os
 import shutil
 import signal
@@ -37,6 +38,18 @@ NGINX_BIN = PATHS["NGINX_BIN"]
 MODULE_SO = PATHS["MODULE_SO"]
 
 
+def _render_defaults() -> dict:
+    spec = importlib.util.spec_from_file_location("render_conf", ROOT / "scripts/render-conf.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.DEFAULTS
+
+
+# The template's optional placeholders (REALM, SECTIONS, EXTRA_SERVER, ...): a
+# test starts from their defaults, not from whatever the calling shell has set.
+RENDER_DEFAULTS = _render_defaults()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -50,17 +63,6 @@ def wait_for(predicate, timeout=30.0, what="condition"):
             return
         time.sleep(0.1)
     raise TimeoutError(f"timed out waiting for {what}")
-
-
-def template_with(tmp_dir: Path, replace: dict[str, str], name: str = "variant.conf.template") -> Path:
-    """The shipped template with some lines changed, for one test's nginx."""
-    text = (ROOT / "nginx-conf/nginx.conf.template").read_text()
-    for old, new in replace.items():
-        assert old in text, old
-        text = text.replace(old, new)
-    out = tmp_dir / name
-    out.write_text(text)
-    return out
 
 
 def basic(user: str, password: str) -> str:
@@ -227,7 +229,9 @@ class Stack:
         return found[0]
 
     def render(self, **overrides):
-        env = dict(os.environ)
+        """Writes conf/nginx.conf from the template. `env` and `overrides` set its
+        placeholders, e.g. REALM="Team board" or EXTRA_SERVER="dash_auth_basic_cache off;"."""
+        env = {k: v for k, v in os.environ.items() if k not in RENDER_DEFAULTS}
         env.update(MODULE_PATH=MODULE_SO, LISTEN_ADDR="127.0.0.1:", HTTP_PORT=str(self.http_port),
                    HTTPS_PORT=str(self.https_port), DASH_UPSTREAM=f"127.0.0.1:{self.upstream.port}",
                    USERS_FILE=str(self.users), SECRET_FILE=str(self.prefix / "secrets/secret"),

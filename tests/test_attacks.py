@@ -11,21 +11,18 @@ import time
 import pytest
 
 import jwt_forge
-from harness import ROOT, Stack, basic, curl, template_with
+from harness import ROOT, Stack, basic, curl
 
 MIKE = basic("mike", "123456")
 
 
 @pytest.fixture(scope="module")
-def big(dashboard, tmp_path_factory):
+def big(dashboard):
     """The shipped config with room for 8 KB cookies and a 30 s leeway location."""
-    tpl = template_with(tmp_path_factory.mktemp("tpl"), {
-        "    server {\n        listen ${LISTEN_ADDR}${HTTPS_PORT} ssl;":
-            "    large_client_header_buffers 4 16k;\n\n    server {\n        listen ${LISTEN_ADDR}${HTTPS_PORT} ssl;",
-        "        location / {": "        location /leeway/ {\n            dash_auth_leeway 30s;\n"
-                               "            proxy_pass http://dashboard;\n        }\n\n        location / {",
-    })
-    s = Stack(dashboard, template=tpl).start()
+    s = Stack(dashboard, env={
+        "EXTRA_HTTP": "large_client_header_buffers 4 16k;",
+        "EXTRA_SERVER": "location /leeway/ {\n    dash_auth_leeway 30s;\n    proxy_pass http://dashboard;\n}",
+    }).start()
     yield s
     s.stop()
 
@@ -240,17 +237,15 @@ def test_key_rotation_with_live_reloads(dashboard, tmp_path):
     k1, k2 = tmp_path / "k1", tmp_path / "k2"
     write_key(k1, ord("a"))
     write_key(k2, ord("b"))
-    line = "dash_auth_secret_file ${SECRET_FILE};"
-    tpl = template_with(tmp_path, {line: f"dash_auth_secret_file {k1} kid=2026-10;"}, "one.conf")
-    s = Stack(dashboard, template=tpl).start()
+    # SECRET_FILE is the argument of the template's dash_auth_secret_file; a second
+    # key goes on its own dash_auth_secret_file line, after the first.
+    s = Stack(dashboard, env={"SECRET_FILE": f"{k1} kid=2026-10"}).start()
     try:
         old = s.get("/", headers=[f"Authorization: {MIKE}"]).cookie()
         assert jwt_forge.parts(old)[0]["kid"] == "2026-10"
 
         # Step 1: a new signing key first, the old one still listed.
-        s.template = template_with(tmp_path, {line: f"dash_auth_secret_file {k2} kid=2026-11;\n"
-                                                    f"        dash_auth_secret_file {k1} kid=2026-10;"}, "two.conf")
-        s.render()
+        s.render(SECRET_FILE=f"{k2} kid=2026-11", EXTRA_SERVER=f"dash_auth_secret_file {k1} kid=2026-10;")
         with Traffic(s, old) as t:
             s.reload()
         assert t.errors == [] and set(t.statuses) == {200}, (t.errors, set(t.statuses))
@@ -259,8 +254,7 @@ def test_key_rotation_with_live_reloads(dashboard, tmp_path):
         assert status_with_cookie(s, f"example_jwt={old}") == 200
 
         # Step 2: the old key removed: its tokens stop working after the reload.
-        s.template = template_with(tmp_path, {line: f"dash_auth_secret_file {k2} kid=2026-11;"}, "three.conf")
-        s.render()
+        s.render(SECRET_FILE=f"{k2} kid=2026-11")
         with Traffic(s, new) as t:
             s.reload()
         assert t.errors == [] and set(t.statuses) == {200}
@@ -280,9 +274,7 @@ def test_config_faults_fail_nginx_t_and_a_reload_keeps_serving(dashboard, tmp_pa
     users.write_text(good_users)
     secret = tmp_path / "secret"
     write_key(secret, ord("s"))
-    line = "dash_auth_secret_file ${SECRET_FILE};"
-    tpl = template_with(tmp_path, {line: f"dash_auth_secret_file {secret};"})
-    s = Stack(dashboard, users=users, template=tpl).start()
+    s = Stack(dashboard, users=users, env={"SECRET_FILE": str(secret)}).start()
     try:
         cookie = s.get("/", headers=[f"Authorization: {MIKE}"]).cookie()
         mica_line = next(l for l in good_users.splitlines() if l.startswith("mica:"))
@@ -307,9 +299,7 @@ def test_config_faults_fail_nginx_t_and_a_reload_keeps_serving(dashboard, tmp_pa
         elif fault == "secret-short":
             secret.write_bytes(b"too short\n")
         elif fault == "secret-duplicate-kid":
-            s.template = template_with(tmp_path, {line: f"dash_auth_secret_file {secret};\n"
-                                                        f"        dash_auth_secret_file {secret};"}, "dup.conf")
-            s.render()
+            s.render(EXTRA_SERVER=f"dash_auth_secret_file {secret};")
 
         t = s.test_config()
         assert t.returncode != 0, fault

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from harness import ROOT, Dashboard, Stack, basic, template_with
+from harness import ROOT, Dashboard, Stack, basic
 
 EXAMPLES = ROOT / "dashboard/examples"
 PASSWORDS = {"mica": "1234", "mike": "123456", "hana": "hana-pass", "mona": "mona-pass"}
@@ -33,21 +33,20 @@ def users(tmp_path_factory):
     return p
 
 
-def start(dashboard, users, tmp_path_factory, replace=None, **kw):
-    tpl = template_with(tmp_path_factory.mktemp("tpl"), replace or {})
-    return Stack(dashboard, users=users, template=tpl, **kw).start()
+def start(dashboard, users, **env):
+    """The shipped config for these users, its placeholders set from `env`."""
+    return Stack(dashboard, users=users, env=env).start()
 
 
 @pytest.fixture(scope="module")
-def cb(dashboard, users, tmp_path_factory):
+def cb(dashboard, users):
     """The shipped config, plus a small body limit and a dependencies-filtering location."""
-    s = start(dashboard, users, tmp_path_factory, {
-        "        location / {": "        dash_auth_callback_body_max 16k;\n\n"
-                               "        location = /_dash-dependencies {\n"
-                               "            dash_auth_filter_dependencies on;\n"
-                               "            proxy_pass http://dashboard;\n"
-                               "            proxy_set_header X-Forwarded-User $dash_auth_user;\n"
-                               "        }\n\n        location / {"})
+    s = start(dashboard, users, EXTRA_SERVER="dash_auth_callback_body_max 16k;\n\n"
+                                             "location = /_dash-dependencies {\n"
+                                             "    dash_auth_filter_dependencies on;\n"
+                                             "    proxy_pass http://dashboard;\n"
+                                             "    proxy_set_header X-Forwarded-User $dash_auth_user;\n"
+                                             "}")
     yield s
     s.stop()
 
@@ -243,8 +242,8 @@ def test_chunked_body_is_checked(cb, cookies):
 
 
 @pytest.mark.parametrize("directive", ["client_body_buffer_size 64;", "client_body_in_file_only clean;"])
-def test_body_spooled_to_a_temp_file(dashboard, users, tmp_path_factory, directive):
-    s = start(dashboard, users, tmp_path_factory, {"        location / {": f"        {directive}\n\n        location / {{"})
+def test_body_spooled_to_a_temp_file(dashboard, users, directive):
+    s = start(dashboard, users, EXTRA_SERVER=directive)
     try:
         c = {u: s.get("/", headers=[f"Authorization: {basic(u, PASSWORDS[u])}"]).cookie() for u in ("mike", "mica")}
         expect(s, c, example("hr-slider"), allowed=["mica"], denied=["mike"])
@@ -298,7 +297,7 @@ def test_dependencies_filtered_per_user(cb, cookies):
 
 def test_index_with_validation_layout_is_refused(tmp_path_factory, users):
     unsafe = Dashboard(tmp_path_factory.mktemp("unsafe"), env={"DASH_UNSAFE_VALIDATION_LAYOUT": "1"})
-    s = start(unsafe, users, tmp_path_factory)
+    s = start(unsafe, users)
     try:
         r = s.get("/", headers=[f"Authorization: {basic('mica', '1234')}"])
         assert r.status == 502
@@ -314,10 +313,10 @@ def test_index_without_validation_layout_is_served(cb, cookies):
     assert r.status == 200 and "_dash-config" in r.text
 
 
-def test_without_exported_registry_paths_in_values_are_still_checked(dashboard, users, tmp_path_factory):
-    s = start(dashboard, users, tmp_path_factory,
-              {"dash_auth_dependencies_file ${DASH_DEPENDENCIES};": "# no registry"})
+def test_without_exported_registry_paths_in_values_are_still_checked(dashboard, users):
+    s = start(dashboard, users, DEPENDENCIES="")
     try:
+        assert not [l for l in s.conf.read_text().splitlines() if l.strip().startswith("dash_auth_dependencies_file")]
         c = {u: s.get("/", headers=[f"Authorization: {basic(u, PASSWORDS[u])}"]).cookie() for u in ("mike", "mica")}
         expect(s, c, router("/hr"), allowed=["mica"], denied=["mike"])
         body = router("/hr")

@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from harness import ROOT, Stack, basic
+from harness import ROOT, Stack, basic, free_port
 
 VALID_LINE = (ROOT / "nginx-conf/users").read_text().splitlines()
 
@@ -116,33 +116,40 @@ def test_failed_reload_keeps_serving_the_old_config(tmp_path, make_stack):
     assert re.search(r"\[emerg\].*line 1", s.error_log)
 
 
-def test_dash_auth_without_user_file_fails(make_stack, tmp_path):
-    tpl = tmp_path / "t.conf"
-    tpl.write_text((ROOT / "nginx-conf/nginx.conf.template").read_text().replace(
-        "dash_auth_user_file   ${USERS_FILE};", ""))
-    s = make_stack(template=tpl)
+def test_dash_auth_without_user_file_fails(make_stack):
+    # A second server, like the shipped one but for its users file.
+    s = make_stack()
+    s.render(EXTRA_HTTP=f"""server {{
+    listen 127.0.0.1:{free_port()};
+    dash_auth             "Second server";
+    dash_auth_secret_file {s.prefix / 'secrets/secret'};
+}}""")
     r = s.test_config()
     assert r.returncode != 0
     assert "[emerg]" in r.stderr and "dash_auth_user_file" in r.stderr
 
 
-@pytest.mark.parametrize("directive,value", [
-    ("dash_auth_token_ttl", "forever"),
-    ("dash_auth_cookie", '"bad name"'),
-    ("dash_auth_sections", "marketing hr-x"),
-    ("dash_auth_basic_cache_size", "0"),
-    ("dash_auth_basic_cache", "maybe"),
+def test_dash_auth_with_user_file_in_a_second_server_passes(make_stack):
+    s = make_stack()
+    s.render(EXTRA_HTTP=f"""server {{
+    listen 127.0.0.1:{free_port()};
+    dash_auth             "Second server";
+    dash_auth_user_file   {s.users};
+    dash_auth_secret_file {s.prefix / 'secrets/secret'};
+}}""")
+    r = s.test_config()
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("directive,env", [
+    ("dash_auth_token_ttl", {"TOKEN_TTL": "forever"}),
+    ("dash_auth_cookie", {"COOKIE_NAME": '"bad name"'}),
+    ("dash_auth_sections", {"SECTIONS": "marketing hr-x"}),
+    ("dash_auth_basic_cache_size", {"EXTRA_SERVER": "dash_auth_basic_cache_size 0;"}),
+    ("dash_auth_basic_cache", {"EXTRA_SERVER": "dash_auth_basic_cache maybe;"}),
 ])
-def test_bad_directive_values(make_stack, tmp_path, directive, value):
-    tpl = tmp_path / "t.conf"
-    text = (ROOT / "nginx-conf/nginx.conf.template").read_text()
-    if re.search(rf"^\s*{directive}\s", text, flags=re.M):
-        text = re.sub(rf"^(\s*){directive}\s.*$", rf"\g<1>{directive} {value};", text, flags=re.M)
-    else:
-        text = text.replace("dash_auth_sections    marketing hr;",
-                            f"dash_auth_sections    marketing hr;\n        {directive} {value};")
-    tpl.write_text(text)
-    s = make_stack(template=tpl)
+def test_bad_directive_values(make_stack, directive, env):
+    s = make_stack(env=env)
     r = s.test_config()
     assert r.returncode != 0
     assert "[emerg]" in r.stderr and directive in r.stderr
@@ -164,11 +171,26 @@ def test_basic_cache_is_dropped_on_reload(tmp_path, make_stack):
     assert s.get("/marketing", headers=[f"Authorization: {basic('mike', 'new-pass')}"]).status == 200
 
 
-def test_basic_cache_can_be_turned_off(tmp_path, make_stack):
-    tpl = tmp_path / "t.conf"
-    tpl.write_text((ROOT / "nginx-conf/nginx.conf.template").read_text().replace(
-        "dash_auth_sections    marketing hr;",
-        "dash_auth_sections    marketing hr;\n        dash_auth_basic_cache off;"))
-    s = make_stack(template=tpl).start()
+def test_basic_cache_can_be_turned_off(make_stack):
+    s = make_stack(env={"EXTRA_SERVER": "dash_auth_basic_cache off;"}).start()
     assert s.get("/marketing", headers=[f"Authorization: {basic('mike', '123456')}"]).status == 200
     assert s.get("/marketing", headers=[f"Authorization: {basic('mike', 'nope')}"]).status == 401
+
+
+ZONE = "dash_auth_zone dash_auth 1m;"
+
+
+@pytest.mark.parametrize("level", ["EXTRA_SERVER", "EXTRA_LOCATION"])
+def test_zone_outside_http_fails_nginx_t(make_stack, level):
+    s = make_stack(env={"ZONE": "", level: ZONE})
+    r = s.test_config()
+    assert r.returncode != 0
+    line = conf_line(s, "dash_auth_zone")
+    assert f'[emerg] "dash_auth_zone" directive is not allowed here in {s.conf}:{line}' in r.stderr, r.stderr
+
+
+def test_zone_at_http_level_passes_nginx_t(make_stack):
+    # The same line as above, moved to the http block (where the shipped config has it).
+    s = make_stack(env={"ZONE": "", "EXTRA_HTTP": ZONE})
+    r = s.test_config()
+    assert r.returncode == 0, r.stderr

@@ -31,7 +31,7 @@ def test_browser_navigation_is_sent_to_the_login_page(stack):
     assert loc.endswith("/login?return=/hr%3Fx%3D1%26y%3D2"), loc
     # Scripts and XHR keep the Basic challenge.
     r = stack.get("/hr")
-    assert r.status == 401 and r.header("WWW-Authenticate", ) == 'Basic realm="Dash dashboard"'
+    assert r.status == 401 and r.header("WWW-Authenticate") == 'Basic realm="Dash dashboard", charset="UTF-8"'
     r = stack.get("/hr", method="POST", headers=[HTML])
     assert r.status == 401
 
@@ -208,13 +208,8 @@ def test_login_failure_limit(dashboard):
         s.stop()
 
 
-def _variant(dashboard, tmp_path, replace):
-    from harness import template_with
-    return Stack(dashboard, template=template_with(tmp_path, replace))
-
-
-def test_login_without_zone_fails_nginx_t(dashboard, tmp_path):
-    s = _variant(dashboard, tmp_path, {"    dash_auth_zone dash_auth 1m;\n": ""})
+def test_login_without_zone_fails_nginx_t(dashboard):
+    s = Stack(dashboard, env={"ZONE": ""})
     try:
         t = s.test_config()
         assert t.returncode != 0
@@ -223,15 +218,15 @@ def test_login_without_zone_fails_nginx_t(dashboard, tmp_path):
         s.stop()
 
 
-@pytest.mark.parametrize("old,new,why", [
-    ("dash_auth_login           /login;", "dash_auth_login login;", "invalid parameter"),
-    ("dash_auth_login           /login;", "dash_auth_login //evil;", "invalid parameter"),
-    ("dash_auth_zone dash_auth 1m;", "dash_auth_zone dash_auth 1k;", "invalid size"),
-    ("dash_auth_login_limit     ${LOGIN_LIMIT};", "dash_auth_login_limit 0 1m 1m;", "invalid parameter"),
-    ("dash_auth_login_limit     ${LOGIN_LIMIT};", "dash_auth_login_limit 5 x 1m;", "invalid time"),
+@pytest.mark.parametrize("env,why", [
+    ({"LOGIN_PATH": "login"}, "invalid parameter"),
+    ({"LOGIN_PATH": "//evil"}, "invalid parameter"),
+    ({"ZONE": "dash_auth_zone dash_auth 1k;"}, "invalid size"),
+    ({"LOGIN_LIMIT": "0 1m 1m"}, "invalid parameter"),
+    ({"LOGIN_LIMIT": "5 x 1m"}, "invalid time"),
 ])
-def test_bad_login_directives_fail_nginx_t(dashboard, tmp_path, old, new, why):
-    s = _variant(dashboard, tmp_path, {old: new})
+def test_bad_login_directives_fail_nginx_t(dashboard, env, why):
+    s = Stack(dashboard, env=env)
     try:
         t = s.test_config()
         assert t.returncode != 0 and why in t.stderr, t.stderr
@@ -244,8 +239,7 @@ def test_custom_login_page(dashboard, tmp_path):
     page.write_text('<html><body><h1>ACME sign-in</h1>{{message}}<form method="post" action="{{action}}">'
                     '<input name="return" value="{{return}}"><input name="username">'
                     '<input name="password" type="password"></form></body></html>')
-    s = _variant(dashboard, tmp_path, {
-        "dash_auth_login           /login;": f"dash_auth_login /signin;\n        dash_auth_login_page {page};"})
+    s = Stack(dashboard, env={"LOGIN_PATH": "/signin", "EXTRA_SERVER": f"dash_auth_login_page {page};"})
     s.start()
     try:
         r = s.get("/signin?return=/hr")

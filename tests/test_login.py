@@ -10,6 +10,7 @@ from harness import basic, curl
 
 MIKE = basic("mike", "123456")
 MICA = basic("mica", "1234")
+CHALLENGE = 'Basic realm="Dash dashboard", charset="UTF-8"'
 
 
 def probe_path():
@@ -20,7 +21,7 @@ def test_no_credentials_gets_basic_challenge_and_upstream_is_not_contacted(stack
     path = probe_path()
     r = stack.get(path)
     assert r.status == 401
-    assert r.header("WWW-Authenticate") == 'Basic realm="Dash dashboard"'
+    assert r.header("WWW-Authenticate") == CHALLENGE
     assert r.cookie() is None
     line = stack.access_line(path)
     assert " 401 " in line and "upstream=-" in line
@@ -69,7 +70,7 @@ def test_wrong_password_and_unknown_user_get_the_same_401(stack, cred):
     r = stack.get("/", headers=[f"Authorization: {cred}"])
     ref = stack.get("/")
     assert r.status == 401
-    assert r.header("WWW-Authenticate") == 'Basic realm="Dash dashboard"'
+    assert r.header("WWW-Authenticate") == CHALLENGE
     assert r.body == ref.body
     assert r.cookie() is None
 
@@ -144,7 +145,7 @@ def test_bad_cookie_counts_as_absent(stack, key, mike_cookie, case):
     token = bad_tokens(key, mike_cookie)[case]
     r = stack.get("/hr", headers=[f"Cookie: example_jwt={token}"])
     assert r.status == 401, case
-    assert r.header("WWW-Authenticate") == 'Basic realm="Dash dashboard"'
+    assert r.header("WWW-Authenticate") == CHALLENGE
     # ...and valid Basic credentials alongside still log in, with a fresh cookie.
     r = stack.get("/marketing", headers=[f"Cookie: example_jwt={token}", f"Authorization: {MIKE}"])
     assert r.status == 200, case
@@ -170,12 +171,9 @@ def test_plain_http_redirects_to_https(stack):
     assert r.header("Location") == f"https://127.0.0.1:{stack.https_port}/marketing?x=1"
 
 
-def test_no_secure_attribute_over_plain_http(dashboard, tmp_path):
-    from harness import ROOT, Stack
-    tpl = tmp_path / "plain.conf"
-    tpl.write_text((ROOT / "nginx-conf/nginx.conf.template").read_text().replace(
-        "listen ${LISTEN_ADDR}${HTTPS_PORT} ssl;", "listen ${LISTEN_ADDR}${HTTPS_PORT};"))
-    s = Stack(dashboard, template=tpl).start()
+def test_no_secure_attribute_over_plain_http(dashboard):
+    from harness import Stack
+    s = Stack(dashboard, env={"LISTEN_SSL": ""}).start()
     try:
         r = curl(f"http://127.0.0.1:{s.https_port}/", headers=[f"Authorization: {MIKE}"])
         assert r.status == 200
@@ -185,25 +183,24 @@ def test_no_secure_attribute_over_plain_http(dashboard, tmp_path):
         s.stop()
 
 
-def test_realm_is_configurable_and_quoted(dashboard, tmp_path):
-    from harness import ROOT, Stack
-    tpl = tmp_path / "realm.conf"
-    tpl.write_text((ROOT / "nginx-conf/nginx.conf.template").read_text().replace(
-        'dash_auth             "Dash dashboard";', 'dash_auth             \'Team "A" board\';'))
-    s = Stack(dashboard, template=tpl).start()
+@pytest.mark.parametrize("realm,challenge", [
+    # As written in nginx.conf, inside the template's double quotes.
+    (r'Team \"A\" board', r'Basic realm="Team \"A\" board", charset="UTF-8"'),
+    (r"Team \\ board", r'Basic realm="Team \\ board", charset="UTF-8"'),
+])
+def test_realm_is_configurable_and_quoted(dashboard, realm, challenge):
+    from harness import Stack
+    s = Stack(dashboard, env={"REALM": realm}).start()
     try:
-        assert s.get("/").header("WWW-Authenticate") == 'Basic realm="Team \\"A\\" board"'
+        assert s.get("/").header("WWW-Authenticate") == challenge
     finally:
         s.stop()
 
 
-def test_dash_auth_off_in_a_location_lets_requests_through(dashboard, tmp_path):
-    from harness import ROOT, Stack
-    tpl = tmp_path / "off.conf"
-    tpl.write_text((ROOT / "nginx-conf/nginx.conf.template").read_text().replace(
-        "        location / {", "        location = /_reload-hash {\n            dash_auth off;\n"
-        "            proxy_pass http://dashboard;\n        }\n\n        location / {"))
-    s = Stack(dashboard, template=tpl).start()
+def test_dash_auth_off_in_a_location_lets_requests_through(dashboard):
+    from harness import Stack
+    s = Stack(dashboard, env={"EXTRA_SERVER": "location = /_reload-hash {\n    dash_auth off;\n"
+                                              "    proxy_pass http://dashboard;\n}"}).start()
     try:
         assert s.get("/_reload-hash").status == 200
         assert s.get("/").status == 401
