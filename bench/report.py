@@ -111,7 +111,7 @@ def write_report(out: Path, m: dict, st: dict, rows, rats, scale, notes, profile
     for n in notes:
         L.append(f"- **{n}**")
     L.append("")
-    L.append("## Ratios against the targets of issue 6\n")
+    L.append("## Ratios against the targets\n")
     L.append("Each ratio is taken per round between runs of the same round, then the median over rounds "
              "(range in brackets).\n")
     L.append("| measure | target | median | range | verdict |")
@@ -134,7 +134,7 @@ def write_report(out: Path, m: dict, st: dict, rows, rats, scale, notes, profile
     if a:
         eq = a["nginx_cpu_us"] / (a["nginx_cpu_us"] + TARGET_B_MINUS_A_US)
         L.append(f"With one saturated worker, requests/s are inverse to CPU per request, so the two cookie-path targets "
-                 f"agree only at the issue's reference ceiling (10.3 µs per request): with this run's ceiling of "
+                 f"agree only at the reference ceiling the targets were set for (10.3 µs per request): with this run's ceiling of "
                  f"{a['nginx_cpu_us']:.2f} µs, {TARGET_B_MINUS_A_US:g} µs more is {eq:.2f}× the requests/s.\n")
     L.append("## Per case\n")
     L.append(f"Median over {rounds} rounds (min … max of requests/s in brackets). CPU is nginx's (master + "
