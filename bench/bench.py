@@ -53,7 +53,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from settings import (BENCH, CLK_TCK, CONNECTIONS, E_SECONDS, LARGE_USERS, MODULE_SO, NGINX_BIN, NGINX_CPU, NPROC,
+from settings import (BENCH, KEEP, CLK_TCK, CONNECTIONS, E_SECONDS, LARGE_USERS, MODULE_SO, NGINX_BIN, NGINX_CPU, NPROC,
                       ONLY, OUT, PROFILE, ROUNDS, SECONDS, WARMUP, WRK_CPU)
 from cases import check_case, make_cases, negative_checks
 from configs import PASSWORD, USER, prepare_workdir, render_conf, write_callback_body
@@ -154,7 +154,10 @@ def main():
     }, indent=1, ensure_ascii=False))
     plot(rows, OUT / "results.png", chart_title(m, st))
     write_report(OUT, m, st, rows, rats, scale, notes, profile_md + "\n" + perf_md, cache)
-    shutil.rmtree(w, ignore_errors=True)
+    if KEEP:
+        log(f"work directory kept: {w}")
+    else:
+        shutil.rmtree(w, ignore_errors=True)
 
     print()
     for r in rats:

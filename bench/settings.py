@@ -28,6 +28,9 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 WARMUP = float(os.environ.get("BENCH_WARMUP", "1"))
 LARGE_USERS = int(os.environ.get("BENCH_LARGE_USERS", "100000"))
 PROFILE = os.environ.get("BENCH_PROFILE", "1") != "0"
+# Keep the work directory (configs, logs, callgrind outputs) for a closer
+# look with callgrind_annotate; its path is printed at the end.
+KEEP = os.environ.get("BENCH_KEEP", "0") != "0"
 # A comma-separated subset of case ids, for a quick look while tuning (the
 # ratios that need a missing case are left out of the report).
 ONLY = {c for c in os.environ.get("BENCH_CASES", "").split(",") if c}

@@ -26,7 +26,7 @@ fn handle(r: &mut Request) -> Status {
         }
     }
     let plan = with_view(r, active, |view| active.policy.decide(view));
-    match carry_out(r, plan) {
+    match carry_out(r, active, plan) {
         Next::Return(status) => status,
         Next::Sent(rc) => {
             finalize(r, rc);

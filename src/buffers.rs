@@ -6,9 +6,44 @@ use std::mem::ManuallyDrop;
 use std::os::unix::fs::FileExt;
 use std::os::unix::io::FromRawFd;
 
-use ngx::core::Buffer;
+use ngx::core::{Buffer, MemoryBuffer};
 use ngx::ffi::{ngx_buf_t, ngx_chain_t};
 use ngx::http::Request;
+
+/// `bytes` as a whole body, without a copy.
+///
+/// # Safety
+/// `bytes` must stay valid and unchanged until the request's pool is freed:
+/// the output filters may hold on to the buffer until then.
+pub unsafe fn borrowed_chain<'a>(r: &Request, bytes: &[u8]) -> Option<&'a mut ngx_chain_t> {
+    let pool = r.pool();
+    let b = pool.calloc_type::<ngx_buf_t>();
+    if b.is_null() {
+        return None;
+    }
+    let start = bytes.as_ptr().cast_mut();
+    // SAFETY: `b` is a fresh zeroed buffer header; a `memory` buffer is
+    // only read, and `start..end` is `bytes`.
+    unsafe {
+        (*b).start = start;
+        (*b).pos = start;
+        (*b).last = start.add(bytes.len());
+        (*b).end = (*b).last;
+        (*b).set_memory(1);
+    }
+    let mut buf = MemoryBuffer::from_ngx_buf(b);
+    buf.set_last_buf(true);
+    buf.set_last_in_chain(true);
+    link(r, b)
+}
+
+fn link<'a>(r: &Request, b: *mut ngx_buf_t) -> Option<&'a mut ngx_chain_t> {
+    // SAFETY: NULL or an allocation of the request pool sized for a link.
+    let link = unsafe { r.pool().alloc_type::<ngx_chain_t>().as_mut() }?;
+    link.buf = b;
+    link.next = core::ptr::null_mut();
+    Some(link)
+}
 
 /// `bytes`, copied into one buffer of the request pool, as a whole body:
 /// it stays valid however long the output filters hold on to it.
@@ -24,11 +59,7 @@ pub fn memory_chain<'a>(r: &Request, bytes: &[u8]) -> Option<&'a mut ngx_chain_t
     }
     buf.set_last_buf(true);
     buf.set_last_in_chain(true);
-    // SAFETY: NULL or an allocation of the request pool sized for a link.
-    let link = unsafe { pool.alloc_type::<ngx_chain_t>().as_mut() }?;
-    link.buf = b;
-    link.next = core::ptr::null_mut();
-    Some(link)
+    link(r, b)
 }
 
 #[derive(Debug)]

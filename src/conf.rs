@@ -12,7 +12,6 @@ use std::sync::Arc;
 
 use dash_auth_core::config::{self, Flag, Setting, Settings, ValueError};
 use dash_auth_core::dash::Registry;
-use dash_auth_core::rate_limit::Limit;
 use dash_auth_core::section::Sections;
 use dash_auth_core::token::Secret;
 use dash_auth_core::users::UsersFile;
@@ -479,18 +478,10 @@ one_value!(cmd_login_limit, login_limit, |cf| {
     if first == "off" && cf.args().len() == 2 {
         return Ok(Setting::Off);
     }
-    let max_failures = first
-        .parse::<u32>()
-        .ok()
-        .filter(|n| (1..=1_000_000).contains(n))
-        .ok_or_else(|| DirectiveError::InvalidParameter(first.into()))?;
+    // The times are checked first so that a bad one is named as a time.
     let window = nonzero_time_arg(cf, 2)?;
     let cooldown = nonzero_time_arg(cf, 3)?;
-    Ok(Setting::On(Limit {
-        max_failures,
-        window,
-        cooldown,
-    }))
+    Ok(Setting::On(config::login_limit(first, window, cooldown)?))
 });
 
 extern "C" fn cmd_zone(

@@ -8,9 +8,13 @@ use ngx::http::{HttpModule, Request};
 use dash_auth_core::access::Identity;
 pub use dash_auth_core::endpoint::ResponseCheck;
 
+use crate::conf::Active;
 use crate::DashAuthModule;
 
 pub struct RequestCtx {
+    /// The location policy the request was let in under; its body and its
+    /// reply are judged by the same one, without looking it up again.
+    pub active: &'static Active,
     pub identity: Identity,
     /// `$dash_auth_sections`, joined the first time it is read: most
     /// requests (static files, cookie checks) never read it.
@@ -29,8 +33,9 @@ pub struct RequestCtx {
 }
 
 impl RequestCtx {
-    pub fn new(identity: Identity) -> RequestCtx {
+    pub fn new(active: &'static Active, identity: Identity) -> RequestCtx {
         RequestCtx {
+            active,
             sections: OnceCell::new(),
             identity,
             access_status: None,

@@ -94,17 +94,15 @@ unsafe extern "C" fn callback_ready(r: *mut ngx_http_request_t) {
 }
 
 fn callback_verdict(r: &mut Request) -> Status {
-    let (Some(ctx), Some(active)) = (
-        RequestCtx::get(r),
-        DashAuthModule::location_conf(r).and_then(|c| c.active.as_deref()),
-    ) else {
+    let Some(ctx) = RequestCtx::get(r) else {
         return Status::NGX_ERROR;
     };
+    let active = ctx.active;
     let mut copy = Vec::new();
     let body = body_bytes(r, ctx.body_max, &mut copy);
     let of = BodyOf::Callback(&ctx.identity);
     let plan = with_body_view(r, active, |view| active.policy.decide_body(view, of, body));
-    match carry_out(r, plan) {
+    match carry_out(r, active, plan) {
         Next::Return(status) | Next::Sent(status) => status,
         Next::ReadBody { .. } => Status::NGX_ERROR,
     }
@@ -126,7 +124,7 @@ fn form_answer(r: &mut Request) -> Status {
     let plan = with_body_view(r, active, |view| {
         active.policy.decide_body(view, BodyOf::LoginForm, body)
     });
-    match carry_out(r, plan) {
+    match carry_out(r, active, plan) {
         Next::Return(status) | Next::Sent(status) => status,
         Next::ReadBody { .. } => Status::NGX_ERROR,
     }

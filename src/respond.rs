@@ -7,9 +7,11 @@ use ngx::ffi::{
 use ngx::http::Request;
 use ngx::ngx_log_error;
 
-use dash_auth_core::plan::{Level, Log, Plan};
+use dash_auth_core::plan::{Inspect, Level, Log, Plan};
+use dash_auth_core::Identity;
 
 use crate::buffers;
+use crate::conf::Active;
 use crate::ctx::RequestCtx;
 
 /// What the caller does next with the request.
@@ -46,36 +48,55 @@ fn log_opt(r: &Request, line: Option<&Log>) {
     }
 }
 
-pub fn carry_out(r: &mut Request, plan: Plan) -> Next {
-    // The common answers carry no log line.
-    let plan = match plan {
+/// Carries out `plan`, made under `active`.
+#[inline(always)]
+pub fn carry_out(r: &mut Request, active: &'static Active, plan: Plan) -> Next {
+    // The common answers carry no log line and stay on the fast path.
+    match plan {
         Plan::Allow {
             identity,
             set_cookie,
             inspect,
-        } => {
-            if set_cookie.is_some_and(|c| r.add_header_out("Set-Cookie", &c).is_none()) {
-                return Next::Return(Status::NGX_ERROR);
-            }
-            let mut ctx = RequestCtx::new(identity);
-            ctx.response = inspect.reply;
-            if ctx.attach(r).is_none() {
-                return Next::Return(Status::NGX_ERROR);
-            }
-            return match inspect.body {
-                Some(max) => Next::ReadBody {
-                    max,
-                    of: Body::Callback,
-                },
-                None => Next::Return(Status::NGX_OK),
-            };
-        }
-        Plan::Proceed => return Next::Return(Status::NGX_OK),
-        other => other,
-    };
+        } => allow(r, active, identity, set_cookie, inspect),
+        Plan::Proceed => Next::Return(Status::NGX_OK),
+        other => answer(r, active, other),
+    }
+}
+
+fn allow(
+    r: &mut Request,
+    active: &'static Active,
+    identity: Identity,
+    set_cookie: Option<String>,
+    inspect: Inspect,
+) -> Next {
+    if set_cookie.is_some_and(|c| r.add_header_out("Set-Cookie", &c).is_none()) {
+        return Next::Return(Status::NGX_ERROR);
+    }
+    let mut ctx = RequestCtx::new(active, identity);
+    ctx.response = inspect.reply;
+    if ctx.attach(r).is_none() {
+        return Next::Return(Status::NGX_ERROR);
+    }
+    match inspect.body {
+        Some(max) => Next::ReadBody {
+            max,
+            of: Body::Callback,
+        },
+        None => Next::Return(Status::NGX_OK),
+    }
+}
+
+#[inline(never)]
+fn answer(r: &mut Request, active: &'static Active, plan: Plan) -> Next {
     log_opt(r, plan.log());
     match plan {
-        Plan::Allow { .. } | Plan::Proceed => Next::Return(Status::NGX_OK),
+        Plan::Allow {
+            identity,
+            set_cookie,
+            inspect,
+        } => allow(r, active, identity, set_cookie, inspect),
+        Plan::Proceed => Next::Return(Status::NGX_OK),
         Plan::ReadLoginForm { max } => Next::ReadBody {
             max,
             of: Body::LoginForm,
@@ -122,7 +143,7 @@ pub fn carry_out(r: &mut Request, plan: Plan) -> Next {
         } => {
             // Kept for $dash_auth_user in the access log.
             if let Some(identity) = identity {
-                let _ = RequestCtx::new(identity).attach(r);
+                let _ = RequestCtx::new(active, identity).attach(r);
             }
             Next::Return(http(status))
         }

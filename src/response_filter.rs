@@ -13,16 +13,14 @@ use ngx::ffi::{
     ngx_http_output_header_filter_pt, ngx_http_request_t, ngx_http_top_body_filter,
     ngx_http_top_header_filter, ngx_int_t,
 };
-use ngx::http::{HttpModuleLocationConf, Request};
+use ngx::http::Request;
 
 use dash_auth_core::plan::{HeadPlan, ReplyHead, ReplyPlan, ReplyRefusal};
 
-use crate::buffers::{collect, memory_chain};
-use crate::conf::Active;
+use crate::buffers::{borrowed_chain, collect};
 use crate::ctx::{RequestCtx, ResponseCheck};
 use crate::request_body::body_error;
 use crate::respond::log;
-use crate::DashAuthModule;
 
 static mut NEXT_HEADER_FILTER: ngx_http_output_header_filter_pt = None;
 static mut NEXT_BODY_FILTER: ngx_http_output_body_filter_pt = None;
@@ -59,10 +57,6 @@ fn next_body(r: *mut ngx_http_request_t, chain: *mut ngx_chain_t) -> ngx_int_t {
     }
 }
 
-fn active(req: &Request) -> Option<&'static Active> {
-    DashAuthModule::location_conf(req).and_then(|c| c.active.as_deref())
-}
-
 unsafe extern "C" fn header_filter(r: *mut ngx_http_request_t) -> ngx_int_t {
     // SAFETY: nginx calls filters with a live request.
     let req = unsafe { Request::from_ngx_http_request(r) };
@@ -73,9 +67,7 @@ unsafe extern "C" fn header_filter(r: *mut ngx_http_request_t) -> ngx_int_t {
     if ctx.response == ResponseCheck::None {
         return next_header(r);
     }
-    let Some(active) = active(req) else {
-        return next_header(r);
-    };
+    let active = ctx.active;
     let out = &req.as_ref().headers_out;
     let head = ReplyHead {
         status: out.status,
@@ -118,10 +110,8 @@ unsafe extern "C" fn body_filter(r: *mut ngx_http_request_t, chain: *mut ngx_cha
         Err(e) => Err(body_error(e)),
     };
     ctx.holding = false;
-    let Some(active) = active(req) else {
-        return Status::NGX_ERROR.0;
-    };
-    match active
+    match ctx
+        .active
         .policy
         .decide_reply(ctx.response, &ctx.identity, whole)
     {
@@ -137,7 +127,9 @@ unsafe extern "C" fn body_filter(r: *mut ngx_http_request_t, chain: *mut ngx_cha
     if rc == Status::NGX_ERROR.0 || rc > Status::NGX_OK.0 || req.as_ref().header_only() != 0 {
         return rc;
     }
-    match memory_chain(req, &ctx.response_body) {
+    // SAFETY: the held body lives in the request context, which the pool
+    // drops only when the request is freed, and nothing changes it now.
+    match unsafe { borrowed_chain(req, &ctx.response_body) } {
         Some(chain) => next_body(r, chain),
         None => Status::NGX_ERROR.0,
     }

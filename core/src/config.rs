@@ -136,7 +136,7 @@ pub struct Settings {
 pub enum ValueError {
     InvalidCookieName(String),
     InvalidRealm,
-    InvalidPath(String),
+    InvalidParameter(String),
     ZeroTime,
 }
 
@@ -145,7 +145,7 @@ impl fmt::Display for ValueError {
         match self {
             ValueError::InvalidCookieName(v) => write!(f, "has invalid cookie name \"{v}\""),
             ValueError::InvalidRealm => f.write_str("realm must not contain control characters"),
-            ValueError::InvalidPath(v) => write!(f, "has invalid parameter \"{v}\""),
+            ValueError::InvalidParameter(v) => write!(f, "has invalid parameter \"{v}\""),
             ValueError::ZeroTime => f.write_str("has invalid time value \"0\""),
         }
     }
@@ -202,8 +202,24 @@ pub fn cookie_name(name: &str) -> Result<String, ValueError> {
 pub fn page_path(p: &str) -> Result<String, ValueError> {
     match return_path::validate(p.as_bytes()) {
         Some(v) if !v.contains(['?', '#', '"', '\'', '<', '>']) => Ok(v.to_owned()),
-        _ => Err(ValueError::InvalidPath(p.to_owned())),
+        _ => Err(ValueError::InvalidParameter(p.to_owned())),
     }
+}
+
+/// `dash_auth_login_limit failures window cooldown`: the count is a
+/// positive integer up to a million; both times are positive (see
+/// [`nonzero_time`]).
+pub fn login_limit(failures: &str, window: u64, cooldown: u64) -> Result<Limit, ValueError> {
+    let max_failures = failures
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=1_000_000).contains(n))
+        .ok_or_else(|| ValueError::InvalidParameter(failures.to_owned()))?;
+    Ok(Limit {
+        max_failures,
+        window: nonzero_time(window)?,
+        cooldown: nonzero_time(cooldown)?,
+    })
 }
 
 /// For a time where zero means nothing (a token lifetime): refused.
@@ -524,6 +540,18 @@ mod tests {
             assert!(page_path(bad).is_err(), "{bad}");
         }
         assert_eq!(nonzero_time(0), Err(ValueError::ZeroTime));
+        assert_eq!(
+            login_limit("10", 300, 60),
+            Ok(Limit {
+                max_failures: 10,
+                window: 300,
+                cooldown: 60
+            })
+        );
+        for bad in ["0", "-1", "1000001", "x", ""] {
+            assert!(login_limit(bad, 1, 1).is_err(), "{bad}");
+        }
+        assert_eq!(login_limit("3", 0, 1), Err(ValueError::ZeroTime));
         assert_eq!(nonzero_time(5), Ok(5));
     }
 }
