@@ -25,7 +25,7 @@ use ngx::ffi::{
 use ngx::http::HttpModuleMainConf;
 use ngx::ngx_string;
 
-use crate::shm::{self, Zone};
+use crate::shm::Zone;
 use crate::{conf_msg, DashAuthModule};
 
 pub mod ext;
@@ -445,15 +445,9 @@ one_value!(cmd_basic_cache_ttl, basic_cache_ttl, |cf| Ok(Setting::On(
     time_arg(cf, 1)?
 )));
 
-// A count of entries, not a size: no `k`/`m` suffixes.
-one_value!(cmd_basic_cache_size, basic_cache_size, |cf| {
-    let n = arg1(cf)?;
-    n.parse::<usize>()
-        .ok()
-        .filter(|&n| n > 0)
-        .map(Setting::On)
-        .ok_or_else(|| DirectiveError::InvalidSize(n.into()))
-});
+one_value!(cmd_basic_cache_size, basic_cache_size, |cf| Ok(
+    Setting::On(config::cache_entries(arg1(cf)?)?)
+));
 
 one_value!(cmd_login, login, |cf| match arg1(cf)? {
     "off" => Ok(Setting::Off),
@@ -496,11 +490,7 @@ extern "C" fn cmd_zone(
             }
             let size = arg(cf, 2)
                 .map_err(|_| DirectiveError::InvalidParameter("zone size missing".into()))?;
-            let size = parse_size(size)
-                .filter(|&n| n >= shm::MIN_SIZE)
-                .ok_or_else(|| {
-                    DirectiveError::InvalidSize(text(size).unwrap_or_default().into())
-                })?;
+            let size = config::zone_size(parse_size(size), text(size).unwrap_or_default())?;
             let zone = Zone::add(cf, arg(cf, 1)?, size).ok_or(DirectiveError::Zone)?;
             Ok(Setting::On(zone))
         })

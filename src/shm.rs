@@ -13,10 +13,6 @@ use dash_auth_core::shared_table::{self, Table};
 
 use crate::conf::ext::NgxConfExt;
 
-/// The smallest zone that holds useful tables next to the slab pool's own
-/// bookkeeping.
-pub const MIN_SIZE: usize = 64 * 1024;
-
 /// Where the word block lives; stored in the slab pool's `data` so that a
 /// reload that keeps the zone finds it again.
 #[repr(C)]

@@ -32,6 +32,9 @@ pub const DEFAULT_BASIC_CACHE_SIZE: usize = 1024;
 pub const DEFAULT_BODY_MAX: usize = 1024 * 1024;
 pub const DEFAULT_RESPONSE_MAX: usize = 8 * 1024 * 1024;
 pub const DEFAULT_LOGIN_LIMIT: Limit = rate_limit::DEFAULT;
+/// The smallest `dash_auth_zone`: room for useful tables next to the slab
+/// pool's own bookkeeping.
+pub const MIN_ZONE_SIZE: usize = 64 * 1024;
 
 /// One directive's value at one configuration level.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -137,6 +140,7 @@ pub enum ValueError {
     InvalidCookieName(String),
     InvalidRealm,
     InvalidParameter(String),
+    InvalidSize(String),
     ZeroTime,
 }
 
@@ -146,6 +150,7 @@ impl fmt::Display for ValueError {
             ValueError::InvalidCookieName(v) => write!(f, "has invalid cookie name \"{v}\""),
             ValueError::InvalidRealm => f.write_str("realm must not contain control characters"),
             ValueError::InvalidParameter(v) => write!(f, "has invalid parameter \"{v}\""),
+            ValueError::InvalidSize(v) => write!(f, "has invalid size value \"{v}\""),
             ValueError::ZeroTime => f.write_str("has invalid time value \"0\""),
         }
     }
@@ -220,6 +225,22 @@ pub fn login_limit(failures: &str, window: u64, cooldown: u64) -> Result<Limit, 
         window: nonzero_time(window)?,
         cooldown: nonzero_time(cooldown)?,
     })
+}
+
+/// `dash_auth_basic_cache_size`: a count of entries, not a size, so no
+/// `k`/`m` suffixes; at least one.
+pub fn cache_entries(n: &str) -> Result<usize, ValueError> {
+    n.parse::<usize>()
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| ValueError::InvalidSize(n.to_owned()))
+}
+
+/// `dash_auth_zone name size`: `bytes` as nginx parsed `shown`.
+pub fn zone_size(bytes: Option<usize>, shown: &str) -> Result<usize, ValueError> {
+    bytes
+        .filter(|&n| n >= MIN_ZONE_SIZE)
+        .ok_or_else(|| ValueError::InvalidSize(shown.to_owned()))
 }
 
 /// For a time where zero means nothing (a token lifetime): refused.
@@ -540,6 +561,16 @@ mod tests {
             assert!(page_path(bad).is_err(), "{bad}");
         }
         assert_eq!(nonzero_time(0), Err(ValueError::ZeroTime));
+        assert_eq!(cache_entries("16"), Ok(16));
+        for bad in ["0", "1k", "-1", ""] {
+            assert!(cache_entries(bad).is_err(), "{bad}");
+        }
+        assert_eq!(zone_size(Some(65536), "64k"), Ok(65536));
+        assert_eq!(
+            zone_size(Some(1024), "1k").unwrap_err().to_string(),
+            "has invalid size value \"1k\""
+        );
+        assert!(zone_size(None, "x").is_err());
         assert_eq!(
             login_limit("10", 300, 60),
             Ok(Limit {
