@@ -25,6 +25,8 @@ mod registry;
 mod request;
 mod response;
 
+/// The strict reader, for the token's claims.
+pub(crate) use json::{Doc, Kind, Number, Val};
 pub use json::{JsonError, MAX_DEPTH, MAX_JSON_LEN};
 pub use registry::{filter_dependencies, Registry, RegistryError};
 pub use request::{check_callback_request, CallbackDenial};

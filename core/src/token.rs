@@ -16,11 +16,11 @@ use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use jsonwebtoken::crypto::{self, CryptoProvider};
 use jsonwebtoken::{Algorithm, EncodingKey};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use std::borrow::Cow;
 use zeroize::Zeroizing;
 
+use crate::dash::{Doc, Kind, Number, Val};
 use crate::grants::ALL;
 use crate::section::valid_section_name;
 use crate::users::io_message;
@@ -284,25 +284,59 @@ pub struct Claims {
 }
 
 /// What [`verify`] accepts: every field typed exactly (`exp` an unsigned
-/// integer, `allowed_resources` an array of strings…), duplicates refused by
-/// serde, unknown claims ignored.
-#[derive(Deserialize)]
-struct WireClaims<'a> {
-    #[serde(borrow)]
-    sub: Cow<'a, str>,
-    #[serde(borrow)]
-    allowed_resources: Vec<Cow<'a, str>>,
+/// integer, `allowed_resources` an array of strings…), read from the strict
+/// JSON reader's tape, which refuses duplicate keys; unknown claims ignored.
+struct WireClaims<'d> {
+    sub: &'d str,
+    allowed_resources: Vec<String>,
     iat: u64,
     exp: u64,
-    #[serde(default, deserialize_with = "present_u64")]
     nbf: Option<u64>,
-    #[serde(default, deserialize_with = "present_u64")]
     auth_time: Option<u64>,
 }
 
-/// `nbf`, when present, must be a number: `null` is not "absent".
-fn present_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    u64::deserialize(d).map(Some)
+impl<'d> WireClaims<'d> {
+    fn read(root: Val<'d, '_>) -> Option<WireClaims<'d>> {
+        let (mut sub, mut resources, mut iat, mut exp, mut nbf, mut auth_time) =
+            (None, None, None, None, None, None);
+        for (key, value) in root.as_object()? {
+            match key {
+                "sub" => sub = Some(value.as_str()?),
+                "allowed_resources" => {
+                    let items = value.as_array()?;
+                    let mut out = Vec::with_capacity(items.len());
+                    for item in items {
+                        out.push(item.as_str()?.to_owned());
+                    }
+                    resources = Some(out);
+                }
+                "iat" => iat = Some(unsigned(value)?),
+                "exp" => exp = Some(unsigned(value)?),
+                // When present, a number: `null` is not "absent".
+                "nbf" => nbf = Some(unsigned(value)?),
+                "auth_time" => auth_time = Some(unsigned(value)?),
+                _ => {}
+            }
+        }
+        Some(WireClaims {
+            sub: sub?,
+            allowed_resources: resources?,
+            iat: iat?,
+            exp: exp?,
+            nbf,
+            auth_time,
+        })
+    }
+}
+
+/// A JSON number that is a `u64` as serde reads one: an integer in range,
+/// never a fraction or an exponent.
+fn unsigned(v: Val<'_, '_>) -> Option<u64> {
+    match v.kind() {
+        Kind::Number(Number::U(n)) => Some(n),
+        Kind::Number(Number::I(n)) => u64::try_from(n).ok(),
+        _ => None,
+    }
 }
 
 #[derive(Deserialize)]
@@ -518,11 +552,8 @@ pub fn verify(secret: &Secret, token: &[u8], now: u64, leeway: u64) -> Result<Cl
         .get(..len)
         .and_then(|b| object_text(b))
         .ok_or(TokenError::InvalidClaims)?;
-    // One UTF-8 check of the whole payload lets serde_json skip its own
-    // check of each string.
-    let text = std::str::from_utf8(text).map_err(|_| TokenError::InvalidClaims)?;
-    let claims: WireClaims<'_> =
-        serde_json::from_str(text).map_err(|_| TokenError::InvalidClaims)?;
+    let doc = Doc::parse(text).map_err(|_| TokenError::InvalidClaims)?;
+    let claims = WireClaims::read(doc.root()).ok_or(TokenError::InvalidClaims)?;
     // Signed by us, so these hold unless the key leaked; checked anyway
     // because the user name and sections end up in log lines and headers.
     let sub_ok = !claims.sub.is_empty() && !claims.sub.chars().any(char::is_control);
@@ -544,12 +575,8 @@ pub fn verify(secret: &Secret, token: &[u8], now: u64, leeway: u64) -> Result<Cl
         return Err(TokenError::NotYetValid);
     }
     Ok(Claims {
-        sub: claims.sub.into_owned(),
-        allowed_resources: claims
-            .allowed_resources
-            .into_iter()
-            .map(Cow::into_owned)
-            .collect(),
+        sub: claims.sub.to_owned(),
+        allowed_resources: claims.allowed_resources,
         iat: claims.iat,
         exp: claims.exp,
         auth_time: claims.auth_time.unwrap_or(claims.iat),
@@ -964,6 +991,9 @@ pub(crate) mod tests {
             "null".to_string(),
             format!(r#"{{"sub":"m","allowed_resources":[],"iat":{now},"exp":{exp}}} "x""#),
             format!(r#"{{"sub":"m","allowed_resources":[],"iat":{now},"exp":{exp}"#),
+            // A repeated key, even an unknown one, is refused: no two
+            // readers of the token can see different claims.
+            format!(r#"{{"sub":"m","allowed_resources":[],"iat":{now},"exp":{exp},"x":1,"x":2}}"#),
         ];
         for c in &claims {
             let token = forge(HS256, c, KEY, "HS256");
@@ -974,6 +1004,15 @@ pub(crate) mod tests {
             " {{ \"sub\" : \"m\" , \"allowed_resources\" : [ \"hr\" ] , \"iat\" : {now} , \"exp\" : {exp} }} "
         );
         assert!(check(&forge(HS256, &spaced, KEY, "HS256")).is_ok());
+        // Escapes are decoded, and unknown claims of any type are ignored.
+        let escaped = format!(
+            r#"{{"sub":"\u006dike","allowed_resources":["h\u0072"],"iat":{now},"exp":{exp},"x":{{"a":[1.5,null,true,-0]}},"auth_time":{now}}}"#
+        );
+        let c = check(&forge(HS256, &escaped, KEY, "HS256")).unwrap();
+        assert_eq!(
+            (c.sub.as_str(), c.allowed_resources.as_slice()),
+            ("mike", &["hr".to_string()][..])
+        );
     }
 
     #[test]
