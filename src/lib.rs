@@ -17,11 +17,10 @@ use core::ffi::c_char;
 use core::ptr::{addr_of, addr_of_mut};
 
 use ngx::core::Status;
-use ngx::ffi::{
-    ngx_array_push, ngx_conf_t, ngx_http_handler_pt, ngx_http_module_t,
-    ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_int_t, ngx_module_t, NGX_HTTP_MODULE,
-};
-use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
+use ngx::ffi::{ngx_conf_t, ngx_http_module_t, ngx_int_t, ngx_module_t, NGX_HTTP_MODULE};
+use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf};
+
+use conf::ext::NgxConfExt;
 
 mod access;
 mod buffers;
@@ -45,7 +44,7 @@ impl HttpModule for DashAuthModule {
 
     unsafe extern "C" fn preconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
         // SAFETY: nginx always passes a valid configuration.
-        match unsafe { cf.as_mut() } {
+        match unsafe { cf.as_ref() } {
             Some(cf) => variables::register(cf),
             None => Status::NGX_ERROR.into(),
         }
@@ -53,26 +52,12 @@ impl HttpModule for DashAuthModule {
 
     unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
         // SAFETY: nginx always passes a valid configuration.
-        let Some(cf) = (unsafe { cf.as_mut() }) else {
+        let Some(cf) = (unsafe { cf.as_ref() }) else {
             return Status::NGX_ERROR.into();
         };
-        let Some(cmcf) = NgxHttpCoreModule::main_conf_mut(cf) else {
+        if !cf.add_access_handler(access::access_handler) {
             return Status::NGX_ERROR.into();
-        };
-        let Some(phase) = cmcf
-            .phases
-            .get_mut(ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize)
-        else {
-            return Status::NGX_ERROR.into();
-        };
-        // SAFETY: the phase handler arrays are initialised by the core module
-        // before any postconfiguration runs.
-        let h = unsafe { ngx_array_push(&mut phase.handlers) }.cast::<ngx_http_handler_pt>();
-        // SAFETY: ngx_array_push returns NULL or a slot sized for the element type.
-        let Some(slot) = (unsafe { h.as_mut() }) else {
-            return Status::NGX_ERROR.into();
-        };
-        *slot = Some(access::access_handler);
+        }
         // SAFETY: postconfiguration runs once per configuration load, before
         // any request, with nginx single-threaded.
         unsafe { response_filter::register() };

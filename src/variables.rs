@@ -2,16 +2,17 @@
 //!
 //! Both come from the identity the access handler stored in the request
 //! context; a request the module did not authenticate has neither.
-use core::ptr::addr_of_mut;
+use core::ptr::addr_of;
 
 use ngx::core::Status;
 use ngx::ffi::{
-    ngx_conf_t, ngx_http_add_variable, ngx_http_request_t, ngx_http_variable_t, ngx_int_t,
-    ngx_variable_value_t, NGX_HTTP_VAR_NOCACHEABLE,
+    ngx_conf_t, ngx_http_request_t, ngx_http_variable_t, ngx_int_t, ngx_variable_value_t,
+    NGX_HTTP_VAR_NOCACHEABLE,
 };
 use ngx::http::HttpModule;
 use ngx::ngx_string;
 
+use crate::conf::ext::NgxConfExt;
 use crate::ctx::RequestCtx;
 use crate::DashAuthModule;
 
@@ -37,15 +38,12 @@ static mut VARIABLES: [ngx_http_variable_t; 2] = [
     },
 ];
 
-pub fn register(cf: &mut ngx_conf_t) -> ngx_int_t {
-    // SAFETY: preconfiguration runs single-threaded; the table is only read
-    // by nginx, which copies what it needs.
-    let vars = unsafe { &mut *addr_of_mut!(VARIABLES) };
-    for var in vars.iter_mut() {
-        // SAFETY: `cf` is the configuration being parsed.
-        let v = unsafe { ngx_http_add_variable(cf, &mut var.name, var.flags) };
-        // SAFETY: NULL or a variable owned by the core module.
-        let Some(v) = (unsafe { v.as_mut() }) else {
+pub fn register(cf: &ngx_conf_t) -> ngx_int_t {
+    // SAFETY: preconfiguration runs single-threaded, and nothing writes
+    // the table.
+    let vars = unsafe { &*addr_of!(VARIABLES) };
+    for var in vars.iter() {
+        let Some(v) = cf.add_variable(&var.name, var.flags) else {
             return Status::NGX_ERROR.into();
         };
         v.get_handler = var.get_handler;

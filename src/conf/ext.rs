@@ -10,9 +10,12 @@ use std::path::PathBuf;
 
 use ngx::core::{NgxStr, NGX_CONF_ERROR};
 use ngx::ffi::{
-    ngx_conf_full_name, ngx_conf_t, ngx_parse_size, ngx_parse_time, ngx_shared_memory_add,
-    ngx_shm_zone_init_pt, ngx_shm_zone_t, ngx_str_t, NGX_ERROR, NGX_LOG_EMERG, NGX_OK,
+    ngx_array_push, ngx_conf_full_name, ngx_conf_t, ngx_http_add_variable, ngx_http_handler_pt,
+    ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_http_request_t, ngx_http_variable_t, ngx_int_t,
+    ngx_parse_size, ngx_parse_time, ngx_shared_memory_add, ngx_shm_zone_init_pt, ngx_shm_zone_t,
+    ngx_str_t, ngx_uint_t, NGX_ERROR, NGX_LOG_EMERG, NGX_OK,
 };
+use ngx::http::{HttpModuleMainConf, NgxHttpCoreModule};
 use ngx::ngx_conf_log_error;
 
 pub trait NgxConfExt {
@@ -36,7 +39,17 @@ pub trait NgxConfExt {
         tag: *mut c_void,
         init: ngx_shm_zone_init_pt,
     ) -> Option<*mut ngx_shm_zone_t>;
+    /// Appends `handler` to the ACCESS phase (postconfiguration only).
+    fn add_access_handler(&self, handler: AccessHandler) -> bool;
+    /// Declares the variable `name` (preconfiguration only); nginx owns it.
+    fn add_variable(
+        &self,
+        name: &ngx_str_t,
+        flags: ngx_uint_t,
+    ) -> Option<&'static mut ngx_http_variable_t>;
 }
+
+pub type AccessHandler = extern "C" fn(*mut ngx_http_request_t) -> ngx_int_t;
 
 /// nginx's time syntax (`90`, `5m`, `1h 30m`), in seconds. Zero is a
 /// value here; directives for which it means nothing refuse it themselves
@@ -119,5 +132,41 @@ impl NgxConfExt for ngx_conf_t {
             z.init = init;
         }
         Some(zone)
+    }
+
+    fn add_access_handler(&self, handler: AccessHandler) -> bool {
+        let Some(cmcf) = NgxHttpCoreModule::main_conf_mut(self) else {
+            return false;
+        };
+        let Some(phase) = cmcf
+            .phases
+            .get_mut(ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize)
+        else {
+            return false;
+        };
+        // SAFETY: the core module initialises the phase handler arrays
+        // before any postconfiguration runs.
+        let h = unsafe { ngx_array_push(&mut phase.handlers) }.cast::<ngx_http_handler_pt>();
+        // SAFETY: ngx_array_push returns NULL or a slot sized for the element type.
+        match unsafe { h.as_mut() } {
+            Some(slot) => {
+                *slot = Some(handler);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn add_variable(
+        &self,
+        name: &ngx_str_t,
+        flags: ngx_uint_t,
+    ) -> Option<&'static mut ngx_http_variable_t> {
+        let mut name = *name;
+        let cf = core::ptr::from_ref(self).cast_mut();
+        // SAFETY: the configuration being parsed; nginx copies the name.
+        let v = unsafe { ngx_http_add_variable(cf, &mut name, flags) };
+        // SAFETY: NULL or a variable owned by the core module for the cycle.
+        unsafe { v.as_mut() }
     }
 }
