@@ -32,6 +32,6 @@ fn handle(r: &mut Request) -> Status {
             finalize(r, rc);
             Status::NGX_DONE
         }
-        Next::ReadBody { max, of } => request_body::start(r, max, of),
+        Next::ReadBody(of) => request_body::start(r, of),
     }
 }

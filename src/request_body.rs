@@ -21,17 +21,10 @@ use crate::request::with_body_view;
 use crate::respond::{carry_out, finalize, Body, Next};
 use crate::DashAuthModule;
 
-/// Starts reading a body of at most `max` bytes; core's answer arrives
-/// through the post handler.
-pub fn start(r: &mut Request, max: usize, of: Body) -> Status {
+/// Starts reading a body; core's answer arrives through the post handler.
+pub fn start(r: &mut Request, of: Body) -> Status {
     let ready = match of {
-        Body::Callback => {
-            let Some(ctx) = RequestCtx::get(r) else {
-                return Status::NGX_ERROR;
-            };
-            ctx.body_max = max;
-            callback_ready
-        }
+        Body::Callback => callback_ready,
         Body::LoginForm => form_ready,
     };
     let req: *mut ngx_http_request_t = r.into();
@@ -104,7 +97,7 @@ fn callback_verdict(r: &mut Request) -> Status {
     let plan = with_body_view(r, active, |view| active.policy.decide_body(view, of, body));
     match carry_out(r, active, plan) {
         Next::Return(status) | Next::Sent(status) => status,
-        Next::ReadBody { .. } => Status::NGX_ERROR,
+        Next::ReadBody(_) => Status::NGX_ERROR,
     }
 }
 
@@ -126,6 +119,6 @@ fn form_answer(r: &mut Request) -> Status {
     });
     match carry_out(r, active, plan) {
         Next::Return(status) | Next::Sent(status) => status,
-        Next::ReadBody { .. } => Status::NGX_ERROR,
+        Next::ReadBody(_) => Status::NGX_ERROR,
     }
 }

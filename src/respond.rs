@@ -22,14 +22,16 @@ pub enum Next {
     /// The page went out through the filters with this result: finalize
     /// the request with it.
     Sent(Status),
-    /// Read the request body, at most `max` bytes, before going on.
-    ReadBody { max: usize, of: Body },
+    /// Read the request body before going on.
+    ReadBody(Body),
 }
 
 /// Which body is being read; the post handler asks core about it.
 #[derive(Clone, Copy)]
 pub enum Body {
+    /// At most the bound the plan gave, kept in the request context.
     Callback,
+    /// At most `login::MAX_FORM_LEN`.
     LoginForm,
 }
 
@@ -75,14 +77,12 @@ fn allow(
     }
     let mut ctx = RequestCtx::new(active, identity);
     ctx.response = inspect.reply;
+    ctx.body_max = inspect.body.unwrap_or(0);
     if ctx.attach(r).is_none() {
         return Next::Return(Status::NGX_ERROR);
     }
     match inspect.body {
-        Some(max) => Next::ReadBody {
-            max,
-            of: Body::Callback,
-        },
+        Some(_) => Next::ReadBody(Body::Callback),
         None => Next::Return(Status::NGX_OK),
     }
 }
@@ -97,10 +97,7 @@ fn answer(r: &mut Request, active: &'static Active, plan: Plan) -> Next {
             inspect,
         } => allow(r, active, identity, set_cookie, inspect),
         Plan::Proceed => Next::Return(Status::NGX_OK),
-        Plan::ReadLoginForm { max } => Next::ReadBody {
-            max,
-            of: Body::LoginForm,
-        },
+        Plan::ReadLoginForm => Next::ReadBody(Body::LoginForm),
         Plan::Redirect {
             status,
             location,

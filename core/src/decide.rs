@@ -156,7 +156,7 @@ impl Policy {
             Method::Post if req.content_length.is_some_and(|n| n > MAX_FORM_LEN as u64) => {
                 Plan::refuse(413, None)
             }
-            Method::Post => Plan::ReadLoginForm { max: MAX_FORM_LEN },
+            Method::Post => Plan::ReadLoginForm,
             Method::Other => Plan::refuse(405, None),
         }
     }
@@ -661,7 +661,7 @@ mod tests {
                 "/login",
                 none,
                 keep,
-                Plan::ReadLoginForm { max: MAX_FORM_LEN },
+                Plan::ReadLoginForm,
             ),
             (
                 "login form too large",

@@ -78,9 +78,9 @@ pub enum Plan {
     },
     /// The body was checked: go on as already allowed.
     Proceed,
-    /// Read the login form (at most `max` bytes), then ask
-    /// [`Policy::decide_body`](crate::Policy::decide_body).
-    ReadLoginForm { max: usize },
+    /// Read the login form, at most [`MAX_FORM_LEN`](crate::login::MAX_FORM_LEN)
+    /// bytes, then ask [`Policy::decide_body`](crate::Policy::decide_body).
+    ReadLoginForm,
     /// A `Location` answer; nginx writes the body.
     Redirect {
         status: u16,
@@ -125,7 +125,7 @@ impl Plan {
     /// on or a body is read first.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Plan::Allow { .. } | Plan::Proceed | Plan::ReadLoginForm { .. } => None,
+            Plan::Allow { .. } | Plan::Proceed | Plan::ReadLoginForm => None,
             Plan::Redirect { status, .. }
             | Plan::Refuse { status, .. }
             | Plan::Page { status, .. } => Some(*status),
@@ -137,7 +137,7 @@ impl Plan {
     /// The log line the plan carries, if any.
     pub fn log(&self) -> Option<&Log> {
         match self {
-            Plan::Allow { .. } | Plan::Proceed | Plan::ReadLoginForm { .. } => None,
+            Plan::Allow { .. } | Plan::Proceed | Plan::ReadLoginForm => None,
             Plan::Challenge { log, .. } => Some(log),
             Plan::Redirect { log, .. }
             | Plan::Refuse { log, .. }
