@@ -8,6 +8,8 @@ use dash_auth_core::endpoint::Method;
 use dash_auth_core::RequestView;
 
 use crate::conf::Active;
+use crate::respond::Body;
+use crate::shm::Zone;
 
 /// Calls `f` with the view of `r` under the location's policy.
 pub fn with_view<R>(r: &Request, active: &Active, f: impl FnOnce(&RequestView<'_>) -> R) -> R {
@@ -52,13 +54,25 @@ pub fn with_view<R>(r: &Request, active: &Active, f: impl FnOnce(&RequestView<'_
         authorization_repeated,
         accept,
     };
-    build(r, active, headers, f)
+    build(r, active, headers, active.zone, f)
 }
 
 /// The view for a body that was asked for: the headers were judged in the
 /// ACCESS phase, so the credentials are left out and not walked again.
-pub fn with_body_view<R>(r: &Request, active: &Active, f: impl FnOnce(&RequestView<'_>) -> R) -> R {
-    build(r, active, Credentials::default(), f)
+///
+/// A callback's body is judged against the grants alone, so its view has
+/// no shared zone either; the login form's counts failures in it.
+pub fn with_body_view<R>(
+    r: &Request,
+    active: &Active,
+    of: Body,
+    f: impl FnOnce(&RequestView<'_>) -> R,
+) -> R {
+    let zone = match of {
+        Body::Callback => None,
+        Body::LoginForm => active.zone,
+    };
+    build(r, active, Credentials::default(), zone, f)
 }
 
 #[derive(Default)]
@@ -73,9 +87,10 @@ fn build<R>(
     r: &Request,
     active: &Active,
     headers: Credentials<'_>,
+    zone: Option<Zone>,
     f: impl FnOnce(&RequestView<'_>) -> R,
 ) -> R {
-    let (revocations, attempts) = active.zone.map(|z| z.tables()).unwrap_or_default();
+    let (revocations, attempts) = zone.map(|z| z.tables()).unwrap_or_default();
     let shared = active.policy.shared(revocations, attempts);
     let req = r.as_ref();
     // SAFETY: NULL or the parsed Content-Type header of this request.

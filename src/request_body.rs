@@ -94,7 +94,9 @@ fn callback_verdict(r: &mut Request) -> Status {
     let mut copy = Vec::new();
     let body = body_bytes(r, ctx.body_max, &mut copy);
     let of = BodyOf::Callback(&ctx.identity);
-    let plan = with_body_view(r, active, |view| active.policy.decide_body(view, of, body));
+    let plan = with_body_view(r, active, Body::Callback, |view| {
+        active.policy.decide_body(view, of, body)
+    });
     match carry_out(r, active, plan) {
         Next::Return(status) | Next::Sent(status) => status,
         Next::ReadBody(_) => Status::NGX_ERROR,
@@ -114,7 +116,7 @@ fn form_answer(r: &mut Request) -> Status {
     };
     let mut copy = Vec::new();
     let body = body_bytes(r, MAX_FORM_LEN, &mut copy);
-    let plan = with_body_view(r, active, |view| {
+    let plan = with_body_view(r, active, Body::LoginForm, |view| {
         active.policy.decide_body(view, BodyOf::LoginForm, body)
     });
     match carry_out(r, active, plan) {

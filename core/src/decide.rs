@@ -191,6 +191,7 @@ impl Policy {
 
     /// After the body a plan asked for was read: a callback's is checked
     /// against the user's sections, a login form's password is checked.
+    #[inline]
     pub fn decide_body(
         &self,
         req: &RequestView<'_>,
@@ -203,6 +204,7 @@ impl Policy {
         }
     }
 
+    #[inline]
     fn callback_body(
         &self,
         req: &RequestView<'_>,
