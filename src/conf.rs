@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use dash_auth_core::config::{self, Flag, Setting, Settings, ValueError};
 use dash_auth_core::dash::Registry;
+use dash_auth_core::endpoint::UncheckedRoutes;
 use dash_auth_core::section::Sections;
 use dash_auth_core::token::Secret;
 use dash_auth_core::users::UsersFile;
@@ -148,7 +149,7 @@ const fn command(name: ngx_str_t, args: u32, set: Handler) -> ngx_command_t {
     }
 }
 
-pub static mut COMMANDS: [ngx_command_t; 23] = [
+pub static mut COMMANDS: [ngx_command_t; 24] = [
     ngx_command_t {
         name: ngx_string!("dash_auth_zone"),
         type_: (NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE12) as ngx_uint_t,
@@ -241,6 +242,11 @@ pub static mut COMMANDS: [ngx_command_t; 23] = [
         ngx_string!("dash_auth_basic_cache_size"),
         NGX_CONF_TAKE1,
         cmd_basic_cache_size,
+    ),
+    command(
+        ngx_string!("dash_auth_allow_unchecked"),
+        NGX_CONF_1MORE,
+        cmd_allow_unchecked,
     ),
     ngx_command_t::empty(),
 ];
@@ -408,6 +414,16 @@ one_value!(cmd_sections, sections, |cf| {
     Sections::new(names)
         .map(|s| Setting::On(Arc::new(s)))
         .map_err(DirectiveError::Sections)
+});
+
+one_value!(cmd_allow_unchecked, allow_unchecked, |cf| {
+    let mut entries = Vec::new();
+    for a in cf.args().get(1..).unwrap_or_default() {
+        entries.push(text(a)?);
+    }
+    UncheckedRoutes::new(entries)
+        .map(|r| Setting::On(Arc::new(r)))
+        .map_err(|e| DirectiveError::InvalidParameter(e.0))
 });
 
 one_value!(cmd_dash_prefix, dash_prefix, |cf| {

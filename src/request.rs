@@ -21,6 +21,7 @@ pub fn with_view<R>(r: &Request, active: &Active, f: impl FnOnce(&RequestView<'_
     let mut authorization = None;
     let mut authorization_repeated = false;
     let mut accept = None;
+    let mut upgrade = false;
     for (name, value) in r.headers_in_iterator() {
         let name = name.as_bytes();
         if name.eq_ignore_ascii_case(b"accept") {
@@ -41,6 +42,8 @@ pub fn with_view<R>(r: &Request, active: &Active, f: impl FnOnce(&RequestView<'_
         } else if name.eq_ignore_ascii_case(b"authorization") {
             authorization_repeated |= authorization.is_some();
             authorization = Some(value.as_bytes());
+        } else if name.eq_ignore_ascii_case(b"upgrade") {
+            upgrade = true;
         }
     }
     let cookie_headers = if spilled.is_empty() {
@@ -53,6 +56,7 @@ pub fn with_view<R>(r: &Request, active: &Active, f: impl FnOnce(&RequestView<'_
         authorization,
         authorization_repeated,
         accept,
+        upgrade,
     };
     build(r, active, headers, active.zone, f)
 }
@@ -81,6 +85,7 @@ struct Credentials<'a> {
     authorization: Option<&'a [u8]>,
     authorization_repeated: bool,
     accept: Option<&'a [u8]>,
+    upgrade: bool,
 }
 
 fn build<R>(
@@ -101,6 +106,7 @@ fn build<R>(
         authorization: headers.authorization,
         authorization_repeated: headers.authorization_repeated,
         accept: headers.accept,
+        upgrade: headers.upgrade,
         content_type,
         content_length: u64::try_from(req.headers_in.content_length_n).ok(),
         uri: r.path().as_bytes(),

@@ -11,7 +11,7 @@ use crate::config::{
     DEFAULT_MAX_AGE, DEFAULT_TTL,
 };
 use crate::cookie::{find_cookie, set_cookie, CookieLookup};
-use crate::endpoint::Method;
+use crate::endpoint::{Method, UncheckedRoutes};
 use crate::grants;
 use crate::rate_limit::{Attempts, Counter, Limit, Subject};
 use crate::revocation::{self, Revocations};
@@ -44,6 +44,8 @@ pub struct Policy {
     pub login: Option<LoginPages>,
     /// The login failure limit; `None`: `dash_auth_login_limit off`.
     pub limit: Option<Limit>,
+    /// Routes let through although what they run cannot be checked.
+    pub unchecked: Arc<UncheckedRoutes>,
 }
 
 /// State shared by every worker (the module keeps it in shared memory):
@@ -69,6 +71,9 @@ pub struct RequestView<'a> {
     pub authorization: Option<&'a [u8]>,
     /// More than one `Authorization` header: no copy may be picked.
     pub authorization_repeated: bool,
+    /// An `Upgrade` header: the request asks to leave HTTP (a WebSocket),
+    /// after which nginx cannot read what it carries.
+    pub upgrade: bool,
     /// The last `Accept` header.
     pub accept: Option<&'a [u8]>,
     pub content_type: Option<&'a [u8]>,
@@ -217,6 +222,7 @@ impl Policy {
             callbacks: CallbackRules::default(),
             login: None,
             limit: Some(DEFAULT_LOGIN_LIMIT),
+            unchecked: Arc::default(),
         }
     }
 

@@ -13,6 +13,7 @@ use crate::access::Policy;
 use crate::basic;
 use crate::basic_cache::BasicCache;
 use crate::dash::Registry;
+use crate::endpoint::UncheckedRoutes;
 use crate::login;
 use crate::rate_limit::{self, Limit};
 use crate::return_path;
@@ -131,6 +132,7 @@ pub struct Settings {
     pub logout: Setting<String>,
     pub max_age: Setting<u64>,
     pub login_limit: Setting<Limit>,
+    pub allow_unchecked: Setting<Arc<UncheckedRoutes>>,
 }
 
 /// Why a directive's argument was refused. Printed after
@@ -280,6 +282,7 @@ impl Settings {
             logout,
             max_age,
             login_limit,
+            allow_unchecked,
         } = self;
         let Settings {
             realm: p_realm,
@@ -303,6 +306,7 @@ impl Settings {
             logout: p_logout,
             max_age: p_max_age,
             login_limit: p_login_limit,
+            allow_unchecked: p_allow_unchecked,
         } = parent;
         realm.inherit(p_realm);
         users.inherit(p_users);
@@ -325,6 +329,7 @@ impl Settings {
         logout.inherit(p_logout);
         max_age.inherit(p_max_age);
         login_limit.inherit(p_login_limit);
+        allow_unchecked.inherit(p_allow_unchecked);
     }
 
     /// The policy of a location, after [`inherit`](Settings::inherit):
@@ -398,6 +403,7 @@ impl Settings {
             },
             login,
             limit: self.login_limit.or(Some(DEFAULT_LOGIN_LIMIT)),
+            unchecked: self.allow_unchecked.value_or(Arc::default()),
         }))
     }
 }

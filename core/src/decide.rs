@@ -86,6 +86,23 @@ impl Policy {
         let endpoint = Endpoint::classify(req.uri, self.sections.prefix());
         let sees_everything =
             self.sections.is_empty() || grants::allows(&identity.allowed_resources, grants::ALL);
+        if !sees_everything && self.cannot_check(endpoint, req) {
+            let log = Log::user(
+                Level::Info,
+                &identity.user,
+                format_args!(
+                    "{} to \"{}\" refused: it can run app code the module cannot check \
+                     (dash_auth_allow_unchecked lets a route through)",
+                    if req.upgrade { "upgrade" } else { "request" },
+                    String::from_utf8_lossy(req.uri).escape_debug()
+                ),
+            );
+            return Plan::Refuse {
+                status: 403,
+                identity: Some(identity),
+                log: Some(log),
+            };
+        }
         let inspection = endpoint.inspection(req.method, sees_everything, self.checks());
         let body = inspection.request_body.then_some(self.callbacks.body_max);
         if let Some(max) = body {
@@ -106,6 +123,17 @@ impl Policy {
                 reply: inspection.response,
             },
         }
+    }
+
+    /// A request that can run app code (any method but `GET`/`HEAD`, or a
+    /// protocol upgrade) anywhere but the callback endpoint, whose body is
+    /// checked, and the routes an admin vouches for: `/_mcp`, WebSocket
+    /// callbacks, `api_endpoint=` and `hooks.route` routes. Only for a user
+    /// who lacks a section: the rest see everything anyway.
+    fn cannot_check(&self, endpoint: Endpoint, req: &RequestView<'_>) -> bool {
+        let runs_code = req.upgrade || !req.method.is_safe_read();
+        let checked = endpoint == Endpoint::Callback && !req.upgrade;
+        runs_code && !checked && !self.unchecked.matches(req.uri)
     }
 
     fn unauthorized(
@@ -720,6 +748,130 @@ mod tests {
             tweak(&mut v);
             assert_eq!(p.decide(&v), want, "{name}");
         }
+    }
+
+    #[test]
+    fn what_cannot_be_checked_is_refused() {
+        let mut p = policy(true);
+        let mike_c = cookie(&p, "mike", &["marketing"]);
+        let mica_c = cookie(&p, "mica", &["_all_"]);
+        let mike_c: &[&[u8]] = &[mike_c.as_bytes()];
+        let mica_c: &[&[u8]] = &[mica_c.as_bytes()];
+        let refused = |route: &str, what: &str| Plan::Refuse {
+            status: 403,
+            identity: Some(mike()),
+            log: info(&format!(
+                "user \"mike\": {what} to \"{route}\" refused: it can run app code the module \
+                 cannot check (dash_auth_allow_unchecked lets a route through)"
+            )),
+        };
+        type Case<'a> = (Method, &'a str, bool, &'a [&'a [u8]], Plan);
+        let cases: Vec<Case> = vec![
+            // MCP runs any callback; an api_endpoint or hooks.route route
+            // runs whatever it likes.
+            (
+                Method::Post,
+                "/_mcp",
+                false,
+                mike_c,
+                refused("/_mcp", "request"),
+            ),
+            (
+                Method::Post,
+                "/_mcp",
+                false,
+                mica_c,
+                allow(mica(), None, ResponseCheck::None),
+            ),
+            (
+                Method::Other,
+                "/marketing",
+                false,
+                mike_c,
+                refused("/marketing", "request"),
+            ),
+            (
+                Method::Post,
+                "/api/report",
+                false,
+                mike_c,
+                refused("/api/report", "request"),
+            ),
+            // A WebSocket callback: nginx cannot read its frames.
+            (
+                Method::Get,
+                "/_dash-ws-callback",
+                true,
+                mike_c,
+                refused("/_dash-ws-callback", "upgrade"),
+            ),
+            (
+                Method::Get,
+                "/_dash-ws-callback",
+                true,
+                mica_c,
+                allow(mica(), None, ResponseCheck::Index),
+            ),
+            (
+                Method::Post,
+                "/_dash-update-component",
+                true,
+                mike_c,
+                refused("/_dash-update-component", "upgrade"),
+            ),
+            // What can be checked, or only reads, goes on as before.
+            (
+                Method::Post,
+                "/_dash-update-component",
+                false,
+                mike_c,
+                allow(
+                    mike(),
+                    Some(crate::config::DEFAULT_BODY_MAX),
+                    ResponseCheck::Callback,
+                ),
+            ),
+            (
+                Method::Get,
+                "/_mcp",
+                false,
+                mike_c,
+                allow(mike(), None, ResponseCheck::Index),
+            ),
+            (
+                Method::Head,
+                "/marketing",
+                false,
+                mike_c,
+                allow(mike(), None, ResponseCheck::None),
+            ),
+        ];
+        for (method, uri, upgrade, cookies, want) in &cases {
+            let mut v = view(*method, uri, cookies);
+            v.upgrade = *upgrade;
+            assert_eq!(&p.decide(&v), want, "{method:?} {uri} upgrade={upgrade}");
+        }
+        // A route the admin vouches for goes through, for anyone let in.
+        p.unchecked = Arc::new(crate::endpoint::UncheckedRoutes::new(["/api/*", "/_mcp"]).unwrap());
+        for uri in ["/api/report", "/_mcp"] {
+            assert_eq!(
+                p.decide(&view(Method::Post, uri, mike_c)),
+                allow(mike(), None, ResponseCheck::None),
+                "{uri}"
+            );
+        }
+        assert!(matches!(
+            p.decide(&view(Method::Post, "/apis", mike_c)),
+            Plan::Refuse { status: 403, .. }
+        ));
+        // Without sections every user sees everything: nothing to refuse.
+        let mut open = policy(false);
+        open.sections = Arc::new(Sections::default());
+        let any = cookie(&open, "mike", &["marketing"]);
+        assert!(matches!(
+            open.decide(&view(Method::Post, "/_mcp", &[any.as_bytes()])),
+            Plan::Allow { .. }
+        ));
     }
 
     #[test]

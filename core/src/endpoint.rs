@@ -41,6 +41,61 @@ impl Endpoint {
     }
 }
 
+/// Routes an admin vouches for (`dash_auth_allow_unchecked`): requests
+/// that can run app code the module cannot check, let through anyway.
+/// Matched exactly and case-sensitively against nginx's normalised `r->uri`,
+/// as Werkzeug routes; an entry ending in `*` is a prefix.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UncheckedRoutes {
+    exact: Vec<String>,
+    prefixes: Vec<String>,
+}
+
+/// Why a `dash_auth_allow_unchecked` entry was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRoute(pub String);
+
+impl UncheckedRoutes {
+    /// Each entry is a path (`/api/report`) or a prefix (`/hooks/*`):
+    /// one leading `/`, no query, fragment, dot segment, `//`, backslash,
+    /// space, control or non-ASCII character, and `*` only at the end.
+    pub fn new<'a>(
+        entries: impl IntoIterator<Item = &'a str>,
+    ) -> Result<UncheckedRoutes, BadRoute> {
+        let mut routes = UncheckedRoutes::default();
+        for entry in entries {
+            let (path, prefix) = match entry.strip_suffix('*') {
+                Some(p) => (p, true),
+                None => (entry, false),
+            };
+            let plain = path.starts_with('/')
+                && path
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && !b"?#*\\".contains(&b))
+                && !path.contains("//")
+                && !path.split('/').any(|seg| seg == "." || seg == "..");
+            if !plain {
+                return Err(BadRoute(entry.to_owned()));
+            }
+            if prefix {
+                routes.prefixes.push(path.to_owned());
+            } else {
+                routes.exact.push(path.to_owned());
+            }
+        }
+        Ok(routes)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.exact.is_empty() && self.prefixes.is_empty()
+    }
+
+    pub fn matches(&self, uri: &[u8]) -> bool {
+        self.exact.iter().any(|e| e.as_bytes() == uri)
+            || self.prefixes.iter().any(|p| uri.starts_with(p.as_bytes()))
+    }
+}
+
 /// The request method, as far as the checks care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Method {
@@ -243,6 +298,35 @@ mod tests {
                 "{endpoint:?} {method:?} all={all} {checks:?}"
             );
         }
+    }
+
+    #[test]
+    fn unchecked_routes() {
+        use super::{BadRoute, UncheckedRoutes};
+        let r = UncheckedRoutes::new(["/api/report", "/hooks/*"]).unwrap();
+        for (uri, want) in [
+            ("/api/report", true),
+            ("/api/report/", false),
+            ("/API/report", false),
+            ("/api/reports", false),
+            ("/hooks/", true),
+            ("/hooks/a/b", true),
+            ("/hooks", false),
+            ("/_mcp", false),
+        ] {
+            assert_eq!(r.matches(uri.as_bytes()), want, "{uri}");
+        }
+        assert!(UncheckedRoutes::default().is_empty() && !r.is_empty());
+        for bad in [
+            "api", "/a?b", "/a#b", "/a/../b", "/./a", "//a", "/a b", "/a\\b", "/*/x", "/é", "",
+        ] {
+            assert_eq!(
+                UncheckedRoutes::new([bad]),
+                Err(BadRoute(bad.to_owned())),
+                "{bad}"
+            );
+        }
+        assert!(UncheckedRoutes::new(["/*"]).is_ok());
     }
 
     #[test]
