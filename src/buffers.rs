@@ -10,6 +10,8 @@ use ngx::core::{Buffer, MemoryBuffer};
 use ngx::ffi::{ngx_buf_t, ngx_chain_t};
 use ngx::http::Request;
 
+use dash_auth_core::plan::BodyError;
+
 /// `bytes` as a whole body, without a copy.
 ///
 /// # Safety
@@ -66,6 +68,16 @@ pub fn memory_chain<'a>(r: &Request, bytes: &[u8]) -> Option<&'a mut ngx_chain_t
 pub enum CollectError {
     TooLarge,
     Read(std::io::Error),
+}
+
+/// What core is told when a body could not be had whole.
+impl From<CollectError> for BodyError {
+    fn from(e: CollectError) -> BodyError {
+        match e {
+            CollectError::TooLarge => BodyError::TooLarge,
+            CollectError::Read(e) => BodyError::Unreadable(e.to_string()),
+        }
+    }
 }
 
 /// What a walk over a chain saw.

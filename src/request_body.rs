@@ -15,7 +15,7 @@ use ngx::http::{HttpModuleLocationConf, Request};
 use dash_auth_core::login::MAX_FORM_LEN;
 use dash_auth_core::plan::{BodyError, BodyOf};
 
-use crate::buffers::{collect, single_memory, CollectError};
+use crate::buffers::{collect, single_memory};
 use crate::ctx::RequestCtx;
 use crate::request::with_body_view;
 use crate::respond::{carry_out, finalize, Body, Next};
@@ -41,11 +41,7 @@ pub fn start(r: &mut Request, of: Body) -> Status {
 
 /// The body nginx read, at most `max` bytes: borrowed from nginx's buffer
 /// when it is one piece in memory, else copied into `out`.
-pub fn body_bytes<'a>(
-    r: &'a Request,
-    max: usize,
-    out: &'a mut Vec<u8>,
-) -> Result<&'a [u8], BodyError> {
+fn body_bytes<'a>(r: &'a Request, max: usize, out: &'a mut Vec<u8>) -> Result<&'a [u8], BodyError> {
     // SAFETY: called from the post handler: nginx finished reading, and
     // `bufs` describes the whole body, in memory or in the temporary file,
     // for as long as the request lives.
@@ -60,15 +56,8 @@ pub fn body_bytes<'a>(
         return Ok(body);
     }
     // SAFETY: as above.
-    unsafe { collect(rb.bufs, max, false, out) }.map_err(body_error)?;
+    unsafe { collect(rb.bufs, max, false, out) }?;
     Ok(out)
-}
-
-pub fn body_error(e: CollectError) -> BodyError {
-    match e {
-        CollectError::TooLarge => BodyError::TooLarge,
-        CollectError::Read(e) => BodyError::Unreadable(e.to_string()),
-    }
 }
 
 unsafe extern "C" fn callback_ready(r: *mut ngx_http_request_t) {

@@ -51,44 +51,7 @@ fn log_opt(r: &Request, line: Option<&Log>) {
 }
 
 /// Carries out `plan`, made under `active`.
-#[inline(always)]
 pub fn carry_out(r: &mut Request, active: &'static Active, plan: Plan) -> Next {
-    // The common answers carry no log line and stay on the fast path.
-    match plan {
-        Plan::Allow {
-            identity,
-            set_cookie,
-            inspect,
-        } => allow(r, active, identity, set_cookie, inspect),
-        Plan::Proceed => Next::Return(Status::NGX_OK),
-        other => answer(r, active, other),
-    }
-}
-
-fn allow(
-    r: &mut Request,
-    active: &'static Active,
-    identity: Identity,
-    set_cookie: Option<String>,
-    inspect: Inspect,
-) -> Next {
-    if set_cookie.is_some_and(|c| r.add_header_out("Set-Cookie", &c).is_none()) {
-        return Next::Return(Status::NGX_ERROR);
-    }
-    let mut ctx = RequestCtx::new(active, identity);
-    ctx.response = inspect.reply;
-    ctx.body_max = inspect.body.unwrap_or(0);
-    if ctx.attach(r).is_none() {
-        return Next::Return(Status::NGX_ERROR);
-    }
-    match inspect.body {
-        Some(_) => Next::ReadBody(Body::Callback),
-        None => Next::Return(Status::NGX_OK),
-    }
-}
-
-#[inline(never)]
-fn answer(r: &mut Request, active: &'static Active, plan: Plan) -> Next {
     log_opt(r, plan.log());
     match plan {
         Plan::Allow {
@@ -151,6 +114,28 @@ fn answer(r: &mut Request, active: &'static Active, plan: Plan) -> Next {
             }
             Next::Sent(send_page(r, status, html.as_bytes()))
         }
+    }
+}
+
+fn allow(
+    r: &mut Request,
+    active: &'static Active,
+    identity: Identity,
+    set_cookie: Option<String>,
+    inspect: Inspect,
+) -> Next {
+    if set_cookie.is_some_and(|c| r.add_header_out("Set-Cookie", &c).is_none()) {
+        return Next::Return(Status::NGX_ERROR);
+    }
+    let mut ctx = RequestCtx::new(active, identity);
+    ctx.response = inspect.reply;
+    ctx.body_max = inspect.body.unwrap_or(0);
+    if ctx.attach(r).is_none() {
+        return Next::Return(Status::NGX_ERROR);
+    }
+    match inspect.body {
+        Some(_) => Next::ReadBody(Body::Callback),
+        None => Next::Return(Status::NGX_OK),
     }
 }
 

@@ -19,7 +19,6 @@ use dash_auth_core::plan::{HeadPlan, ReplyHead, ReplyPlan, ReplyRefusal};
 
 use crate::buffers::{borrowed_chain, collect};
 use crate::ctx::{RequestCtx, ResponseCheck};
-use crate::request_body::body_error;
 use crate::respond::log;
 
 static mut NEXT_HEADER_FILTER: ngx_http_output_header_filter_pt = None;
@@ -107,7 +106,7 @@ unsafe extern "C" fn body_filter(r: *mut ngx_http_request_t, chain: *mut ngx_cha
     let whole = match seen {
         Ok(seen) if !seen.last_buf => return Status::NGX_OK.0,
         Ok(_) => Ok(ctx.response_body.as_slice()),
-        Err(e) => Err(body_error(e)),
+        Err(e) => Err(e.into()),
     };
     ctx.holding = false;
     match ctx

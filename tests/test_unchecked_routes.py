@@ -77,8 +77,10 @@ def test_a_vouched_route_goes_through(mcp_app):
         mike = login(s, "mike", "123456")
         r = mcp_post(s, mike)
         assert r.status == 200, r
-        # Only what is listed: another route is still refused.
+        # Only what is listed: another route is still refused, and still open to mica.
         assert s.get("/api/x", method="POST", headers=[mike], data=b"{}").status == 403
+        mica = login(s, "mica", "1234")
+        assert s.get("/api/x", method="POST", headers=[mica], data=b"{}").status not in (401, 403)
     finally:
         s.stop()
 

@@ -121,19 +121,6 @@ impl Plan {
         }
     }
 
-    /// The HTTP status the plan answers with; `None` where the request goes
-    /// on or a body is read first.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            Plan::Allow { .. } | Plan::Proceed | Plan::ReadLoginForm => None,
-            Plan::Redirect { status, .. }
-            | Plan::Refuse { status, .. }
-            | Plan::Page { status, .. } => Some(*status),
-            Plan::Challenge { .. } => Some(401),
-            Plan::Logout { .. } => Some(303),
-        }
-    }
-
     /// The log line the plan carries, if any.
     pub fn log(&self) -> Option<&Log> {
         match self {
