@@ -7,6 +7,7 @@ use ngx::http::{HttpModule, Request};
 
 use dash_auth_core::access::Identity;
 pub use dash_auth_core::endpoint::ResponseCheck;
+use dash_auth_core::plan::Held;
 
 use crate::conf::Active;
 use crate::DashAuthModule;
@@ -25,8 +26,9 @@ pub struct RequestCtx {
     /// The bound on the callback body being read.
     pub body_max: usize,
     pub response: ResponseCheck,
-    /// The response headers are held until the body has been checked.
-    pub holding: bool,
+    /// The response headers are held until the body has been judged as
+    /// this.
+    pub holding: Option<Held>,
     /// The bound on the held reply.
     pub reply_max: usize,
     pub response_body: Vec<u8>,
@@ -41,7 +43,7 @@ impl RequestCtx {
             access_status: None,
             body_max: 0,
             response: ResponseCheck::None,
-            holding: false,
+            holding: None,
             reply_max: 0,
             response_body: Vec::new(),
         }

@@ -74,14 +74,15 @@ unsafe extern "C" fn header_filter(r: *mut ngx_http_request_t) -> ngx_int_t {
         header_only: req.as_ref().header_only() != 0,
         content_type: out.content_type.as_bytes(),
         encoded: !out.content_encoding.is_null(),
+        length: u64::try_from(out.content_length_n).ok(),
     };
     match active.policy.reply_head(ctx.response, &ctx.identity, &head) {
         HeadPlan::Pass => {
             ctx.response = ResponseCheck::None;
             next_header(r)
         }
-        HeadPlan::Hold { max } => {
-            ctx.holding = true;
+        HeadPlan::Hold { max, held } => {
+            ctx.holding = Some(held);
             ctx.reply_max = max;
             req.as_mut().set_allow_ranges(0);
             Status::NGX_OK.0
@@ -96,7 +97,10 @@ unsafe extern "C" fn body_filter(r: *mut ngx_http_request_t, chain: *mut ngx_cha
     let Some(ctx) = RequestCtx::get(req) else {
         return next_body(r, chain);
     };
-    if !ctx.holding || chain.is_null() {
+    let Some(held) = ctx.holding else {
+        return next_body(r, chain);
+    };
+    if chain.is_null() {
         return next_body(r, chain);
     }
     let mut body = core::mem::take(&mut ctx.response_body);
@@ -108,12 +112,8 @@ unsafe extern "C" fn body_filter(r: *mut ngx_http_request_t, chain: *mut ngx_cha
         Ok(_) => Ok(ctx.response_body.as_slice()),
         Err(e) => Err(e.into()),
     };
-    ctx.holding = false;
-    match ctx
-        .active
-        .policy
-        .decide_reply(ctx.response, &ctx.identity, whole)
-    {
+    ctx.holding = None;
+    match ctx.active.policy.decide_reply(held, &ctx.identity, whole) {
         ReplyPlan::Pass => {}
         ReplyPlan::Replace(replaced) => {
             ctx.response_body = replaced;
@@ -151,7 +151,7 @@ fn refuse(req: &mut Request, ctx: &mut RequestCtx, refusal: &ReplyRefusal) -> ng
     }
     log(req, &refusal.log);
     ctx.response = ResponseCheck::None;
-    ctx.holding = false;
+    ctx.holding = None;
     ctx.response_body = Vec::new();
     let r: *mut ngx_http_request_t = req.into();
     // SAFETY: a live request; our context survives, and the error page's

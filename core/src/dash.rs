@@ -19,12 +19,15 @@
 //! relabelled inputs cannot get past. Without one, every body id is checked
 //! and every path-looking value is treated as a URL.
 
+mod components;
 mod ids;
 mod json;
 mod registry;
 mod request;
 mod response;
 
+pub(crate) use components::is_json_type;
+pub use components::{scan_html, scan_json, Leak};
 /// The strict reader, for the token's claims.
 pub(crate) use json::{Doc, Kind, Number, Val};
 pub use json::{JsonError, MAX_DEPTH, MAX_JSON_LEN};

@@ -1,24 +1,18 @@
-//! The three questions the module asks, one per phase: what to do with a
-//! request ([`Policy::decide`]), with its body once read
-//! ([`Policy::decide_body`]), and with the app's reply
-//! ([`Policy::reply_head`], then [`Policy::decide_reply`]).
+//! The first two questions the module asks: what to do with a request
+//! ([`Policy::decide`]), and with its body once read
+//! ([`Policy::decide_body`]). The third, what to do with the app's reply,
+//! is in [`crate::reply`].
 
 use crate::access::{Decision, DenyReason, Identity, LoginResult, Policy, RequestView};
 use crate::config::LoginPages;
 use crate::cookie::expire_cookie;
-use crate::dash::{
-    check_callback_request, check_callback_response, filter_dependencies,
-    index_has_validation_layout,
-};
-use crate::endpoint::{Checks, Endpoint, Method, ResponseCheck};
+use crate::dash::check_callback_request;
+use crate::endpoint::{Checks, Endpoint, Method};
 use crate::grants;
 use crate::login::{
-    inject_before_body_end, parse_form, render_page, return_from_query, wants_login_page, Notice,
-    MAX_FORM_LEN,
+    parse_form, render_page, return_from_query, wants_login_page, Notice, MAX_FORM_LEN,
 };
-use crate::plan::{
-    BodyError, BodyOf, HeadPlan, Inspect, Level, Log, Plan, ReplyHead, ReplyPlan, ReplyRefusal,
-};
+use crate::plan::{BodyError, BodyOf, Inspect, Level, Log, Plan};
 use crate::return_path::login_redirect;
 
 impl Policy {
@@ -320,84 +314,6 @@ impl Policy {
             }
         }
     }
-
-    /// The reply's headers are in: hold it for judging, or let it pass.
-    /// Only a complete `200` body can be judged; a compressed one cannot,
-    /// and is refused rather than guessed at.
-    #[inline]
-    pub fn reply_head(
-        &self,
-        check: ResponseCheck,
-        identity: &Identity,
-        head: &ReplyHead<'_>,
-    ) -> HeadPlan {
-        if check == ResponseCheck::None || !head.main || head.status != 200 || head.header_only {
-            return HeadPlan::Pass;
-        }
-        if check == ResponseCheck::Index
-            && !head
-                .content_type
-                .get(..9)
-                .is_some_and(|t| t.eq_ignore_ascii_case(b"text/html"))
-        {
-            return HeadPlan::Pass;
-        }
-        if head.encoded {
-            return HeadPlan::Refuse(refusal(check, identity, "response is content-encoded"));
-        }
-        HeadPlan::Hold {
-            max: self.callbacks.response_max,
-        }
-    }
-
-    /// The held reply, whole: let it through, amended, or refuse it.
-    pub fn decide_reply(
-        &self,
-        check: ResponseCheck,
-        identity: &Identity,
-        body: Result<&[u8], BodyError>,
-    ) -> ReplyPlan {
-        let body = match body {
-            Ok(body) => body,
-            Err(BodyError::TooLarge) => {
-                return ReplyPlan::Refuse(refusal(check, identity, "response too large to check"))
-            }
-            Err(BodyError::Unreadable(_)) => {
-                return ReplyPlan::Refuse(refusal(check, identity, "cannot read response"))
-            }
-        };
-        let allowed = &identity.allowed_resources;
-        match check {
-            ResponseCheck::None => ReplyPlan::Pass,
-            ResponseCheck::Callback => match check_callback_response(body, allowed, &self.sections)
-            {
-                Ok(()) => ReplyPlan::Pass,
-                Err(e) => ReplyPlan::Refuse(refusal(check, identity, &e)),
-            },
-            ResponseCheck::Index => {
-                if index_has_validation_layout(body) {
-                    let mut r = refusal(check, identity, "index page carries validation_layout");
-                    r.hint = Some(Log::error(
-                        "the Dash app sends every page's layout (validation_layout) in its index page; \
-                         set suppress_callback_exceptions=True in the app"
-                            .to_owned(),
-                    ));
-                    return ReplyPlan::Refuse(r);
-                }
-                match &self.login {
-                    // The page learns where to go when its session ends.
-                    Some(login) => ReplyPlan::Replace(inject_before_body_end(body, &login.script)),
-                    None => ReplyPlan::Pass,
-                }
-            }
-            ResponseCheck::Dependencies => {
-                match filter_dependencies(body, allowed, &self.sections) {
-                    Ok(filtered) => ReplyPlan::Replace(filtered),
-                    Err(e) => ReplyPlan::Refuse(refusal(check, identity, &e)),
-                }
-            }
-        }
-    }
 }
 
 fn callback_too_large(identity: &Identity, max: usize) -> Log {
@@ -408,24 +324,8 @@ fn callback_too_large(identity: &Identity, max: usize) -> Log {
     )
 }
 
-fn refusal(check: ResponseCheck, identity: &Identity, why: impl std::fmt::Display) -> ReplyRefusal {
-    ReplyRefusal {
-        status: if check == ResponseCheck::Index {
-            502
-        } else {
-            403
-        },
-        log: Log::user(
-            Level::Info,
-            &identity.user,
-            format_args!("response refused: {why}"),
-        ),
-        hint: None,
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::Arc;
 
     use base64::engine::general_purpose::STANDARD;
@@ -433,7 +333,8 @@ mod tests {
 
     use super::*;
     use crate::access::Shared;
-    use crate::config::{CallbackRules, LoginPages};
+    use crate::config::LoginPages;
+    use crate::endpoint::ResponseCheck;
     use crate::login::{expiry_script, DEFAULT_PAGE};
     use crate::rate_limit::{Attempts, Limit};
     use crate::revocation::Revocations;
@@ -449,7 +350,7 @@ mod tests {
     const CALLBACK: &[u8] = br#"{"output":"marketing-graph.figure","outputs":{"id":"marketing-graph","property":"figure"},"inputs":[{"id":"marketing-dropdown","property":"value","value":"email"}],"changedPropIds":["marketing-dropdown.value"]}"#;
     const HR_CALLBACK: &[u8] = br#"{"output":"hr-graph.figure","outputs":{"id":"hr-graph","property":"figure"},"inputs":[{"id":"hr-dept","property":"value","value":"sales"}],"changedPropIds":["hr-dept.value"]}"#;
 
-    fn policy(login: bool) -> Policy {
+    pub(crate) fn policy(login: bool) -> Policy {
         let mut p = Policy::new(
             Arc::new(UsersFile::parse(demo_file().as_bytes()).unwrap()),
             Arc::new(secret()),
@@ -491,14 +392,14 @@ mod tests {
         }
     }
 
-    fn mike() -> Identity {
+    pub(crate) fn mike() -> Identity {
         Identity {
             user: "mike".into(),
             allowed_resources: vec!["marketing".into()],
         }
     }
 
-    fn mica() -> Identity {
+    pub(crate) fn mica() -> Identity {
         Identity {
             user: "mica".into(),
             allowed_resources: vec!["_all_".into()],
@@ -555,7 +456,7 @@ mod tests {
                 "/",
                 mike_c,
                 html,
-                allow(mike(), None, ResponseCheck::Index),
+                allow(mike(), None, ResponseCheck::Page { scan: true }),
             ),
             (
                 "granted section",
@@ -564,7 +465,7 @@ mod tests {
                 "/marketing",
                 mike_c,
                 keep,
-                allow(mike(), None, ResponseCheck::Index),
+                allow(mike(), None, ResponseCheck::Page { scan: true }),
             ),
             (
                 "HEAD is not judged",
@@ -573,7 +474,7 @@ mod tests {
                 "/",
                 mike_c,
                 keep,
-                allow(mike(), None, ResponseCheck::None),
+                allow(mike(), None, ResponseCheck::Page { scan: true }),
             ),
             (
                 "callback, partial grant",
@@ -740,7 +641,7 @@ mod tests {
                 "/login",
                 mike_c,
                 keep,
-                allow(mike(), None, ResponseCheck::Index),
+                allow(mike(), None, ResponseCheck::Page { scan: true }),
             ),
         ];
         for (name, p, method, uri, cookies, tweak, want) in cases {
@@ -810,7 +711,7 @@ mod tests {
                 "/_dash-ws-callback",
                 true,
                 mica_c,
-                allow(mica(), None, ResponseCheck::Index),
+                allow(mica(), None, ResponseCheck::Page { scan: false }),
             ),
             (
                 Method::Post,
@@ -836,14 +737,14 @@ mod tests {
                 "/_mcp",
                 false,
                 mike_c,
-                allow(mike(), None, ResponseCheck::Index),
+                allow(mike(), None, ResponseCheck::Page { scan: true }),
             ),
             (
                 Method::Head,
                 "/marketing",
                 false,
                 mike_c,
-                allow(mike(), None, ResponseCheck::None),
+                allow(mike(), None, ResponseCheck::Page { scan: true }),
             ),
         ];
         for (method, uri, upgrade, cookies, want) in &cases {
@@ -856,7 +757,7 @@ mod tests {
         for uri in ["/api/report", "/_mcp"] {
             assert_eq!(
                 p.decide(&view(Method::Post, uri, mike_c)),
-                allow(mike(), None, ResponseCheck::None),
+                allow(mike(), None, ResponseCheck::Call),
                 "{uri}"
             );
         }
@@ -1140,160 +1041,5 @@ mod tests {
                 "user \"mike\": login refused, too many failed attempts".into()
             ))
         );
-    }
-
-    #[test]
-    fn reply_head_table() {
-        let p = policy(false);
-        let head = |status, ct: &'static str| ReplyHead {
-            status,
-            main: true,
-            header_only: false,
-            content_type: ct.as_bytes(),
-            encoded: false,
-        };
-        let hold = HeadPlan::Hold {
-            max: crate::config::DEFAULT_RESPONSE_MAX,
-        };
-        let m = mike();
-        let cases = [
-            (ResponseCheck::None, head(200, "text/html"), HeadPlan::Pass),
-            (
-                ResponseCheck::Index,
-                head(200, "text/html; charset=utf-8"),
-                hold.clone(),
-            ),
-            (ResponseCheck::Index, head(200, "TEXT/HTML"), hold.clone()),
-            (
-                ResponseCheck::Index,
-                head(200, "text/plain"),
-                HeadPlan::Pass,
-            ),
-            (ResponseCheck::Index, head(404, "text/html"), HeadPlan::Pass),
-            (
-                ResponseCheck::Callback,
-                head(200, "application/json"),
-                hold.clone(),
-            ),
-            (
-                ResponseCheck::Callback,
-                head(204, "application/json"),
-                HeadPlan::Pass,
-            ),
-            (
-                ResponseCheck::Callback,
-                ReplyHead {
-                    main: false,
-                    ..head(200, "")
-                },
-                HeadPlan::Pass,
-            ),
-            (
-                ResponseCheck::Callback,
-                ReplyHead {
-                    header_only: true,
-                    ..head(200, "")
-                },
-                HeadPlan::Pass,
-            ),
-            (
-                ResponseCheck::Dependencies,
-                head(200, "application/json"),
-                hold,
-            ),
-            (
-                ResponseCheck::Callback,
-                ReplyHead {
-                    encoded: true,
-                    ..head(200, "application/json")
-                },
-                HeadPlan::Refuse(ReplyRefusal {
-                    status: 403,
-                    log: Log::info(
-                        "user \"mike\": response refused: response is content-encoded".into(),
-                    ),
-                    hint: None,
-                }),
-            ),
-            (
-                ResponseCheck::Index,
-                ReplyHead {
-                    encoded: true,
-                    ..head(200, "text/html")
-                },
-                HeadPlan::Refuse(ReplyRefusal {
-                    status: 502,
-                    log: Log::info(
-                        "user \"mike\": response refused: response is content-encoded".into(),
-                    ),
-                    hint: None,
-                }),
-            ),
-        ];
-        for (check, h, want) in cases {
-            assert_eq!(p.reply_head(check, &m, &h), want, "{check:?} {h:?}");
-        }
-    }
-
-    #[test]
-    fn reply_body_table() {
-        let with_login = policy(true);
-        let without = policy(false);
-        let m = mike();
-        let hr_reply: &[u8] = br#"{"multi":true,"response":{"hr-graph":{"figure":{}}}}"#;
-        let own_reply: &[u8] = br#"{"multi":true,"response":{"marketing-graph":{"figure":{}}}}"#;
-        let page: &[u8] = b"<html><body><p>x</p></body></html>";
-        assert_eq!(
-            without.decide_reply(ResponseCheck::Callback, &m, Ok(own_reply)),
-            ReplyPlan::Pass
-        );
-        let ReplyPlan::Refuse(r) = without.decide_reply(ResponseCheck::Callback, &m, Ok(hr_reply))
-        else {
-            panic!()
-        };
-        assert_eq!(r.status, 403);
-        assert!(
-            r.log.text.starts_with("user \"mike\": response refused: "),
-            "{}",
-            r.log.text
-        );
-        assert_eq!(
-            without.decide_reply(ResponseCheck::Index, &m, Ok(page)),
-            ReplyPlan::Pass
-        );
-        let ReplyPlan::Replace(amended) =
-            with_login.decide_reply(ResponseCheck::Index, &m, Ok(page))
-        else {
-            panic!()
-        };
-        let amended = String::from_utf8(amended).unwrap();
-        assert!(amended.contains("var login=\"/login\"") && amended.ends_with("</body></html>"));
-        let layout = include_bytes!("../tests/fixtures/index-validation-layout.html");
-        let ReplyPlan::Refuse(r) = with_login.decide_reply(ResponseCheck::Index, &m, Ok(layout))
-        else {
-            panic!()
-        };
-        assert_eq!(r.status, 502);
-        assert!(r.hint.is_some_and(
-            |h| h.level == Level::Error && h.text.contains("suppress_callback_exceptions")
-        ));
-        let deps = include_bytes!("../tests/fixtures/demo-dependencies.json");
-        let ReplyPlan::Replace(cut) =
-            without.decide_reply(ResponseCheck::Dependencies, &m, Ok(deps))
-        else {
-            panic!()
-        };
-        assert!(!String::from_utf8(cut).unwrap().contains("hr-"));
-        assert_eq!(
-            without.decide_reply(ResponseCheck::Callback, &m, Err(BodyError::TooLarge)),
-            ReplyPlan::Refuse(ReplyRefusal {
-                status: 403,
-                log: Log::info(
-                    "user \"mike\": response refused: response too large to check".into()
-                ),
-                hint: None
-            })
-        );
-        let _ = CallbackRules::default();
     }
 }

@@ -111,17 +111,26 @@ impl Method {
     }
 }
 
-/// Which upstream response must be held back and judged whole.
+/// Which upstream replies must be held back and judged whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResponseCheck {
     None,
-    /// A callback reply: may not write into a section the user lacks.
+    /// A callback reply: may not write into, or carry a component of, a
+    /// section the user lacks.
     Callback,
     /// `_dash-dependencies`, to be cut down to the user's sections.
     Dependencies,
-    /// Any HTML page: must not embed `validation_layout`, and gets the
-    /// session-expiry script.
-    Index,
+    /// The reply to a `GET`: an HTML page may not embed
+    /// `validation_layout`, and gets the session-expiry script. With
+    /// `scan` (a user who lacks a section), every HTML or JSON reply is
+    /// read for components of sections the user lacks, whatever route
+    /// answered.
+    Page {
+        scan: bool,
+    },
+    /// The reply to a request that can run app code, on a route an admin
+    /// vouched for, to a user who lacks a section: read like a page's.
+    Call,
 }
 
 /// What to inspect of a request that was let in.
@@ -156,11 +165,17 @@ impl Endpoint {
         let has_body = !method.is_safe_read();
         let response = match self {
             Endpoint::Callback if has_body && !sees_everything => ResponseCheck::Callback,
+            Endpoint::Callback if has_body => ResponseCheck::None,
             Endpoint::Dependencies if checks.filter_dependencies && !sees_everything => {
                 ResponseCheck::Dependencies
             }
-            Endpoint::Other if method == Method::Get => ResponseCheck::Index,
-            _ => ResponseCheck::None,
+            // Any route's GET may answer a page: Werkzeug sends the index
+            // for `GET /_dash-update-component` to Dash's catch-all.
+            _ if !has_body => ResponseCheck::Page {
+                scan: !sees_everything,
+            },
+            _ if sees_everything => ResponseCheck::None,
+            _ => ResponseCheck::Call,
         };
         Inspection {
             request_body: self == Endpoint::Callback && has_body,
@@ -175,6 +190,7 @@ mod tests {
     use super::{Checks, Inspection, Method, ResponseCheck};
 
     #[test]
+    #[rustfmt::skip]
     fn inspections() {
         let on = Checks {
             callback_check: true,
@@ -192,100 +208,26 @@ mod tests {
             request_body,
             response,
         };
+        let page = |scan| ResponseCheck::Page { scan };
         let cases = [
             // (endpoint, method, sees everything, checks) -> inspection
-            (
-                Callback,
-                Method::Other,
-                false,
-                on,
-                i(true, ResponseCheck::Callback),
-            ),
-            (
-                Callback,
-                Method::Other,
-                true,
-                on,
-                i(true, ResponseCheck::None),
-            ),
-            (
-                Callback,
-                Method::Post,
-                false,
-                on,
-                i(true, ResponseCheck::Callback),
-            ),
-            (
-                Callback,
-                Method::Get,
-                false,
-                on,
-                i(false, ResponseCheck::None),
-            ),
-            (
-                Callback,
-                Method::Head,
-                false,
-                on,
-                i(false, ResponseCheck::None),
-            ),
-            (
-                Callback,
-                Method::Other,
-                false,
-                off,
-                i(false, ResponseCheck::None),
-            ),
-            (
-                Dependencies,
-                Method::Get,
-                false,
-                on,
-                i(false, ResponseCheck::Dependencies),
-            ),
-            (
-                Dependencies,
-                Method::Get,
-                true,
-                on,
-                i(false, ResponseCheck::None),
-            ),
-            (
-                Dependencies,
-                Method::Get,
-                false,
-                no_filter,
-                i(false, ResponseCheck::None),
-            ),
-            (
-                Other,
-                Method::Get,
-                false,
-                on,
-                i(false, ResponseCheck::Index),
-            ),
-            (Other, Method::Get, true, on, i(false, ResponseCheck::Index)),
-            (
-                Other,
-                Method::Head,
-                false,
-                on,
-                i(false, ResponseCheck::None),
-            ),
-            (
-                Other,
-                Method::Other,
-                false,
-                on,
-                i(false, ResponseCheck::None),
-            ),
-            (
-                Other,
-                Method::Get,
-                false,
-                off,
-                i(false, ResponseCheck::None),
-            ),
+            (Callback, Method::Other, false, on, i(true, ResponseCheck::Callback)),
+            (Callback, Method::Other, true, on, i(true, ResponseCheck::None)),
+            (Callback, Method::Post, false, on, i(true, ResponseCheck::Callback)),
+            // Werkzeug answers these with the index page.
+            (Callback, Method::Get, false, on, i(false, page(true))),
+            (Callback, Method::Head, false, on, i(false, page(true))),
+            (Callback, Method::Get, true, on, i(false, page(false))),
+            (Callback, Method::Other, false, off, i(false, ResponseCheck::None)),
+            (Dependencies, Method::Get, false, on, i(false, ResponseCheck::Dependencies)),
+            (Dependencies, Method::Get, true, on, i(false, page(false))),
+            (Dependencies, Method::Get, false, no_filter, i(false, page(true))),
+            (Other, Method::Get, false, on, i(false, page(true))),
+            (Other, Method::Get, true, on, i(false, page(false))),
+            (Other, Method::Head, false, on, i(false, page(true))),
+            (Other, Method::Other, false, on, i(false, ResponseCheck::Call)),
+            (Other, Method::Post, true, on, i(false, ResponseCheck::None)),
+            (Other, Method::Get, false, off, i(false, ResponseCheck::None)),
         ];
         for (endpoint, method, all, checks, want) in cases {
             assert_eq!(

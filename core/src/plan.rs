@@ -164,6 +164,9 @@ pub struct ReplyHead<'a> {
     pub content_type: &'a [u8],
     /// Has a `Content-Encoding`.
     pub encoded: bool,
+    /// `Content-Length`, when the upstream sent one; a chunked reply has
+    /// none and is bounded as it arrives.
+    pub length: Option<u64>,
 }
 
 /// A reply that may not reach the user.
@@ -182,11 +185,34 @@ pub enum HeadPlan {
     /// Send it on unchecked.
     Pass,
     /// Hold the headers and the body, at most `max` bytes, until the body
-    /// can be judged whole.
+    /// can be judged whole, as `held`.
     Hold {
         max: usize,
+        held: Held,
     },
     Refuse(ReplyRefusal),
+}
+
+/// What a held reply is judged as, once whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    /// A callback's `200`: its shape, the ids it writes to, and the
+    /// components it carries.
+    Callback,
+    /// `_dash-dependencies`, cut down to the user's sections.
+    Dependencies,
+    /// An HTML page for a user who sees every section: no
+    /// `validation_layout`, and the session-expiry script.
+    Index,
+    /// HTML or JSON for a user who lacks a section, read for components
+    /// of the sections they lack. `page`: the answer to a `GET`, so a hit
+    /// means the app leaks (502); otherwise the user asked for it (403).
+    Html {
+        page: bool,
+    },
+    Json {
+        page: bool,
+    },
 }
 
 /// What to do with a held reply body.

@@ -14,8 +14,8 @@ use std::path::PathBuf;
 
 use dash_auth_core::dash::{
     check_callback_request, check_callback_response, filter_dependencies,
-    index_has_validation_layout, CallbackDenial, Registry, RegistryError, ReplyVia, ResponseDenial,
-    Via,
+    index_has_validation_layout, CallbackDenial, Leak, Registry, RegistryError, ReplyVia,
+    ResponseDenial, Via,
 };
 use dash_auth_core::section::Sections;
 
@@ -939,16 +939,22 @@ fn callback_responses() {
     assert!(reply(&mixed, MIKE).is_err());
     assert!(reply(&mixed, ANN).is_err());
     assert_eq!(reply(&mixed, BOTH), Ok(()));
-    for shared in [
-        "router-home.json",
-        "router-hr.json",
-        "router-marketing.json",
+    // The router writes only to shared ids, but its reply carries the
+    // page's layout, whose components name the page's section.
+    let router = |name: &str| fixture(&format!("responses/{name}"));
+    assert_eq!(reply(&router("router-home.json"), NOBODY), Ok(()));
+    for (name, section, owner) in [
+        ("router-hr.json", "hr", ANN),
+        ("router-marketing.json", "marketing", MIKE),
     ] {
-        // The router writes only to shared ids; the request check stops it.
         assert_eq!(
-            reply(&fixture(&format!("responses/{shared}")), NOBODY),
-            Ok(())
+            reply(&router(name), NOBODY),
+            Err(ResponseDenial::Carries(Leak::Component {
+                section: section.to_owned()
+            }))
         );
+        assert_eq!(reply(&router(name), owner), Ok(()));
+        assert_eq!(reply(&router(name), MICA), Ok(()));
     }
     for (name, section) in [
         ("hr-slider.json", "hr"),

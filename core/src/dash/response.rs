@@ -6,6 +6,7 @@ use std::fmt;
 
 use crate::section::Sections;
 
+use super::components::{scan, Leak};
 use super::first_forbidden;
 use super::ids::{parse_prop_key, ComponentId};
 use super::json::{Doc, JsonError, Kind, Val};
@@ -53,6 +54,9 @@ pub enum ResponseDenial {
         section: String,
         via: ReplyVia,
     },
+    /// A value carries a component of a forbidden section (a router's
+    /// page layout, say).
+    Carries(Leak),
 }
 
 impl ResponseDenial {
@@ -60,7 +64,7 @@ impl ResponseDenial {
     /// upstream sent something that is not a Dash reply.
     pub fn status(&self) -> u16 {
         match self {
-            ResponseDenial::ForbiddenSection { .. } => 403,
+            ResponseDenial::ForbiddenSection { .. } | ResponseDenial::Carries(_) => 403,
             _ => 502,
         }
     }
@@ -84,6 +88,7 @@ impl fmt::Display for ResponseDenial {
                     "callback reply writes to section \"{section}\" through \"{via}\""
                 )
             }
+            ResponseDenial::Carries(leak) => write!(f, "callback reply refused: {leak}"),
         }
     }
 }
@@ -158,9 +163,8 @@ fn member_ids<'a>(v: Val<'a, 'a>, keys: IdsAs) -> Result<Vec<ComponentId<'a>>, R
 /// `sideUpdate`, the `id.prop` keys of `progress` and `progressDefault`
 /// (background callbacks), and the ids of `cancel` must all be in sections
 /// `allowed` opens. Other members (`multi`, `cacheKey`, `job`, `dist`) name
-/// no component. Values are not inspected: a router's reply carries a
-/// page layout under the shared `_pages_content` id, which is why the
-/// request check must stop it.
+/// no component. Values are read for components too: a router's reply
+/// carries a page layout under the shared `_pages_content` id.
 pub fn check_callback_response(
     body: &[u8],
     allowed: &[String],
@@ -195,7 +199,7 @@ pub fn check_callback_response(
             }
         }
     }
-    Ok(())
+    scan(doc, allowed, sections).map_err(ResponseDenial::Carries)
 }
 
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
