@@ -12,10 +12,12 @@ Missing headers fail closed: no section links, "not signed in".
 Run (from this directory):  gunicorn -c gunicorn.conf.py app:server
 """
 import os
+import tempfile
 
 import dash
+import diskcache
 import flask
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, DiskcacheManager, Input, Output, dcc, html
 
 ALL_SECTIONS = "_all_"
 
@@ -29,9 +31,17 @@ def _prefix():
     return prefix
 
 
+def _cache_dir():
+    # Every gunicorn worker must open the same directory: a background job's
+    # progress and result, and the secret that signs its handles, are read
+    # back by whichever worker the next poll reaches.
+    return os.environ.get("DASH_CACHE_DIR") or os.path.join(tempfile.gettempdir(), "ngx-dash-auth-cache")
+
+
 app = Dash(
     __name__,
     use_pages=True,
+    background_callback_manager=DiskcacheManager(diskcache.Cache(_cache_dir())),
     # REQUIRED: otherwise every page's layout is embedded in the index HTML
     # (validation_layout) and every user receives every section's layout.
     # DASH_UNSAFE_VALIDATION_LAYOUT=1 exists only so the tests can show that
@@ -45,8 +55,11 @@ server = app.server
 
 
 def _sections():
-    """Section pages in navigation order: [(section, page), ...]."""
-    pages = [p for p in dash.page_registry.values() if p.get("section")]
+    """Section landing pages in navigation order: [(section, page), ...].
+    A section's other pages (a report, the staff directory) are linked from
+    its landing page, not from the navigation."""
+    pages = [p for p in dash.page_registry.values()
+             if p.get("section") and p["path"] == "/" + p["section"]]
     pages.sort(key=lambda p: (p.get("order") or 0, p["section"]))
     return [(p["section"], p) for p in pages]
 

@@ -4,7 +4,8 @@
 # HTTPS_PORT, HTTP_PORT redirects (scripts/start-nginx.sh). Ctrl-C stops both.
 #
 # Environment: HTTP_PORT (8080), HTTPS_PORT (8443), DASH_AUTH_USERS (users file,
-# default nginx-conf/users), DASH_PORT (gunicorn, 8050), RUN_DIR (run).
+# default nginx-conf/users), DASH_PORT (gunicorn, 8050), RUN_DIR (run),
+# DASH_CACHE_DIR (background callbacks' jobs and results, $RUN_DIR/dash-cache).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +26,8 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-DASH_BIND=$DASH_UPSTREAM scripts/start-dashboard.sh &
+# start-dashboard.sh runs from dashboard/: the path must not be relative.
+DASH_BIND=$DASH_UPSTREAM DASH_CACHE_DIR=$(realpath -m "${DASH_CACHE_DIR:-$RUN_DIR/dash-cache}") scripts/start-dashboard.sh &
 pids+=($!)
 scripts/start-nginx.sh &
 pids+=($!)

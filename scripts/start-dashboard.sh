@@ -3,7 +3,9 @@
 # and, unchanged, as the dashboard container's command.
 #
 # Environment: DASH_BIND (127.0.0.1:8050), DASH_WORKERS (2), DASH_PREFIX (/),
-# GUNICORN (gunicorn from .venv, else from PATH).
+# DASH_CACHE_DIR (background callbacks' store, shared by the workers; default
+# ngx-dash-auth-cache in the temporary directory), GUNICORN (gunicorn from .venv,
+# else from PATH).
 set -euo pipefail
 cd "$(dirname "$0")/../dashboard"
 gunicorn=${GUNICORN:-../.venv/bin/gunicorn}

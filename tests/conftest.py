@@ -23,6 +23,15 @@ def stack(dashboard):
     s.stop()
 
 
+@pytest.fixture
+def browser():
+    """Headless chromium with a fresh profile (tests/chromium.py)."""
+    from chromium import start_browser, stop_browser
+    driver, profile = start_browser()
+    yield driver
+    stop_browser(driver, profile)
+
+
 @pytest.fixture(scope="session")
 def mike_cookie(stack):
     from harness import basic

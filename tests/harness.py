@@ -132,8 +132,10 @@ class Dashboard:
     def __init__(self, workdir: Path, prefix: str = "/", env: dict | None = None):
         self.port = free_port()
         self.log = open(workdir / f"gunicorn-{self.port}.log", "wb")
+        # A cache directory of its own: two apps sharing one would share the
+        # secret that signs background-callback handles, and their results.
         env = {**os.environ, "DASH_BIND": f"127.0.0.1:{self.port}", "DASH_WORKERS": "2", "DASH_PREFIX": prefix,
-               **(env or {})}
+               "DASH_CACHE_DIR": str(workdir / f"dash-cache-{self.port}"), **(env or {})}
         self.proc = subprocess.Popen([str(VENV / "bin/gunicorn"), "-c", "gunicorn.conf.py", "app:server"],
                                      cwd=ROOT / "dashboard", env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)

@@ -20,6 +20,7 @@ def layout(**_kwargs):
     return html.Div(
         [
             html.H2("HR", id="hr-title"),
+            dcc.Link("Staff directory", href=dash.get_relative_path("/people"), id="hr-people-link"),
             html.Label("Department", htmlFor="hr-dept"),
             dcc.Dropdown(
                 id="hr-dept",
