@@ -129,14 +129,17 @@ def curl(url: str, *, method: str | None = None, headers: list[str] | tuple = ()
 class Dashboard:
     """The demo Dash app under gunicorn."""
 
-    def __init__(self, workdir: Path, prefix: str = "/", env: dict | None = None):
+    def __init__(self, workdir: Path, prefix: str = "/", env: dict | None = None, app: str = "app:server"):
         self.port = free_port()
         self.log = open(workdir / f"gunicorn-{self.port}.log", "wb")
         # A cache directory of its own: two apps sharing one would share the
         # secret that signs background-callback handles, and their results.
         env = {**os.environ, "DASH_BIND": f"127.0.0.1:{self.port}", "DASH_WORKERS": "2", "DASH_PREFIX": prefix,
                "DASH_CACHE_DIR": str(workdir / f"dash-cache-{self.port}"), **(env or {})}
-        self.proc = subprocess.Popen([str(VENV / "bin/gunicorn"), "-c", "gunicorn.conf.py", "app:server"],
+        if app != "app:server":
+            # A test's own variant of the demo app, from tests/apps.
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "tests/apps"), env.get("PYTHONPATH")]))
+        self.proc = subprocess.Popen([str(VENV / "bin/gunicorn"), "-c", "gunicorn.conf.py", app],
                                      cwd=ROOT / "dashboard", env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         wait_for(self._up, 60, "gunicorn")
