@@ -18,7 +18,9 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use dash_auth_core::dash::{check_callback_request, check_callback_response, Registry};
+use dash_auth_core::dash::{
+    cannot_carry, check_callback_request, check_callback_response, scan_json, Registry,
+};
 use dash_auth_core::section::Sections;
 
 const BATCHES: usize = 15;
@@ -110,6 +112,31 @@ fn callback_response() -> Case {
     }
 }
 
+/// A reply held for a user who lacks a section: the byte test that clears
+/// most, or the whole reading it falls back to (the callback check, or the
+/// scan of any JSON reply), on a 2.5 KB figure reply and a 100 KB page
+/// layout (the router's reply for a report page). `make bench` serves the
+/// same files.
+fn reply_scan(name: &'static str, fixture: &'static str, callback: bool, quick: bool) -> Case {
+    let body = read(&format!("core/tests/fixtures/replies/{fixture}"));
+    let sections = sections();
+    let allowed = mike();
+    let check = move |body: &[u8]| {
+        if quick {
+            cannot_carry(body, &allowed, &sections)
+        } else if callback {
+            check_callback_response(body, &allowed, &sections).is_ok()
+        } else {
+            scan_json(body, &allowed, &sections).is_ok()
+        }
+    };
+    assert!(check(&body), "{fixture} passes");
+    Case {
+        name,
+        run: Box::new(move || check(black_box(&body))),
+    }
+}
+
 /// Median and fastest batch, in ns per call.
 fn measure(case: &mut Case) -> (f64, f64) {
     // Calibrate a batch size, warming caches and the allocator meanwhile.
@@ -154,6 +181,36 @@ fn main() {
         callback_request(true),
         callback_request(false),
         callback_response(),
+        reply_scan(
+            "reply: quick test, 2.5 KB callback",
+            "callback-2k5.json",
+            true,
+            true,
+        ),
+        reply_scan(
+            "reply: quick test, 100 KB layout",
+            "router-100k.json",
+            true,
+            true,
+        ),
+        reply_scan(
+            "reply: callback check, 2.5 KB",
+            "callback-2k5.json",
+            true,
+            false,
+        ),
+        reply_scan(
+            "reply: JSON scan, 100 KB layout",
+            "router-100k.json",
+            false,
+            false,
+        ),
+        reply_scan(
+            "reply: callback check, 100 KB",
+            "router-100k.json",
+            true,
+            false,
+        ),
     ];
     for case in &mut cases {
         if filter

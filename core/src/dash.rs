@@ -27,7 +27,7 @@ mod request;
 mod response;
 
 pub(crate) use components::is_json_type;
-pub use components::{scan_html, scan_json, Leak};
+pub use components::{cannot_carry, scan_html, scan_json, Leak};
 /// The strict reader, for the token's claims.
 pub(crate) use json::{Doc, Kind, Number, Val};
 pub use json::{JsonError, MAX_DEPTH, MAX_JSON_LEN};

@@ -5,12 +5,13 @@
 //! HTML or JSON reply is held whole and read for components of the
 //! sections they lack, whatever route answered. A reply that cannot be
 //! held whole (compressed, streamed, or over the bound) is refused rather
-//! than guessed at.
+//! than guessed at. Most replies are a user's own section's, and a test on
+//! bytes ([`cannot_carry`]) clears them without reading them as JSON.
 
 use crate::access::{Identity, Policy};
 use crate::dash::{
-    check_callback_response, filter_dependencies, index_has_validation_layout, is_json_type,
-    scan_html, scan_json, Leak,
+    cannot_carry, check_callback_response, filter_dependencies, index_has_validation_layout,
+    is_json_type, scan_html, scan_json, Leak,
 };
 use crate::endpoint::ResponseCheck;
 use crate::login::inject_before_body_end;
@@ -86,6 +87,10 @@ impl Policy {
         };
         let allowed = &identity.allowed_resources;
         let sections = &self.sections;
+        let scanned = matches!(held, Held::Callback | Held::Html { .. } | Held::Json { .. });
+        if scanned && cannot_carry(body, allowed, sections) {
+            return self.deliver(held, body);
+        }
         let found = match held {
             Held::Callback => {
                 return match check_callback_response(body, allowed, sections) {
@@ -106,13 +111,18 @@ impl Policy {
         };
         match found {
             Err(leak) => ReplyPlan::Refuse(leaked(held, identity, &leak)),
-            Ok(()) => match (&self.login, held) {
-                // The page learns where to go when its session ends.
-                (Some(login), Held::Index | Held::Html { page: true }) => {
-                    ReplyPlan::Replace(inject_before_body_end(body, &login.script))
-                }
-                _ => ReplyPlan::Pass,
-            },
+            Ok(()) => self.deliver(held, body),
+        }
+    }
+
+    /// A reply found clean, as it goes out.
+    fn deliver(&self, held: Held, body: &[u8]) -> ReplyPlan {
+        match (&self.login, held) {
+            // The page learns where to go when its session ends.
+            (Some(login), Held::Index | Held::Html { page: true }) => {
+                ReplyPlan::Replace(inject_before_body_end(body, &login.script))
+            }
+            _ => ReplyPlan::Pass,
         }
     }
 }
@@ -356,12 +366,28 @@ mod tests {
             with_login.decide_reply(Held::Html { page: false }, &m, Ok(html_page.as_bytes())),
             ReplyPlan::Pass
         );
+        // What might name a lacked section is read, and must be JSON...
         let ReplyPlan::Refuse(r) =
-            without.decide_reply(Held::Json { page: true }, &m, Ok(b"<html>not json"))
+            without.decide_reply(Held::Json { page: true }, &m, Ok(br#"<p id="hr-x">"#))
         else {
             panic!()
         };
         assert!(r.log.text.contains("cannot be read"), "{}", r.log.text);
+        // ...what cannot is not read at all.
+        assert_eq!(
+            without.decide_reply(Held::Json { page: true }, &m, Ok(b"<html>not json")),
+            ReplyPlan::Pass
+        );
+        let own_escaped = br#"{"props":{"id":"marketing-\u00e9"}}"#;
+        assert_eq!(
+            without.decide_reply(Held::Json { page: false }, &m, Ok(own_escaped)),
+            ReplyPlan::Pass
+        );
+        let hr_escaped = br#"{"props":{"id":"hr-x"}}"#;
+        assert!(matches!(
+            without.decide_reply(Held::Json { page: false }, &m, Ok(hr_escaped)),
+            ReplyPlan::Refuse(_)
+        ));
 
         let deps = include_bytes!("../tests/fixtures/demo-dependencies.json");
         let ReplyPlan::Replace(cut) = without.decide_reply(Held::Dependencies, &m, Ok(deps)) else {

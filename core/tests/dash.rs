@@ -956,18 +956,19 @@ fn callback_responses() {
         assert_eq!(reply(&router(name), owner), Ok(()));
         assert_eq!(reply(&router(name), MICA), Ok(()));
     }
-    for (name, section) in [
-        ("hr-slider.json", "hr"),
-        ("marketing-dropdown.json", "marketing"),
-        ("multi-output.json", "marketing"),
-        ("pattern-all.json", "marketing"),
+    // The first forbidden id in document order is the one named.
+    for (name, section, via) in [
+        ("hr-slider.json", "hr", ReplyVia::SideUpdate),
+        ("marketing-dropdown.json", "marketing", ReplyVia::Response),
+        ("multi-output.json", "marketing", ReplyVia::Response),
+        ("pattern-all.json", "marketing", ReplyVia::Response),
     ] {
         let body = fixture(&format!("responses/{name}"));
         let other = if section == "hr" { MIKE } else { ANN };
         let owner = if section == "hr" { ANN } else { MIKE };
         assert_eq!(
             reply(&body, other),
-            response_forbidden(section, ReplyVia::Response),
+            response_forbidden(section, via),
             "{name}"
         );
         assert_eq!(reply(&body, owner), Ok(()), "{name}");
@@ -993,13 +994,17 @@ fn callback_responses() {
     ] {
         assert_eq!(reply(fine, NOBODY), Ok(()));
     }
+    // Keys may repeat in a reply: each occurrence is checked.
+    assert_eq!(
+        reply(br#"{"response":{},"response":{"hr-x":{}}}"#, MIKE),
+        response_forbidden("hr", ReplyVia::Response)
+    );
     for bad in [
         &b"{"[..],
         b"null",
         b"[]",
         br#"{"response":[]}"#,
         br#"{"response":{"{x":{}}}"#,
-        br#"{"a":1,"a":2}"#,
         b"{}x",
     ] {
         let err = reply(bad, MICA).unwrap_err();

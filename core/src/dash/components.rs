@@ -10,14 +10,19 @@
 //! looked for everywhere, at any depth, and its id decides.
 
 use std::fmt;
+use std::sync::LazyLock;
 
-use memchr::memchr;
+use memchr::memmem::Finder;
+use memchr::{memchr, memchr_iter};
 
 use crate::section::Sections;
 
 use super::first_forbidden;
-use super::ids::{string_section, value_sections};
-use super::json::{Doc, Kind, Val};
+use super::ids::{parse_prop_key, string_section, ComponentId};
+use super::json::skim::{skim, Halt, Shape, Stopped, Text, Visit};
+use super::json::JsonError;
+use super::response::{IdsAs, ReplyVia, ResponseDenial, MEMBERS};
+use crate::grants::allows;
 
 /// How many times a JSON document held as a string inside another is read
 /// too: an MCP tool result carries the callback's reply as JSON text.
@@ -47,61 +52,308 @@ impl fmt::Display for Leak {
     }
 }
 
+/// True when `body` cannot carry a component or an id of a section
+/// outside `allowed`, nor `validation_layout`, whatever it is: a test on
+/// bytes, far cheaper than reading the body, that lets most replies (a
+/// user's own section's layout) through unread.
+///
+/// Why it holds: an id of section `S` is a string whose text starts with
+/// `S-` (ASCII case ignored). Without a `\u` escape anywhere, a JSON
+/// string's letters and `-` stand in the text as they are, right after its
+/// opening quote, which is a `"` byte even in a document held as text
+/// (`\"`, `\\\"`) or as a pattern-matching id's JSON in a key. So such an
+/// id shows as the bytes `"S-`, and `validation_layout` as itself. HTML
+/// carries JSON inside `<script>`, where nothing is decoded either.
+pub fn cannot_carry(body: &[u8], allowed: &[String], sections: &Sections) -> bool {
+    // Built once: a finder's setup costs more than a short reply's search.
+    static ESCAPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\u"));
+    static LAYOUT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"validation_layout"));
+    if ESCAPE.find(body).is_some() || LAYOUT.find(body).is_some() {
+        return false;
+    }
+    let lacked: Vec<&[u8]> = sections
+        .names()
+        .iter()
+        .filter(|s| !allows(allowed, s))
+        .map(|s| s.as_bytes())
+        .collect();
+    if lacked.is_empty() {
+        return true;
+    }
+    memchr_iter(b'-', body).all(|dash| {
+        !lacked.iter().any(|name| {
+            dash.checked_sub(name.len() + 1).is_some_and(|quote| {
+                body.get(quote) == Some(&b'"')
+                    && body
+                        .get(quote + 1..dash)
+                        .is_some_and(|s| s.eq_ignore_ascii_case(name))
+            })
+        })
+    })
+}
+
 /// Checks a JSON reply: an empty one passes, anything else must be strict
 /// JSON with no component of a section outside `allowed`.
 pub fn scan_json(body: &[u8], allowed: &[String], sections: &Sections) -> Result<(), Leak> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    let doc = Doc::parse(body).map_err(|e| Leak::Unreadable(e.to_string()))?;
-    scan(doc.root(), allowed, sections)
+    read(body, At::Plain, allowed, sections, NESTED).map_err(|stop| match stop {
+        Err(e) => Leak::Unreadable(e.to_string()),
+        Ok(ResponseDenial::Carries(leak)) => leak,
+        // Only a callback reply's own members stop it otherwise.
+        Ok(other) => Leak::Unreadable(other.to_string()),
+    })
 }
 
-/// Checks a document already read (a callback reply, after its own checks).
-pub(crate) fn scan(v: Val<'_, '_>, allowed: &[String], sections: &Sections) -> Result<(), Leak> {
-    scan_nested(v, allowed, sections, NESTED)
+/// Checks a callback reply whole, in one reading: the ids its members
+/// write to (see [`check_callback_response`](super::check_callback_response))
+/// and the components its values carry.
+pub(crate) fn scan_callback_reply(
+    body: &[u8],
+    allowed: &[String],
+    sections: &Sections,
+) -> Result<(), ResponseDenial> {
+    read(body, At::Reply, allowed, sections, NESTED).map_err(|stop| match stop {
+        Err(e) => ResponseDenial::from(e),
+        Ok(denial) => denial,
+    })
 }
 
-fn scan_nested(
-    v: Val<'_, '_>,
+/// Reads `body` from `root`: `Err(Ok(denial))` when the scan found one,
+/// `Err(Err(why))` when the body is not strict JSON.
+fn read(
+    body: &[u8],
+    root: At,
     allowed: &[String],
     sections: &Sections,
     nested: u8,
-) -> Result<(), Leak> {
-    let mut found = Vec::new();
-    for (key, value) in v.members_within() {
-        if key == "props" {
-            let Some(id) = value.get("id") else {
-                continue;
-            };
-            found.clear();
-            match id.kind() {
-                Kind::String(s) => found.extend(string_section(s, sections)),
-                Kind::Object(_) => value_sections(id, sections, &mut found),
-                // Numbers and the like name no section.
-                _ => {}
-            }
-            if let Some(section) = first_forbidden(&found, allowed) {
-                return Err(Leak::Component {
-                    section: section.to_owned(),
-                });
-            }
-        } else if key == "validation_layout" {
-            return Err(Leak::ValidationLayout);
-        }
-    }
-    let Some(nested) = nested.checked_sub(1) else {
-        return Ok(());
+) -> Result<(), Result<ResponseDenial, JsonError>> {
+    let mut scan = Scan {
+        allowed,
+        sections,
+        nested,
+        item_has_id: false,
+        found: None,
     };
-    for s in v.strings() {
-        // Text that is not JSON is just text; only a document is read on.
-        if looks_like_document(s.as_bytes()) {
-            if let Ok(doc) = Doc::parse(s.as_bytes()) {
-                scan_nested(doc.root(), allowed, sections, nested)?;
+    match skim(body, root, &mut scan) {
+        Ok(()) => Ok(()),
+        Err(Stopped::Json(e)) => Err(Err(e)),
+        // A halt always comes with its reason.
+        Err(Stopped::Halted) => Err(Ok(scan.found.unwrap_or(UNREADABLE_ID))),
+    }
+}
+
+/// Where a value stands, as far as components are concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum At {
+    Plain,
+    /// The value of a `props` member: its `id` is a component's.
+    Props,
+    /// A component id, or anything inside a dict id: every string names a
+    /// section. With the callback reply's member it was found in, if any.
+    Id(Option<ReplyVia>),
+    /// A callback reply's top level.
+    Reply,
+    /// A callback reply's member whose keys are component ids.
+    IdKeys(ReplyVia, IdsAs),
+    /// A callback reply's `cancel` list, an item of it, its id.
+    Cancel,
+    CancelItem,
+    CancelId,
+}
+
+struct Scan<'s> {
+    allowed: &'s [String],
+    sections: &'s Sections,
+    /// How many more documents held as text to read.
+    nested: u8,
+    /// The `cancel` item being read has had an `id`.
+    item_has_id: bool,
+    /// Why the scan halted.
+    found: Option<ResponseDenial>,
+}
+
+const UNREADABLE_ID: ResponseDenial = ResponseDenial::Malformed("unreadable component id");
+
+impl Scan<'_> {
+    fn section(&self, section: Option<&str>, via: Option<ReplyVia>) -> Result<(), ResponseDenial> {
+        let Some(section) = section.filter(|s| !allows(self.allowed, s)) else {
+            return Ok(());
+        };
+        let section = section.to_owned();
+        Err(match via {
+            Some(via) => ResponseDenial::ForbiddenSection { section, via },
+            None => ResponseDenial::Carries(Leak::Component { section }),
+        })
+    }
+
+    fn id(&self, id: Option<ComponentId<'_>>, via: ReplyVia) -> Result<(), ResponseDenial> {
+        let mut found = Vec::new();
+        id.ok_or(UNREADABLE_ID)?.sections(self.sections, &mut found);
+        self.section(first_forbidden(&found, self.allowed), Some(via))
+    }
+
+    /// A string that may be a document of its own, read as one; text that
+    /// is not one is just text.
+    #[cold]
+    fn nested(&self, text: Text<'_>) -> Result<(), ResponseDenial> {
+        let text = text.decoded();
+        if !looks_like_document(text.as_bytes()) {
+            return Ok(());
+        }
+        let nested = self.nested - 1;
+        match read(
+            text.as_bytes(),
+            At::Plain,
+            self.allowed,
+            self.sections,
+            nested,
+        ) {
+            Err(Ok(denial)) => Err(denial),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Scan<'_> {
+    /// Keeps the reason, and halts.
+    fn halt<T>(&mut self, r: Result<T, ResponseDenial>) -> Result<T, Halt> {
+        r.map_err(|denial| {
+            self.found = Some(denial);
+            Halt
+        })
+    }
+
+    fn member_at(&mut self, object: At, key: &str) -> Result<At, ResponseDenial> {
+        match object {
+            At::Reply => {
+                if let Some(&(via, keys)) = MEMBERS.iter().find(|(via, _)| via.as_str() == key) {
+                    return Ok(match keys {
+                        IdsAs::DepList => At::Cancel,
+                        keys => At::IdKeys(via, keys),
+                    });
+                }
+            }
+            At::IdKeys(via, keys) => {
+                let id = match keys {
+                    IdsAs::PropKeys => parse_prop_key(key),
+                    _ => ComponentId::from_stringified(key),
+                };
+                self.id(id, via)?;
+                return Ok(At::Plain);
+            }
+            At::Id(via) => return Ok(At::Id(via)),
+            At::CancelId => return Ok(At::Id(Some(ReplyVia::Cancel))),
+            At::CancelItem if key == "id" => {
+                self.item_has_id = true;
+                return Ok(At::CancelId);
+            }
+            At::Props if key == "id" => return Ok(At::Id(None)),
+            _ => {}
+        }
+        match key {
+            "props" => Ok(At::Props),
+            "validation_layout" => Err(ResponseDenial::Carries(Leak::ValidationLayout)),
+            _ => Ok(At::Plain),
+        }
+    }
+
+    fn value_at(&mut self, at: At, shape: Shape) -> Result<(), ResponseDenial> {
+        let fits = match at {
+            At::Reply => shape == Shape::Object,
+            At::IdKeys(..) => matches!(shape, Shape::Object | Shape::Null),
+            At::Cancel => matches!(shape, Shape::Array | Shape::Null),
+            At::CancelItem => {
+                self.item_has_id = false;
+                shape == Shape::Object
+            }
+            At::CancelId => matches!(shape, Shape::String | Shape::Object),
+            At::Plain | At::Props | At::Id(_) => true,
+        };
+        if fits {
+            return Ok(());
+        }
+        Err(match at {
+            At::Reply => ResponseDenial::Malformed("reply is not a JSON object"),
+            At::IdKeys(..) => ResponseDenial::Malformed("an id map is not an object"),
+            At::Cancel => ResponseDenial::Malformed("\"cancel\" is not a list"),
+            _ => UNREADABLE_ID,
+        })
+    }
+}
+
+impl Visit for Scan<'_> {
+    type Ctx = At;
+
+    #[inline]
+    fn member(&mut self, object: At, key: &str) -> Result<At, Halt> {
+        // Layouts are mostly plain members and components' props: decided
+        // here, without a call.
+        match object {
+            At::Plain | At::Props => match key.as_bytes() {
+                b"props" => Ok(At::Props),
+                b"id" if object == At::Props => Ok(At::Id(None)),
+                b"validation_layout" => {
+                    self.halt(Err(ResponseDenial::Carries(Leak::ValidationLayout)))
+                }
+                _ => Ok(At::Plain),
+            },
+            At::Id(via) => Ok(At::Id(via)),
+            _ => {
+                let r = self.member_at(object, key);
+                self.halt(r)
             }
         }
     }
-    Ok(())
+
+    fn element(&mut self, array: At) -> At {
+        match array {
+            At::Id(via) => At::Id(via),
+            At::CancelId => At::Id(Some(ReplyVia::Cancel)),
+            At::Cancel => At::CancelItem,
+            _ => At::Plain,
+        }
+    }
+
+    #[inline]
+    fn value(&mut self, at: At, shape: Shape) -> Result<(), Halt> {
+        if matches!(at, At::Plain | At::Props | At::Id(_)) {
+            return Ok(());
+        }
+        let r = self.value_at(at, shape);
+        self.halt(r)
+    }
+
+    #[inline]
+    fn string(&mut self, at: At, text: Text<'_>) -> Result<(), Halt> {
+        let r = match at {
+            At::Id(via) => self.section(string_section(&text.decoded(), self.sections), via),
+            At::CancelId => self.id(
+                ComponentId::from_stringified(&text.decoded()),
+                ReplyVia::Cancel,
+            ),
+            _ if self.nested == 0 || !may_start_document(text) => return Ok(()),
+            _ => self.nested(text),
+        };
+        self.halt(r)
+    }
+
+    fn end(&mut self, at: At) -> Result<(), Halt> {
+        if at == At::CancelItem && !self.item_has_id {
+            return self.halt(Err(UNREADABLE_ID));
+        }
+        Ok(())
+    }
+}
+
+/// The first byte of a string's text, escapes not decoded, says whether
+/// it could be a document (whitespace or an escape first: maybe).
+fn may_start_document(text: Text<'_>) -> bool {
+    matches!(
+        text.first_raw(),
+        Some(b'{' | b'[' | b' ' | b'\\' | b'\n' | b'\r' | b'\t')
+    )
 }
 
 fn looks_like_document(s: &[u8]) -> bool {
@@ -131,8 +383,10 @@ pub fn scan_html(html: &[u8], allowed: &[String], sections: &Sections) -> Result
         if is_json_type(script_type(attrs)) {
             scan_json(text, allowed, sections)?;
         } else if looks_like_document(text) {
-            if let Ok(doc) = Doc::parse(text) {
-                scan(doc.root(), allowed, sections)?;
+            if let Err(Ok(ResponseDenial::Carries(leak))) =
+                read(text, At::Plain, allowed, sections, NESTED)
+            {
+                return Err(leak);
             }
         }
         at = end + 8;
@@ -316,6 +570,10 @@ mod tests {
         ];
         for (body, want) in cases {
             assert_eq!(scan_json(body.as_bytes(), &mike(), &s), want, "{body}");
+            // The quick test never clears what the reading refuses.
+            if want.is_err() {
+                assert!(!cannot_carry(body.as_bytes(), &mike(), &s), "{body}");
+            }
             // A user with the section, or every section, sees it all.
             let both = vec!["marketing".to_owned(), "hr".to_owned()];
             let all = vec!["_all_".to_owned()];
@@ -324,7 +582,17 @@ mod tests {
                 assert_eq!(scan_json(body.as_bytes(), &all, &s), Ok(()), "{body}");
             }
         }
-        for bad in ["{", "[1,]", r#"{"a":1,"a":2}"#, "\u{feff}{}"] {
+        // Keys may repeat, and every occurrence counts: a browser keeps the
+        // last one, a naive check the first.
+        assert_eq!(
+            scan_json(
+                br#"{"props":{"id":"marketing-x","id":"hr-x"}}"#,
+                &mike(),
+                &s
+            ),
+            hr()
+        );
+        for bad in ["{", "[1,]", "[NaN]", "\u{feff}{}"] {
             assert!(
                 matches!(
                     scan_json(bad.as_bytes(), &mike(), &s),
@@ -395,6 +663,9 @@ mod tests {
         ];
         for (body, want) in cases {
             assert_eq!(scan_html(body.as_bytes(), &mike(), &s), want, "{body}");
+            if want.is_err() {
+                assert!(!cannot_carry(body.as_bytes(), &mike(), &s), "{body}");
+            }
         }
         for bad in [
             index("{"),
@@ -409,6 +680,33 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn what_cannot_carry_a_lacked_section() {
+        let s = sections();
+        for (body, clear) in [
+            (r#"{"props":{"id":"marketing-x"}}"#, true),
+            (
+                r#"{"x":"2026-01-01","y":"a-b","z":"xhr-1","w":"marketing-hr-2"}"#,
+                true,
+            ),
+            (r#"{"props":{"id":"hr-x"}}"#, false),
+            (r#"{"props":{"id":"HR-x"}}"#, false),
+            (r#"{"props":{"id":"\u0068r-x"}}"#, false),
+            (r#"{"k":"{\"type\":\"hr-row\"}"}"#, false),
+            (r#"{"validation_layout":null}"#, false),
+            (r#"<script>{"props":{"id":"hr-x"}}</script>"#, false),
+            ("", true),
+            (r#""hr"#, true),
+            (r#"-"#, true),
+        ] {
+            assert_eq!(cannot_carry(body.as_bytes(), &mike(), &s), clear, "{body}");
+        }
+        // A user with every section: only validation_layout matters.
+        let both = vec!["marketing".to_owned(), "hr".to_owned()];
+        assert!(cannot_carry(br#"{"props":{"id":"hr-x"}}"#, &both, &s));
+        assert!(!cannot_carry(br#"{"validation_layout":1}"#, &both, &s));
     }
 
     #[test]

@@ -28,6 +28,7 @@
 
 mod fallback;
 mod fast;
+pub(crate) mod skim;
 mod tape;
 
 pub use tape::{Doc, Kind, Val};

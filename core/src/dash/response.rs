@@ -6,10 +6,8 @@ use std::fmt;
 
 use crate::section::Sections;
 
-use super::components::{scan, Leak};
-use super::first_forbidden;
-use super::ids::{parse_prop_key, ComponentId};
-use super::json::{Doc, JsonError, Kind, Val};
+use super::components::{scan_callback_reply, Leak};
+use super::json::{Doc, JsonError};
 
 /// The top-level member of a callback reply that named a forbidden
 /// section: the [`ResponseDenial::ForbiddenSection`] `via`, displayed as
@@ -105,8 +103,8 @@ impl From<JsonError> for ResponseDenial {
 }
 
 /// How the ids of one top-level member are written.
-#[derive(Clone, Copy)]
-enum IdsAs {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum IdsAs {
     /// `{"<stringified id>": {"<prop>": value}}`
     MapKeys,
     /// `{"<id>.<prop>": value}`
@@ -115,46 +113,13 @@ enum IdsAs {
     DepList,
 }
 
-const MEMBERS: [(ReplyVia, IdsAs); 5] = [
+pub(super) const MEMBERS: [(ReplyVia, IdsAs); 5] = [
     (ReplyVia::Response, IdsAs::MapKeys),
     (ReplyVia::SideUpdate, IdsAs::MapKeys),
     (ReplyVia::Progress, IdsAs::PropKeys),
     (ReplyVia::ProgressDefault, IdsAs::PropKeys),
     (ReplyVia::Cancel, IdsAs::DepList),
 ];
-
-fn member_ids<'a>(v: Val<'a, 'a>, keys: IdsAs) -> Result<Vec<ComponentId<'a>>, ResponseDenial> {
-    let unreadable = ResponseDenial::Malformed("unreadable component id");
-    let mut ids = Vec::new();
-    match keys {
-        IdsAs::MapKeys | IdsAs::PropKeys => {
-            let members = v
-                .as_object()
-                .ok_or(ResponseDenial::Malformed("an id map is not an object"))?;
-            for (key, _) in members {
-                let id = match keys {
-                    IdsAs::MapKeys => ComponentId::from_stringified(key),
-                    _ => parse_prop_key(key),
-                };
-                ids.push(id.ok_or_else(|| unreadable.clone())?);
-            }
-        }
-        IdsAs::DepList => {
-            let items = v
-                .as_array()
-                .ok_or(ResponseDenial::Malformed("\"cancel\" is not a list"))?;
-            for item in items {
-                let id = match item.get("id").map(|v| (v, v.kind())) {
-                    Some((_, Kind::String(s))) => ComponentId::from_stringified(s),
-                    Some((v, Kind::Object(_))) => Some(ComponentId::Dict(v.to_doc())),
-                    _ => None,
-                };
-                ids.push(id.ok_or_else(|| unreadable.clone())?);
-            }
-        }
-    }
-    Ok(ids)
-}
 
 /// Decides whether an upstream reply to a callback may reach the user.
 ///
@@ -173,33 +138,7 @@ pub fn check_callback_response(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    let doc = Doc::parse(body)?;
-    let doc = doc.root();
-    if !doc.is_object() {
-        return Err(ResponseDenial::Malformed("reply is not a JSON object"));
-    }
-    // One id at a time finds the same first forbidden section as gathering
-    // all of a member's first, with a scratch list allocated at most once.
-    let mut found = Vec::new();
-    for (via, keys) in MEMBERS {
-        let Some(v) = doc.get(via.as_str()) else {
-            continue;
-        };
-        if v.is_null() {
-            continue;
-        }
-        for id in member_ids(v, keys)? {
-            found.clear();
-            id.sections(sections, &mut found);
-            if let Some(section) = first_forbidden(&found, allowed) {
-                return Err(ResponseDenial::ForbiddenSection {
-                    section: section.to_owned(),
-                    via,
-                });
-            }
-        }
-    }
-    scan(doc, allowed, sections).map_err(ResponseDenial::Carries)
+    scan_callback_reply(body, allowed, sections)
 }
 
 fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {

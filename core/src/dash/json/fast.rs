@@ -405,45 +405,9 @@ impl<'a> Parser<'a> {
     }
 
     /// After a backslash.
+    #[inline(always)]
     fn escape(&mut self) -> Option<char> {
-        Some(match self.next()? {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'n' => '\n',
-            b'r' => '\r',
-            b't' => '\t',
-            b'u' => {
-                let first = self.hex4()?;
-                let code = match first {
-                    0xD800..=0xDBFF => {
-                        self.literal("\\u")?;
-                        let second = self.hex4()?;
-                        if !(0xDC00..=0xDFFF).contains(&second) {
-                            return None;
-                        }
-                        0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
-                    }
-                    // A lone surrogate is no character: left to serde_json
-                    // to refuse, like any other error.
-                    0xDC00..=0xDFFF => return None,
-                    _ => first,
-                };
-                char::from_u32(code)?
-            }
-            _ => return None,
-        })
-    }
-
-    fn hex4(&mut self) -> Option<u32> {
-        let mut n = 0;
-        for _ in 0..4 {
-            let digit = char::from(self.next()?).to_digit(16)?;
-            n = n * 16 + digit;
-        }
-        Some(n)
+        escape_at(self.text.as_bytes(), &mut self.pos)
     }
 
     fn digits(&mut self) -> Option<()> {
@@ -514,11 +478,60 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// The escape after a backslash at `*pos` in `text`, moving `pos` past it.
+pub(super) fn escape_at(text: &[u8], pos: &mut usize) -> Option<char> {
+    let mut next = || {
+        let b = text.get(*pos).copied();
+        *pos += 1;
+        b
+    };
+    Some(match next()? {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        b'u' => {
+            let first = hex4(&mut next)?;
+            let code = match first {
+                0xD800..=0xDBFF => {
+                    if (next()?, next()?) != (b'\\', b'u') {
+                        return None;
+                    }
+                    let second = hex4(&mut next)?;
+                    if !(0xDC00..=0xDFFF).contains(&second) {
+                        return None;
+                    }
+                    0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+                }
+                // A lone surrogate is no character: left to serde_json
+                // to refuse, like any other error.
+                0xDC00..=0xDFFF => return None,
+                _ => first,
+            };
+            char::from_u32(code)?
+        }
+        _ => return None,
+    })
+}
+
+fn hex4(next: &mut impl FnMut() -> Option<u8>) -> Option<u32> {
+    let mut n = 0;
+    for _ in 0..4 {
+        let digit = char::from(next()?).to_digit(16)?;
+        n = n * 16 + digit;
+    }
+    Some(n)
+}
+
 /// How many bytes at the start of `bytes` may stand in a string as they
 /// are: not a quote, a backslash or a control character. Eight bytes at a
 /// time (see [`stops`]); most strings end in the first word.
 #[inline(always)]
-fn plain_len(bytes: &[u8]) -> usize {
+pub(super) fn plain_len(bytes: &[u8]) -> usize {
     let mut done = 0;
     let mut words = bytes.chunks_exact(8);
     for word in &mut words {
@@ -541,7 +554,7 @@ fn plain_len(bytes: &[u8]) -> usize {
 /// `text[start..end]`, but not through `get(start..end)`, which the
 /// compiler calls out of line.
 #[inline(always)]
-fn str_between(text: &str, start: usize, end: usize) -> Option<&str> {
+pub(super) fn str_between(text: &str, start: usize, end: usize) -> Option<&str> {
     let (_, s) = text.split_at_checked(end)?.0.split_at_checked(start)?;
     Some(s)
 }

@@ -263,25 +263,6 @@ impl<'d, 'a> Val<'d, 'a> {
         self.nodes.iter().filter_map(move |n| node_string(n, owned))
     }
 
-    /// Every member of every object inside this one (itself included), at
-    /// any depth, in document order: each key with its value. Like
-    /// [`strings`](Val::strings), the subtree's nodes in a row.
-    pub fn members_within(self) -> impl Iterator<Item = (&'d str, Val<'d, 'a>)> {
-        let (nodes, owned) = (self.nodes, self.owned);
-        nodes.iter().enumerate().filter_map(move |(i, node)| {
-            let key = node_key(node, owned)?;
-            let rest = nodes.get(i + 1..)?;
-            let span = rest.first()?.span();
-            Some((
-                key,
-                Val {
-                    nodes: rest.get(..span)?,
-                    owned,
-                },
-            ))
-        })
-    }
-
     /// This value as a document of its own. Only the subtree's decoded
     /// strings are copied: a dict id kept from a big document (the
     /// registry's) does not carry all of that document's.
