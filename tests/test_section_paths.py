@@ -2,9 +2,11 @@
 segment is not its name (`hr` owning `/people`). Both the path of a page request and the
 `use_pages` router's `pathname` resolve to the section; every denial has an allowed twin.
 
-The demo app has no `/people` page: for mica, Dash answers such a path with its index
-page, or its router with its 404 content. What is tested is that the module refuses mike
-and lets mica through, not what the app then shows.
+The shipped config gives the demo's staff directory (`/people`) to hr through the
+SECTION_PATHS placeholder; the tests here set it to their own list. The other paths have
+no page in the demo: for mica, Dash answers them with its index page, or its router with
+its 404 content. What is tested is that the module refuses mike and lets mica through,
+not what the app then shows.
 """
 import json
 
@@ -31,7 +33,7 @@ def users(stack):
 
 @pytest.fixture(scope="module")
 def paged(dashboard):
-    s = Stack(dashboard, env={"EXTRA_SERVER": PATHS}).start()
+    s = Stack(dashboard, env={"SECTION_PATHS": PATHS}).start()
     yield s
     s.stop()
 
@@ -86,12 +88,20 @@ def test_sections_own_names_still_work(paged, cookies):
     assert paged.get("/marketing", headers=[mike]).status == 200
 
 
+def test_shipped_config_gives_the_staff_directory_to_hr(stack, mike_cookie, mica_cookie):
+    assert stack.get("/people", headers=[f"Cookie: example_jwt={mike_cookie}"]).status == 403
+    assert stack.get("/people", headers=[f"Cookie: example_jwt={mica_cookie}"]).status == 200
+
+
 def test_without_the_directive_the_page_is_nobodys(dashboard):
-    s = Stack(dashboard).start()
+    s = Stack(dashboard, env={"SECTION_PATHS": ""}).start()
     try:
         mike, _ = users(s)
         assert s.get("/people", headers=[mike]).status == 200
-        assert post_router(s, mike, "/people").status == 200
+        # Paths with no page in the demo: the router's reply carries no hr
+        # component, so only the request check could refuse them.
+        for path in ("/people/x", "/human-resources"):
+            assert post_router(s, mike, path).status == 200, path
     finally:
         s.stop()
 
@@ -109,13 +119,18 @@ def test_router_to_a_page_path(paged, cookies, path):
     assert r.status not in (400, 401, 403, 413), (path, r.status)
 
 
-def test_router_denial_is_logged_and_twin_is_served(paged, cookies):
+def test_router_denial_is_the_request_check_and_twin_is_served(paged, cookies):
     mike, mica = cookies
-    assert post_router(paged, mike, "/people").status == 403
-    assert 'user "mike": callback routes to section "hr" through "route"' in paged.error_log
-    # mica gets Dash's own page for a path it has no page for: it reached the app.
-    r = post_router(paged, mica, "/people")
-    assert r.status == 200 and "_pages_content" in r.text, r.text[:200]
+    line = 'user "mike": callback routes to section "hr" through "route"'
+    for path in ("/people", "/human-resources"):
+        before = paged.error_log.count(line)
+        assert post_router(paged, mike, path).status == 403, path
+        # Refused before the app was asked, not by the check of its reply.
+        assert paged.error_log.count(line) == before + 1, path
+        r = post_router(paged, mica, path)
+        assert r.status == 200 and "_pages_content" in r.text, (path, r.text[:200])
+    # The staff directory itself, for mica.
+    assert "hr-people" in post_router(paged, mica, "/people").text
 
 
 @pytest.mark.parametrize("path", ["/peoplex", "/x/people", "/org", "/marketing"])
@@ -127,7 +142,7 @@ def test_router_to_other_paths_stays_open(paged, cookies, path):
 # 3. Inheritance, as nginx's own array directives: a level that writes any replaces.
 
 def test_inherited_from_http(dashboard):
-    s = Stack(dashboard, env={"EXTRA_HTTP": "dash_auth_section_paths hr /people;"}).start()
+    s = Stack(dashboard, env={"SECTION_PATHS": "", "EXTRA_HTTP": "dash_auth_section_paths hr /people;"}).start()
     try:
         mike, mica = users(s)
         assert s.get("/people", headers=[mike]).status == 403
@@ -139,7 +154,7 @@ def test_inherited_from_http(dashboard):
 
 
 def test_a_location_that_writes_its_own_replaces_the_servers(dashboard):
-    s = Stack(dashboard, env={"EXTRA_SERVER": "dash_auth_section_paths hr /people;",
+    s = Stack(dashboard, env={"SECTION_PATHS": "dash_auth_section_paths hr /people;",
                               "EXTRA_LOCATION": "dash_auth_section_paths hr /staff;"}).start()
     try:
         mike, mica = users(s)
@@ -182,17 +197,17 @@ def passes(dashboard, env):
 
 
 def test_unknown_section_fails_naming_the_directive(dashboard):
-    fails(dashboard, {"EXTRA_SERVER": "dash_auth_section_paths finance /money;"},
+    fails(dashboard, {"SECTION_PATHS": "dash_auth_section_paths finance /money;"},
           '"dash_auth_section_paths" at {conf}:{line}: section "finance" is not in the "dash_auth_sections" in effect')
-    passes(dashboard, {"EXTRA_SERVER": "dash_auth_section_paths hr /money;"})
-    passes(dashboard, {"SECTIONS": "marketing hr finance", "EXTRA_SERVER": "dash_auth_section_paths finance /money;"})
+    passes(dashboard, {"SECTION_PATHS": "dash_auth_section_paths hr /money;"})
+    passes(dashboard, {"SECTIONS": "marketing hr finance", "SECTION_PATHS": "dash_auth_section_paths finance /money;"})
 
 
 def test_sections_narrowed_below_inherited_paths_fail(dashboard):
-    fails(dashboard, {"EXTRA_SERVER": "dash_auth_section_paths hr /people;",
+    fails(dashboard, {"SECTION_PATHS": "dash_auth_section_paths hr /people;",
                       "EXTRA_LOCATION": "dash_auth_sections marketing;"},
           '"dash_auth_section_paths" at {conf}:{line}: section "hr" is not in the "dash_auth_sections" in effect')
-    passes(dashboard, {"EXTRA_SERVER": "dash_auth_section_paths hr /people;",
+    passes(dashboard, {"SECTION_PATHS": "dash_auth_section_paths hr /people;",
                        "EXTRA_LOCATION": "dash_auth_sections marketing;\ndash_auth_section_paths marketing /people;"})
 
 
@@ -200,10 +215,10 @@ def test_sections_narrowed_below_inherited_paths_fail(dashboard):
                                               ("/Marketing/report", "marketing", "/marketing-report"),
                                               ("/hr/people", "hr", "/hr-people")])
 def test_a_path_inside_a_sections_name_fails(dashboard, path, inside, twin):
-    fails(dashboard, {"EXTRA_SERVER": f"dash_auth_section_paths hr {path};"},
+    fails(dashboard, {"SECTION_PATHS": f"dash_auth_section_paths hr {path};"},
           f'"dash_auth_section_paths" at {{conf}}:{{line}}: path "{path.lower()}" of section "hr" '
           f'is a page of section "{inside}" already')
-    passes(dashboard, {"EXTRA_SERVER": f"dash_auth_section_paths hr {twin};"})
+    passes(dashboard, {"SECTION_PATHS": f"dash_auth_section_paths hr {twin};"})
 
 
 @pytest.mark.parametrize("bad", ["people", "/", "/people/", "//people", "/a/../b", "/a/./b", "/a%20b", "/a?b",
@@ -211,40 +226,40 @@ def test_a_path_inside_a_sections_name_fails(dashboard, path, inside, twin):
 def test_invalid_path_fails(dashboard, bad):
     # As the message shows it: nginx has unquoted it, the module escapes a backslash.
     shown = bad.strip('"')
-    fails(dashboard, {"EXTRA_SERVER": f"dash_auth_section_paths hr /ok {bad};"},
+    fails(dashboard, {"SECTION_PATHS": f"dash_auth_section_paths hr /ok {bad};"},
           f'"dash_auth_section_paths" directive has invalid path "{shown}"', "in {conf}:{line}")
-    passes(dashboard, {"EXTRA_SERVER": "dash_auth_section_paths hr /ok /a-b/c_d/e.f~g;"})
+    passes(dashboard, {"SECTION_PATHS": "dash_auth_section_paths hr /ok /a-b/c_d/e.f~g;"})
 
 
 def test_dash_endpoint_fails(dashboard):
-    fails(dashboard, {"EXTRA_SERVER": "dash_auth_section_paths hr /_dash-update-component;"},
+    fails(dashboard, {"SECTION_PATHS": "dash_auth_section_paths hr /_dash-update-component;"},
           '"dash_auth_section_paths" directive has invalid path "/_dash-update-component": '
           "it is one of Dash's own endpoints in {conf}:{line}")
-    passes(dashboard, {"EXTRA_SERVER": "dash_auth_section_paths hr /dash-update-component;"})
+    passes(dashboard, {"SECTION_PATHS": "dash_auth_section_paths hr /dash-update-component;"})
 
 
 def test_duplicate_path_across_sections_fails(dashboard):
-    fails(dashboard, {"EXTRA_SERVER": "dash_auth_section_paths hr /people;\n"
+    fails(dashboard, {"SECTION_PATHS": "dash_auth_section_paths hr /people;\n"
                                       "dash_auth_section_paths marketing /People;"},
           '"dash_auth_section_paths" directive has duplicate path "/people" (section "hr" at {conf}:{line}) '
           "in {conf}:{last}")
-    passes(dashboard, {"EXTRA_SERVER": "dash_auth_section_paths hr /people;\n"
+    passes(dashboard, {"SECTION_PATHS": "dash_auth_section_paths hr /people;\n"
                                        "dash_auth_section_paths marketing /peoples;"})
 
 
 def test_overlapping_paths_fail(dashboard):
-    fails(dashboard, {"EXTRA_SERVER": "dash_auth_section_paths hr /people;\n"
+    fails(dashboard, {"SECTION_PATHS": "dash_auth_section_paths hr /people;\n"
                                       "dash_auth_section_paths marketing /people/sales;"},
           '"dash_auth_section_paths" directive has path "/people/sales", which overlaps "/people" of section "hr" '
           "at {conf}:{line} in {conf}:{last}")
-    passes(dashboard, {"EXTRA_SERVER": "dash_auth_section_paths hr /people/staff;\n"
+    passes(dashboard, {"SECTION_PATHS": "dash_auth_section_paths hr /people/staff;\n"
                                        "dash_auth_section_paths marketing /people/sales;"})
 
 
 def test_same_section_twice_at_one_level_fails(dashboard):
-    fails(dashboard, {"EXTRA_SERVER": "dash_auth_section_paths hr /people;\ndash_auth_section_paths hr /staff;"},
+    fails(dashboard, {"SECTION_PATHS": "dash_auth_section_paths hr /people;\ndash_auth_section_paths hr /staff;"},
           '"dash_auth_section_paths" directive lists section "hr" again (first at {conf}:{line})', "in {conf}:{last}")
-    passes(dashboard, {"EXTRA_SERVER": "dash_auth_section_paths hr /people /staff;"})
+    passes(dashboard, {"SECTION_PATHS": "dash_auth_section_paths hr /people /staff;"})
 
 
 @pytest.mark.parametrize("directive,want", [
@@ -253,5 +268,5 @@ def test_same_section_twice_at_one_level_fails(dashboard):
     ("dash_auth_section_paths hr;", 'invalid number of arguments in "dash_auth_section_paths" directive'),
 ])
 def test_bad_section_argument_fails(dashboard, directive, want):
-    fails(dashboard, {"EXTRA_SERVER": directive}, want, "in {conf}:{line}")
-    passes(dashboard, {"EXTRA_SERVER": "dash_auth_section_paths HR /people;"})
+    fails(dashboard, {"SECTION_PATHS": directive}, want, "in {conf}:{line}")
+    passes(dashboard, {"SECTION_PATHS": "dash_auth_section_paths HR /people;"})
