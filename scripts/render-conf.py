@@ -8,7 +8,7 @@ error, not an empty string. A default may itself hold placeholders.
 A placeholder alone on its line stands for whole lines: empty, the line is left
 out; several lines, each is indented like the placeholder. That is how the
 EXTRA_* placeholders add directives at the http, server or location level, and
-how ZONE or DEPENDENCIES can leave their directive out.
+how ZONE, SECTION_PATHS or DEPENDENCIES can leave their directive out.
 """
 import os
 import re
@@ -27,6 +27,7 @@ DEFAULTS = {
     "COOKIE_NAME": "example_jwt",
     "TOKEN_TTL": "1h",
     "SECTIONS": "marketing hr",
+    "SECTION_PATHS": "dash_auth_section_paths hr /people;",
     "LOGIN_PATH": "/login",
     "LOGOUT_PATH": "/logout",
     "SESSION_MAX_AGE": "12h",

@@ -13,14 +13,14 @@ use std::sync::Arc;
 use dash_auth_core::config::{self, Flag, Setting, Settings, ValueError};
 use dash_auth_core::dash::Registry;
 use dash_auth_core::endpoint::UncheckedRoutes;
-use dash_auth_core::section::Sections;
+use dash_auth_core::section::{SectionPaths, Sections};
 use dash_auth_core::token::Secret;
 use dash_auth_core::users::UsersFile;
 use dash_auth_core::Policy;
 use ngx::core::{NGX_CONF_ERROR, NGX_CONF_OK};
 use ngx::ffi::{
-    ngx_command_t, ngx_conf_t, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_TAKE1,
-    NGX_CONF_TAKE12, NGX_CONF_TAKE13, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET,
+    ngx_command_t, ngx_conf_t, ngx_str_t, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_2MORE,
+    NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_CONF_TAKE13, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET,
     NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_SRV_CONF,
 };
 use ngx::http::HttpModuleMainConf;
@@ -69,6 +69,7 @@ enum DirectiveError {
     Users(dash_auth_core::users::LoadError),
     Secret(dash_auth_core::token::SecretError),
     Sections(dash_auth_core::section::SectionError),
+    SectionPaths(dash_auth_core::section::PagePathError),
 }
 
 impl fmt::Display for DirectiveError {
@@ -91,6 +92,7 @@ impl fmt::Display for DirectiveError {
             Self::Users(e) => write!(f, "cannot load users: {e}"),
             Self::Secret(e) => write!(f, "cannot load secret: {e}"),
             Self::Sections(e) => write!(f, "{e}"),
+            Self::SectionPaths(e) => write!(f, "{e}"),
         }
     }
 }
@@ -149,7 +151,7 @@ const fn command(name: ngx_str_t, args: u32, set: Handler) -> ngx_command_t {
     }
 }
 
-pub static mut COMMANDS: [ngx_command_t; 24] = [
+pub static mut COMMANDS: [ngx_command_t; 25] = [
     ngx_command_t {
         name: ngx_string!("dash_auth_zone"),
         type_: (NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE12) as ngx_uint_t,
@@ -197,6 +199,11 @@ pub static mut COMMANDS: [ngx_command_t; 24] = [
         ngx_string!("dash_auth_sections"),
         NGX_CONF_1MORE,
         cmd_sections,
+    ),
+    command(
+        ngx_string!("dash_auth_section_paths"),
+        NGX_CONF_2MORE,
+        cmd_section_paths,
     ),
     command(
         ngx_string!("dash_auth_dash_prefix"),
@@ -415,6 +422,30 @@ one_value!(cmd_sections, sections, |cf| {
         .map(|s| Setting::On(Arc::new(s)))
         .map_err(DirectiveError::Sections)
 });
+
+extern "C" fn cmd_section_paths(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    // Repeatable, once per section: the level's directives make one list
+    // (see `dash_auth_core::section::SectionPaths`).
+    setting(cf, conf, |cf, s| {
+        let section = arg1(cf)?;
+        let mut paths = Vec::new();
+        for a in cf.args().get(2..).unwrap_or_default() {
+            paths.push(text(a)?);
+        }
+        let mut list = match &s.section_paths {
+            Setting::On(list) => SectionPaths::clone(list),
+            Setting::Unset | Setting::Off => SectionPaths::default(),
+        };
+        list.add(section, &paths, cf.position())
+            .map_err(DirectiveError::SectionPaths)?;
+        s.section_paths = Setting::On(Arc::new(list));
+        Ok(true)
+    })
+}
 
 one_value!(cmd_allow_unchecked, allow_unchecked, |cf| {
     let mut entries = Vec::new();

@@ -7,8 +7,8 @@ First with curl, request by request, then in Debian's headless chromium, as
 mica (every section) and mike (marketing only) use them. Every refusal has a
 twin that the other user, or the same user in his section, gets through.
 
-`/people` is section hr only once nginx is told so
-(`dash_auth_section_paths hr /people;`); the tests that say so fail until then.
+`/people` is section hr because the shipped config says so
+(`dash_auth_section_paths hr /people;`, the SECTION_PATHS placeholder).
 """
 import html as htmllib
 import json

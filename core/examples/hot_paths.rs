@@ -21,7 +21,7 @@ use std::time::Instant;
 use dash_auth_core::dash::{
     cannot_carry, check_callback_request, check_callback_response, scan_json, Registry,
 };
-use dash_auth_core::section::Sections;
+use dash_auth_core::section::{SectionPaths, Sections};
 
 const BATCHES: usize = 15;
 /// Enough work per batch (a few ms) that the clock's resolution is noise.
@@ -137,6 +137,47 @@ fn reply_scan(name: &'static str, fixture: &'static str, callback: bool, quick: 
     }
 }
 
+/// `Sections::resolve_uri`, which every request with a session runs, over
+/// the paths a dashboard mostly gets (the callback endpoint, assets, a
+/// section page, a page given by path), with and without
+/// `dash_auth_section_paths` pages.
+fn section_lookup(with_pages: bool) -> Case {
+    let mut s = sections();
+    if with_pages {
+        let mut paths = SectionPaths::default();
+        paths
+            .add(
+                "hr",
+                &["/people", "/human-resources", "/org/staff"],
+                String::new(),
+            )
+            .expect("paths");
+        paths
+            .add("marketing", &["/query-string"], String::new())
+            .expect("paths");
+        s = s.with_paths(&paths).expect("pages");
+    }
+    let uris: [&[u8]; 4] = [
+        b"/_dash-update-component",
+        b"/assets/style.css",
+        b"/marketing",
+        b"/org/staff/alice",
+    ];
+    Case {
+        name: if with_pages {
+            "resolve_uri/pages (4 paths, 4 pages)"
+        } else {
+            "resolve_uri/names (4 paths)"
+        },
+        run: Box::new(move || {
+            uris.iter()
+                .filter(|u| s.resolve_uri(black_box(u)).is_some())
+                .count()
+                > 0
+        }),
+    }
+}
+
 /// Median and fastest batch, in ns per call.
 fn measure(case: &mut Case) -> (f64, f64) {
     // Calibrate a batch size, warming caches and the allocator meanwhile.
@@ -211,6 +252,8 @@ fn main() {
             true,
             false,
         ),
+        section_lookup(false),
+        section_lookup(true),
     ];
     for case in &mut cases {
         if filter

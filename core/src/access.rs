@@ -850,6 +850,39 @@ mod tests {
     }
 
     #[test]
+    fn section_pages() {
+        let mut p = policy();
+        let mut paths = crate::section::SectionPaths::default();
+        paths
+            .add("hr", &["/people", "/org/staff"], "nginx.conf:1".into())
+            .unwrap();
+        p.sections = Arc::new(Sections::clone(&p.sections).with_paths(&paths).unwrap());
+        let mike = cookie_for(&p, "mike", &["marketing"]);
+        let hana = cookie_for(&p, "hana", &["hr"]);
+        let mica = cookie_for(&p, "mica", &["_all_"]);
+        let section = |c: &str, uri: &str| match decide(&p, &[c.as_bytes()], None, uri) {
+            Decision::Forbidden { section, .. } => Some(section),
+            Decision::Allow { .. } => None,
+            d => panic!("{d:?}"),
+        };
+        for uri in [
+            "/people",
+            "/People/",
+            "/people/x",
+            "/org/staff/a",
+            "//org//staff",
+        ] {
+            assert_eq!(section(&mike, uri).as_deref(), Some("hr"), "{uri}");
+            assert_eq!(section(&hana, uri), None, "{uri}");
+            assert_eq!(section(&mica, uri), None, "{uri}");
+        }
+        for uri in ["/peoplex", "/org", "/org/staffx", "/marketing"] {
+            assert_eq!(section(&mike, uri), None, "{uri}");
+        }
+        assert_eq!(section(&hana, "/marketing").as_deref(), Some("marketing"));
+    }
+
+    #[test]
     fn tampered_cookie_is_refused() {
         let p = policy();
         let forged = forge(

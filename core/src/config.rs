@@ -17,7 +17,7 @@ use crate::endpoint::UncheckedRoutes;
 use crate::login;
 use crate::rate_limit::{self, Limit};
 use crate::return_path;
-use crate::section::{SectionError, Sections};
+use crate::section::{PathsConflict, SectionError, SectionPaths, Sections};
 use crate::token::Secret;
 use crate::users::UsersFile;
 
@@ -118,6 +118,7 @@ pub struct Settings {
     pub ttl: Setting<u64>,
     pub leeway: Setting<u64>,
     pub sections: Setting<Arc<Sections>>,
+    pub section_paths: Setting<Arc<SectionPaths>>,
     pub dash_prefix: Setting<String>,
     pub registry: Setting<Arc<Registry>>,
     pub callback_check: Flag,
@@ -166,6 +167,7 @@ pub enum MergeError {
         defined_at: String,
     },
     Prefix(SectionError),
+    SectionPaths(PathsConflict),
 }
 
 impl fmt::Display for MergeError {
@@ -179,6 +181,9 @@ impl fmt::Display for MergeError {
                 "\"dash_auth\" enabled at {defined_at} has no \"{directive}\" in effect"
             ),
             Self::Prefix(e) => write!(f, "\"dash_auth_dash_prefix\": {e}"),
+            Self::SectionPaths(e) => {
+                write!(f, "\"dash_auth_section_paths\" at {}: {e}", e.defined_at())
+            }
         }
     }
 }
@@ -268,6 +273,7 @@ impl Settings {
             ttl,
             leeway,
             sections,
+            section_paths,
             dash_prefix,
             registry,
             callback_check,
@@ -292,6 +298,7 @@ impl Settings {
             ttl: p_ttl,
             leeway: p_leeway,
             sections: p_sections,
+            section_paths: p_section_paths,
             dash_prefix: p_dash_prefix,
             registry: p_registry,
             callback_check: p_callback_check,
@@ -315,6 +322,7 @@ impl Settings {
         ttl.inherit(p_ttl);
         leeway.inherit(p_leeway);
         sections.inherit(p_sections);
+        section_paths.inherit(p_section_paths);
         dash_prefix.inherit(p_dash_prefix);
         registry.inherit(p_registry);
         callback_check.inherit(p_callback_check);
@@ -371,6 +379,14 @@ impl Settings {
         };
         let sections = match &self.dash_prefix {
             Setting::On(prefix) => sections.with_prefix(prefix).map_err(MergeError::Prefix)?,
+            Setting::Unset | Setting::Off => sections,
+        };
+        // Checked here, not where written: the sections in effect may come
+        // from another level, or later in the same block.
+        let sections = match &self.section_paths {
+            Setting::On(paths) => sections
+                .with_paths(paths)
+                .map_err(MergeError::SectionPaths)?,
             Setting::Unset | Setting::Off => sections,
         };
         // One cache per location, in each worker's memory (see
@@ -549,6 +565,81 @@ mod tests {
         let mut bad = on();
         bad.dash_prefix = Setting::On("app".into());
         assert!(matches!(bad.policy(true), Err(MergeError::Prefix(_))));
+    }
+
+    fn paths(entries: &[(&str, &[&str], &str)]) -> Setting<Arc<SectionPaths>> {
+        let mut p = SectionPaths::default();
+        for (section, list, at) in entries {
+            p.add(section, list, (*at).to_owned()).unwrap();
+        }
+        Setting::On(Arc::new(p))
+    }
+
+    #[test]
+    fn section_paths_inherit_as_a_whole_and_meet_the_sections_at_merge() {
+        let sections = |names: &[&str]| Setting::On(Arc::new(Sections::new(names).unwrap()));
+        let mut parent = on();
+        parent.sections = sections(&["hr", "marketing"]);
+        parent.section_paths = paths(&[
+            ("hr", &["/people"], "nginx.conf:20"),
+            ("marketing", &["/ads"], "nginx.conf:21"),
+        ]);
+        let mut child = Settings::default();
+        child.inherit(&parent);
+        let p = child.policy(true).unwrap().unwrap();
+        assert_eq!(p.sections.resolve_uri(b"/people"), Some("hr"));
+        assert_eq!(p.sections.resolve_uri(b"/ads"), Some("marketing"));
+
+        // A level that writes the directive replaces the parent's list.
+        let mut child = Settings {
+            section_paths: paths(&[("hr", &["/staff"], "nginx.conf:30")]),
+            ..Settings::default()
+        };
+        child.inherit(&parent);
+        let p = child.policy(true).unwrap().unwrap();
+        assert_eq!(p.sections.resolve_uri(b"/staff"), Some("hr"));
+        assert_eq!(p.sections.resolve_uri(b"/people"), None);
+        assert_eq!(p.sections.resolve_uri(b"/ads"), None);
+
+        // The sections may be written below the paths, and under a prefix.
+        let mut child = Settings {
+            sections: sections(&["hr"]),
+            section_paths: paths(&[("hr", &["/people"], "nginx.conf:30")]),
+            dash_prefix: Setting::On("/app/".into()),
+            ..Settings::default()
+        };
+        child.inherit(&on());
+        let p = child.policy(true).unwrap().unwrap();
+        assert_eq!(p.sections.resolve_uri(b"/app/people"), Some("hr"));
+
+        // Narrowed sections below inherited paths: refused, naming where
+        // the paths were written, not the location.
+        let mut child = Settings {
+            sections: sections(&["marketing"]),
+            ..Settings::default()
+        };
+        child.inherit(&parent);
+        let e = child.policy(true).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "\"dash_auth_section_paths\" at nginx.conf:20: section \"hr\" is not in the \"dash_auth_sections\" in effect"
+        );
+        let mut none = on();
+        none.section_paths = paths(&[("hr", &["/people"], "nginx.conf:3")]);
+        assert!(matches!(
+            none.policy(true),
+            Err(MergeError::SectionPaths(PathsConflict::NotASection { .. }))
+        ));
+        let mut inside = on();
+        inside.sections = sections(&["hr", "marketing"]);
+        inside.section_paths = paths(&[("hr", &["/Marketing"], "nginx.conf:4")]);
+        assert_eq!(
+            inside.policy(true).unwrap_err().to_string(),
+            "\"dash_auth_section_paths\" at nginx.conf:4: path \"/marketing\" of section \"hr\" is a page of section \"marketing\" already"
+        );
+        // Where dash_auth is off nothing is enforced, so nothing is checked.
+        none.realm = Setting::Off;
+        assert!(none.policy(true).unwrap().is_none());
     }
 
     #[test]

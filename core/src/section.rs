@@ -1,4 +1,5 @@
-//! Sections (the first path segment of a Dash page) and URL paths.
+//! Sections (the first path segment of a Dash page, or a page path given
+//! to a section by `dash_auth_section_paths`) and URL paths.
 
 use std::fmt;
 
@@ -93,6 +94,38 @@ pub struct Sections {
     names: Vec<String>,
     /// Lower-cased `requests_pathname_prefix`, always `/…/`.
     prefix: String,
+    /// Pages given to a section by path (`dash_auth_section_paths`); no two
+    /// overlap and none starts with a section's name, so a path matches at
+    /// most one of them and only when no name does.
+    pages: Vec<Page>,
+}
+
+/// A page path a section owns, as lower-cased segments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Page {
+    segments: Vec<Box<[u8]>>,
+    /// Index into [`Sections::names`]: the name returned is then the same
+    /// string as for the section's own first segment, which callers may
+    /// compare by address.
+    section: usize,
+}
+
+impl Page {
+    /// Whether `path`, whose [`first_segment`] is `first`, is this page or
+    /// below it, whole segment by whole segment, ignoring ASCII case.
+    fn covers(&self, first: &[u8], path: &[u8]) -> bool {
+        let Some((head, tail)) = self.segments.split_first() else {
+            return false;
+        };
+        // Most paths differ from most pages in the first segment, often in
+        // its length: settled before the rest of the path is split.
+        if !first.eq_ignore_ascii_case(head) {
+            return false;
+        }
+        let mut got = segments(path).skip(1);
+        tail.iter()
+            .all(|want| got.next().is_some_and(|g| g.eq_ignore_ascii_case(want)))
+    }
 }
 
 impl Default for Sections {
@@ -100,6 +133,7 @@ impl Default for Sections {
         Sections {
             names: Vec::new(),
             prefix: "/".to_owned(),
+            pages: Vec::new(),
         }
     }
 }
@@ -129,7 +163,7 @@ impl Sections {
         }
         Ok(Sections {
             names: out,
-            prefix: "/".to_owned(),
+            ..Sections::default()
         })
     }
 
@@ -171,13 +205,46 @@ impl Sections {
             .map(String::as_str)
     }
 
+    /// Gives each section of `paths` its pages: every section named must be
+    /// one of these, and no page may start with a section's name (`/hr`,
+    /// `/hr/x`), which would take a page from that section or name one of
+    /// its own twice.
+    pub fn with_paths(mut self, paths: &SectionPaths) -> Result<Sections, PathsConflict> {
+        let mut pages = Vec::new();
+        for entry in &paths.entries {
+            let Some(section) = self.names.iter().position(|n| *n == entry.section) else {
+                return Err(PathsConflict::NotASection {
+                    section: entry.section.clone(),
+                    defined_at: entry.defined_at.clone(),
+                });
+            };
+            for path in &entry.paths {
+                if let Some(inside) = path.first().and_then(|first| self.canonical(first)) {
+                    return Err(PathsConflict::InsideSection {
+                        path: shown(path),
+                        section: entry.section.clone(),
+                        inside: inside.to_owned(),
+                        defined_at: entry.defined_at.clone(),
+                    });
+                }
+                pages.push(Page {
+                    segments: path.clone(),
+                    section,
+                });
+            }
+        }
+        self.pages = pages;
+        Ok(self)
+    }
+
     /// The section an already-normalised path (nginx's `r->uri`) belongs to.
     ///
-    /// Only the first segment after the Dash prefix counts: `/hr`, `/hr/`,
-    /// `/hr/x`, `/HR` and `//hr` are all `hr`; `/`, `/assets/x` and `/hrx` are
-    /// none. Comparison ignores ASCII case because a case-insensitive backend
-    /// would serve `/HR` as `/hr`, and being stricter than the backend is the
-    /// safe direction. Allocation-free: this runs on every request.
+    /// Only what follows the Dash prefix counts (see
+    /// [`Sections::page_section`]): `/hr`, `/hr/`, `/hr/x`, `/HR` and `//hr`
+    /// are all `hr`; `/`, `/assets/x` and `/hrx` are none. Comparison ignores
+    /// ASCII case because a case-insensitive backend would serve `/HR` as
+    /// `/hr`, and being stricter than the backend is the safe direction.
+    /// Allocation-free: this runs on every request.
     #[must_use]
     pub fn resolve_uri(&self, uri: &[u8]) -> Option<&str> {
         if self.names.is_empty() {
@@ -188,7 +255,35 @@ impl Sections {
         } else {
             strip_prefix(uri, &self.prefix)?
         };
-        self.canonical(first_segment(rest))
+        self.page_section(rest)
+    }
+
+    /// The section of a page path already taken past the Dash prefix: the
+    /// first segment if it is a section's name, else the section one of
+    /// whose `dash_auth_section_paths` it is or lies below, whole segments
+    /// compared ignoring ASCII case (`/people` covers `/people/x`, not
+    /// `/peoplex`). Segments are read as for names: a missing leading
+    /// slash, repeated slashes and `\` are tolerated, and `?`, `#` or `;`
+    /// ends a segment.
+    #[must_use]
+    #[inline]
+    pub fn page_section(&self, path: &[u8]) -> Option<&str> {
+        let first = first_segment(path);
+        if let Some(name) = self.canonical(first) {
+            return Some(name);
+        }
+        if self.pages.is_empty() {
+            return None;
+        }
+        self.page_of(first, path)
+    }
+
+    /// Out of line: a location without pages, the usual case, keeps the
+    /// lookup it had before pages existed.
+    #[inline(never)]
+    fn page_of(&self, first: &[u8], path: &[u8]) -> Option<&str> {
+        let page = self.pages.iter().find(|p| p.covers(first, path))?;
+        self.names.get(page.section).map(String::as_str)
     }
 
     /// [`normalize_path`] then [`Sections::resolve_uri`], for paths taken from
@@ -196,6 +291,255 @@ impl Sections {
     pub fn resolve_path(&self, raw: &[u8]) -> Result<Option<&str>, PathError> {
         let path = normalize_path(raw)?;
         Ok(self.resolve_uri(path.as_bytes()))
+    }
+}
+
+/// Longest page path `dash_auth_section_paths` accepts.
+pub const MAX_PAGE_PATH_LEN: usize = 1024;
+
+/// The page paths of every `dash_auth_section_paths` at one configuration
+/// level: each section once, its paths lower-cased and split into segments.
+/// A level that writes none inherits its parent's whole list; one that
+/// writes any replaces it, as nginx does with its own array directives.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SectionPaths {
+    entries: Vec<PathsEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PathsEntry {
+    section: String,
+    paths: Vec<Vec<Box<[u8]>>>,
+    /// `file:line` of the directive: whether the section exists is known
+    /// only at merge time, when nginx's own position is no longer its.
+    defined_at: String,
+}
+
+/// Why a `dash_auth_section_paths` directive was refused, as written.
+/// Printed after `"dash_auth_section_paths" directive`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PagePathError {
+    Section(SectionError),
+    /// Not `/seg` or `/seg/seg…` of [`valid_page_path`] segments.
+    Invalid(String),
+    /// Its first segment is one of Dash's own endpoints (`_dash-…`).
+    DashEndpoint(String),
+    /// The section already has a directive at this level.
+    DuplicateSection {
+        section: String,
+        first_at: String,
+    },
+    /// The same path (ignoring ASCII case) is listed already.
+    DuplicatePath {
+        path: String,
+        section: String,
+        at: String,
+    },
+    /// One path lies below the other, so which section owns the pages
+    /// below both would be a matter of order.
+    Overlap {
+        path: String,
+        other: String,
+        section: String,
+        at: String,
+    },
+}
+
+impl fmt::Display for PagePathError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PagePathError::Section(e) => e.fmt(f),
+            PagePathError::Invalid(path) => write!(
+                f,
+                "has invalid path \"{}\": use \"/\" and segments of ASCII letters, digits, \"-\", \"_\", \".\" or \"~\", such as \"/people\" or \"/people/team\"",
+                path.escape_debug()
+            ),
+            PagePathError::DashEndpoint(path) => {
+                write!(f, "has invalid path \"{path}\": it is one of Dash's own endpoints")
+            }
+            PagePathError::DuplicateSection { section, first_at } => write!(
+                f,
+                "lists section \"{section}\" again (first at {first_at}): give all its paths in one directive"
+            ),
+            PagePathError::DuplicatePath { path, section, at } => write!(
+                f,
+                "has duplicate path \"{path}\" (section \"{section}\" at {at})"
+            ),
+            PagePathError::Overlap {
+                path,
+                other,
+                section,
+                at,
+            } => write!(
+                f,
+                "has path \"{path}\", which overlaps \"{other}\" of section \"{section}\" at {at}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for PagePathError {}
+
+/// Why the `dash_auth_section_paths` in effect in a location cannot work
+/// with its `dash_auth_sections`: found at merge time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathsConflict {
+    NotASection {
+        section: String,
+        defined_at: String,
+    },
+    /// The path's first segment is the name of `inside`.
+    InsideSection {
+        path: String,
+        section: String,
+        inside: String,
+        defined_at: String,
+    },
+}
+
+impl PathsConflict {
+    /// `file:line` of the directive at fault.
+    pub fn defined_at(&self) -> &str {
+        match self {
+            PathsConflict::NotASection { defined_at, .. }
+            | PathsConflict::InsideSection { defined_at, .. } => defined_at,
+        }
+    }
+}
+
+impl fmt::Display for PathsConflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PathsConflict::NotASection { section, .. } => write!(
+                f,
+                "section \"{section}\" is not in the \"dash_auth_sections\" in effect"
+            ),
+            PathsConflict::InsideSection {
+                path,
+                section,
+                inside,
+                ..
+            } => write!(
+                f,
+                "path \"{path}\" of section \"{section}\" is a page of section \"{inside}\" already"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for PathsConflict {}
+
+/// A page path for `dash_auth_section_paths`: `/` and one or more segments
+/// of ASCII letters, digits, `-`, `_`, `.` and `~` (the unreserved URL
+/// characters, so that nothing needs percent-encoding and the path reads
+/// the same in `$uri` and in a router's `pathname`), none of them `.` or
+/// `..`, no trailing `/`, at most [`MAX_PAGE_PATH_LEN`] bytes.
+pub fn valid_page_path(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix('/') else {
+        return false;
+    };
+    path.len() <= MAX_PAGE_PATH_LEN
+        && rest.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+        })
+}
+
+/// The path as written in messages: its lower-cased segments.
+fn shown(segments: &[Box<[u8]>]) -> String {
+    let mut out = String::new();
+    for seg in segments {
+        out.push('/');
+        out.push_str(&String::from_utf8_lossy(seg));
+    }
+    out
+}
+
+/// Whether one path is the other or lies below it.
+fn overlaps(a: &[Box<[u8]>], b: &[Box<[u8]>]) -> bool {
+    a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+impl SectionPaths {
+    /// One `dash_auth_section_paths section path ...` written at
+    /// `defined_at`. Refused: a bad section name or path, a section given
+    /// twice, and a path equal to, above or below one already listed (in
+    /// any case), whichever section has it.
+    pub fn add(
+        &mut self,
+        section: &str,
+        paths: &[&str],
+        defined_at: String,
+    ) -> Result<(), PagePathError> {
+        if section.eq_ignore_ascii_case(ALL) {
+            return Err(PagePathError::Section(SectionError::Reserved));
+        }
+        if !valid_section_name(section) {
+            return Err(PagePathError::Section(SectionError::Invalid(
+                section.to_owned(),
+            )));
+        }
+        let section = section.to_ascii_lowercase();
+        if let Some(first) = self.entries.iter().find(|e| e.section == section) {
+            return Err(PagePathError::DuplicateSection {
+                section,
+                first_at: first.defined_at.clone(),
+            });
+        }
+        let mut entry = PathsEntry {
+            section,
+            paths: Vec::with_capacity(paths.len()),
+            defined_at,
+        };
+        for &path in paths {
+            if !valid_page_path(path) {
+                return Err(PagePathError::Invalid(path.to_owned()));
+            }
+            let segs: Vec<Box<[u8]>> = path
+                .to_ascii_lowercase()
+                .split('/')
+                .skip(1)
+                .map(|seg| Box::from(seg.as_bytes()))
+                .collect();
+            if segs
+                .first()
+                .is_some_and(|first| first.starts_with(b"_dash-"))
+            {
+                return Err(PagePathError::DashEndpoint(path.to_owned()));
+            }
+            let listed = self
+                .entries
+                .iter()
+                .chain(std::iter::once(&entry))
+                .flat_map(|e| e.paths.iter().map(move |p| (e, p)));
+            for (owner, other) in listed {
+                if !overlaps(&segs, other) {
+                    continue;
+                }
+                let (path, section, at) = (
+                    shown(&segs),
+                    owner.section.clone(),
+                    owner.defined_at.clone(),
+                );
+                return Err(if segs == *other {
+                    PagePathError::DuplicatePath { path, section, at }
+                } else {
+                    PagePathError::Overlap {
+                        path,
+                        other: shown(other),
+                        section,
+                        at,
+                    }
+                });
+            }
+            entry.paths.push(segs);
+        }
+        self.entries.push(entry);
+        Ok(())
     }
 }
 
@@ -209,6 +553,21 @@ fn is_segment_end(b: u8) -> bool {
 
 fn is_slash(b: u8) -> bool {
     b == b'/' || b == b'\\'
+}
+
+/// The segments of a path as a page path is matched against them: empty
+/// ones (repeated slashes) skipped, each cut where [`first_segment`] cuts
+/// one, so the first agrees with it. What follows a cut up to the next
+/// slash is ignored, as a backend that reads `;` as a segment parameter
+/// would: `/people;x/team` is read as `/people/team`, which can only make a
+/// path match a page more often.
+fn segments(path: &[u8]) -> impl Iterator<Item = &[u8]> {
+    path.split(|&b| is_slash(b))
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let end = s.iter().position(|&b| is_segment_end(b)).unwrap_or(s.len());
+            s.get(..end).unwrap_or_default()
+        })
 }
 
 /// The first non-empty path segment, tolerating a missing leading slash and
@@ -442,6 +801,321 @@ mod tests {
         assert!(demo().with_prefix("/").is_ok());
     }
 
+    /// `demo()` with `hr` owning `/people`, `/Human-Resources` and
+    /// `/org/staff`, and `marketing` owning `/query-string`.
+    fn with_pages() -> Sections {
+        let mut p = SectionPaths::default();
+        p.add(
+            "HR",
+            &["/people", "/Human-Resources", "/org/staff"],
+            "nginx.conf:5".into(),
+        )
+        .unwrap();
+        p.add("marketing", &["/query-string"], "nginx.conf:6".into())
+            .unwrap();
+        demo().with_paths(&p).unwrap()
+    }
+
+    #[test]
+    fn page_paths() {
+        for ok in [
+            "/people",
+            "/human-resources",
+            "/query-string",
+            "/a/b/c",
+            "/v1.2",
+            "/a~b",
+            "/_x",
+            "/...",
+            "/HR2",
+        ] {
+            assert!(valid_page_path(ok), "{ok:?}");
+        }
+        let long = format!("/{}", "a".repeat(MAX_PAGE_PATH_LEN));
+        for bad in [
+            "",
+            "/",
+            "people",
+            "people/",
+            "/people/",
+            "//people",
+            "/a//b",
+            "/a/./b",
+            "/a/..",
+            "/.",
+            "/a b",
+            "/a%20b",
+            "/a?b",
+            "/a#b",
+            "/a;b",
+            "/a\\b",
+            "/caf\u{e9}",
+            "/a*",
+            "/a\n",
+            "/a:b",
+            &long,
+        ] {
+            assert!(!valid_page_path(bad), "{bad:?}");
+        }
+        assert!(valid_page_path(&long[..MAX_PAGE_PATH_LEN]));
+    }
+
+    #[test]
+    fn section_paths_refused_as_written() {
+        let mut p = SectionPaths::default();
+        p.add("hr", &["/people", "/org/staff"], "a:1".into())
+            .unwrap();
+        let cases: Vec<(&str, Vec<&str>, PagePathError)> = vec![
+            (
+                "h-r",
+                vec!["/x"],
+                PagePathError::Section(SectionError::Invalid("h-r".into())),
+            ),
+            (
+                "_ALL_",
+                vec!["/x"],
+                PagePathError::Section(SectionError::Reserved),
+            ),
+            (
+                "HR",
+                vec!["/x"],
+                PagePathError::DuplicateSection {
+                    section: "hr".into(),
+                    first_at: "a:1".into(),
+                },
+            ),
+            (
+                "marketing",
+                vec!["/x", "x"],
+                PagePathError::Invalid("x".into()),
+            ),
+            (
+                "marketing",
+                vec!["/_DASH-layout"],
+                PagePathError::DashEndpoint("/_DASH-layout".into()),
+            ),
+            (
+                "marketing",
+                vec!["/People"],
+                PagePathError::DuplicatePath {
+                    path: "/people".into(),
+                    section: "hr".into(),
+                    at: "a:1".into(),
+                },
+            ),
+            (
+                "marketing",
+                vec!["/people/sales"],
+                PagePathError::Overlap {
+                    path: "/people/sales".into(),
+                    other: "/people".into(),
+                    section: "hr".into(),
+                    at: "a:1".into(),
+                },
+            ),
+            (
+                "marketing",
+                vec!["/org"],
+                PagePathError::Overlap {
+                    path: "/org".into(),
+                    other: "/org/staff".into(),
+                    section: "hr".into(),
+                    at: "a:1".into(),
+                },
+            ),
+            (
+                "marketing",
+                vec!["/ads", "/ADS"],
+                PagePathError::DuplicatePath {
+                    path: "/ads".into(),
+                    section: "marketing".into(),
+                    at: "b:2".into(),
+                },
+            ),
+            (
+                "marketing",
+                vec!["/ads", "/ads/x"],
+                PagePathError::Overlap {
+                    path: "/ads/x".into(),
+                    other: "/ads".into(),
+                    section: "marketing".into(),
+                    at: "b:2".into(),
+                },
+            ),
+        ];
+        for (section, paths, want) in cases {
+            let before = p.clone();
+            assert_eq!(
+                p.add(section, &paths, "b:2".into()),
+                Err(want.clone()),
+                "{section} {paths:?}"
+            );
+            assert_eq!(p, before, "a refused directive leaves nothing behind");
+            assert!(!want.to_string().is_empty());
+        }
+        // Siblings and deeper-but-different paths do not overlap.
+        p.add(
+            "marketing",
+            &["/peoplex", "/org/staffx", "/org/ads", "/orgs"],
+            "b:2".into(),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn section_path_messages() {
+        let overlap = PagePathError::Overlap {
+            path: "/people/sales".into(),
+            other: "/people".into(),
+            section: "hr".into(),
+            at: "nginx.conf:5".into(),
+        };
+        assert_eq!(
+            overlap.to_string(),
+            "has path \"/people/sales\", which overlaps \"/people\" of section \"hr\" at nginx.conf:5"
+        );
+        assert!(PagePathError::Invalid("/a\nb".into())
+            .to_string()
+            .starts_with("has invalid path \"/a\\nb\""));
+        let unknown = PathsConflict::NotASection {
+            section: "finance".into(),
+            defined_at: "nginx.conf:7".into(),
+        };
+        assert_eq!(unknown.defined_at(), "nginx.conf:7");
+        assert_eq!(
+            unknown.to_string(),
+            "section \"finance\" is not in the \"dash_auth_sections\" in effect"
+        );
+    }
+
+    #[test]
+    fn section_paths_against_the_sections_in_effect() {
+        let add = |section: &str, path: &str| {
+            let mut p = SectionPaths::default();
+            p.add(section, &[path], "nginx.conf:9".into()).unwrap();
+            p
+        };
+        assert_eq!(
+            demo().with_paths(&add("finance", "/money")),
+            Err(PathsConflict::NotASection {
+                section: "finance".into(),
+                defined_at: "nginx.conf:9".into()
+            })
+        );
+        assert!(matches!(
+            Sections::default().with_paths(&add("hr", "/people")),
+            Err(PathsConflict::NotASection { .. })
+        ));
+        for (path, inside) in [
+            ("/Marketing", "marketing"),
+            ("/marketing/hr-report", "marketing"),
+            ("/hr/people", "hr"),
+            ("/FINANCE_2/x", "finance_2"),
+        ] {
+            assert_eq!(
+                demo().with_paths(&add("hr", path)),
+                Err(PathsConflict::InsideSection {
+                    path: path.to_ascii_lowercase(),
+                    section: "hr".into(),
+                    inside: inside.into(),
+                    defined_at: "nginx.conf:9".into()
+                }),
+                "{path}"
+            );
+        }
+        // The twins: a path next to a section's name is fine.
+        for path in ["/marketingx", "/hr-people", "/x/marketing"] {
+            let s = demo().with_paths(&add("hr", path)).unwrap();
+            assert_eq!(s.resolve_uri(path.as_bytes()), Some("hr"), "{path}");
+        }
+        assert_eq!(
+            demo()
+                .with_paths(&add("hr", "/people"))
+                .unwrap()
+                .with_paths(&SectionPaths::default())
+                .unwrap(),
+            demo(),
+            "the list in effect replaces, never adds to, the pages"
+        );
+    }
+
+    #[test]
+    fn resolve_uri_section_pages() {
+        let s = with_pages();
+        let cases: &[(&str, Option<&str>)] = &[
+            ("/people", Some("hr")),
+            ("/people/", Some("hr")),
+            ("/people/x", Some("hr")),
+            ("/people/x/y", Some("hr")),
+            ("/PEOPLE", Some("hr")),
+            ("/People/X", Some("hr")),
+            ("//people", Some("hr")),
+            ("people", Some("hr")),
+            ("/people?x", Some("hr")),
+            ("/people;x", Some("hr")),
+            ("/people#x", Some("hr")),
+            ("\\people", Some("hr")),
+            ("/human-resources", Some("hr")),
+            ("/HUMAN-RESOURCES/q", Some("hr")),
+            ("/query-string", Some("marketing")),
+            ("/org/staff", Some("hr")),
+            ("/org/staff/", Some("hr")),
+            ("/org/staff/alice", Some("hr")),
+            ("/org//staff", Some("hr")),
+            ("/ORG/Staff", Some("hr")),
+            ("/org\\staff", Some("hr")),
+            ("/org;x/staff", Some("hr")),
+            ("/org/staff;x", Some("hr")),
+            // The sections' own names still resolve as before.
+            ("/hr", Some("hr")),
+            ("/marketing/people", Some("marketing")),
+            ("/peoplex", None),
+            ("/people-x", None),
+            ("/peopl", None),
+            ("/x/people", None),
+            ("/", None),
+            ("", None),
+            ("/org", None),
+            ("/org/", None),
+            ("/org/staffx", None),
+            ("/org/x/staff", None),
+            ("/orgstaff", None),
+            ("/human_resources", None),
+            ("/query", None),
+            ("/%70eople", None),
+            ("/_dash-update-component", None),
+        ];
+        for &(uri, want) in cases {
+            assert_eq!(s.resolve_uri(uri.as_bytes()), want, "{uri:?}");
+            assert_eq!(s.page_section(uri.as_bytes()), want, "{uri:?}");
+        }
+        // The same string as the section's own: callers compare by address.
+        assert!(std::ptr::eq(
+            s.resolve_uri(b"/people").unwrap(),
+            s.resolve_uri(b"/hr").unwrap()
+        ));
+        // Without pages nothing but names resolves.
+        assert_eq!(demo().resolve_uri(b"/people"), None);
+    }
+
+    #[test]
+    fn section_pages_under_a_prefix() {
+        let s = with_pages().with_prefix("/App/").unwrap();
+        for (uri, want) in [
+            ("/app/people", Some("hr")),
+            ("/APP/People/x", Some("hr")),
+            ("//app//org//staff", Some("hr")),
+            ("/app/query-string", Some("marketing")),
+            ("/people", None),
+            ("/apppeople", None),
+            ("/app/x/people", None),
+            ("/app", None),
+        ] {
+            assert_eq!(s.resolve_uri(uri.as_bytes()), want, "{uri:?}");
+        }
+        assert_eq!(s.resolve_path(b"/app/x/../people"), Ok(Some("hr")));
+    }
+
     #[test]
     fn strip_prefix_cases() {
         assert_eq!(strip_prefix(b"/app/hr", "/app/"), Some(&b"/hr"[..]));
@@ -532,5 +1206,17 @@ mod tests {
         );
         assert_eq!(s.resolve_path(b"/assets/x.js"), Ok(None));
         assert_eq!(s.resolve_path(b"/../hr"), Err(PathError::AboveRoot));
+        let s = with_pages();
+        for (raw, want) in [
+            ("/x/../People", Some("hr")),
+            ("/%70eople/x", Some("hr")),
+            ("/org%2Fstaff", Some("hr")),
+            ("/org/./staff/", Some("hr")),
+            ("/org/staff/..", None),
+            ("https://h/Query-String?x", Some("marketing")),
+            ("/people/../x", None),
+        ] {
+            assert_eq!(s.resolve_path(raw.as_bytes()), Ok(want), "{raw:?}");
+        }
     }
 }

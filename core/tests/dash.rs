@@ -17,7 +17,7 @@ use dash_auth_core::dash::{
     index_has_validation_layout, CallbackDenial, Leak, Registry, RegistryError, ReplyVia,
     ResponseDenial, Via,
 };
-use dash_auth_core::section::Sections;
+use dash_auth_core::section::{SectionPaths, Sections};
 
 const JSON: Option<&[u8]> = Some(b"application/json");
 
@@ -624,6 +624,77 @@ fn router_under_a_prefix() {
             assert_eq!(check(&route(shared), NOBODY, &s, r), Ok(()), "{shared}");
         }
         assert_eq!(check(&route("/app/marketing"), MIKE, &s, r), Ok(()));
+    }
+}
+
+/// `sections()` where hr also owns `/people` and `/org/staff`.
+fn with_pages() -> Sections {
+    let mut paths = SectionPaths::default();
+    paths
+        .add("hr", &["/people", "/org/staff"], "nginx.conf:1".into())
+        .unwrap();
+    sections().with_paths(&paths).unwrap()
+}
+
+#[test]
+fn router_to_a_section_page_path() {
+    let s = with_pages();
+    let reg = registry();
+    for r in [Some(&reg), None] {
+        for path in [
+            "/people",
+            "/People/",
+            "//people",
+            "/people/x",
+            "/%70eople",
+            "/people?x=1",
+            "/people#x",
+            "/people;x",
+            "\\people",
+            "https://host/PEOPLE",
+            "/x/../people",
+            // Normalised it is `/`, as written `/people`: both count.
+            "/people/..",
+            "/org/staff",
+            "/org//staff/alice",
+            "/org%2Fstaff",
+        ] {
+            deny_with_twin(&route(path), &s, r, MIKE, "hr", Via::Route, ANN);
+        }
+        for shared in [
+            "/peoplex",
+            "/x/people",
+            "/org",
+            "/org/staffx",
+            "/org/x/staff",
+        ] {
+            assert_eq!(check(&route(shared), NOBODY, &s, r), Ok(()), "{shared}");
+        }
+        assert_eq!(check(&route("/marketing"), MIKE, &s, r), Ok(()));
+        // Without the pages, `/people` is nobody's.
+        assert_eq!(check(&route("/people"), NOBODY, &sections(), r), Ok(()));
+    }
+}
+
+#[test]
+fn router_to_a_section_page_path_under_a_prefix() {
+    let s = with_pages().with_prefix("/app/").unwrap();
+    let reg = registry();
+    for r in [Some(&reg), None] {
+        // The readings of `router_under_a_prefix`: segment by segment,
+        // Dash's plain string prefix, and the prefix ignored.
+        for path in [
+            "/app/people",
+            "/APP/people/x",
+            "/apppeople",
+            "/people",
+            "/app/org/staff",
+        ] {
+            deny_with_twin(&route(path), &s, r, MIKE, "hr", Via::Route, ANN);
+        }
+        for shared in ["/app/", "/app/peoplex", "/other/people"] {
+            assert_eq!(check(&route(shared), NOBODY, &s, r), Ok(()), "{shared}");
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use dash_auth_core::basic::parse_basic;
 use dash_auth_core::cookie::find_cookie;
 use dash_auth_core::endpoint::Method;
 use dash_auth_core::plan::{BodyOf, Inspect, Plan};
-use dash_auth_core::section::{normalize_path, Sections};
+use dash_auth_core::section::{normalize_path, SectionPaths, Sections};
 use dash_auth_core::token::{self, Secret};
 use dash_auth_core::users::UsersFile;
 
@@ -78,9 +78,16 @@ fn parsers_never_panic() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let secret = Secret::from_bytes(&[7u8; 32]).unwrap();
     let sections = Sections::new(["hr", "marketing"]).unwrap();
+    let mut paths = SectionPaths::default();
+    paths
+        .add("hr", &["/people", "/org/staff"], String::new())
+        .unwrap();
+    let paged = sections.clone().with_paths(&paths).unwrap();
     let token = token::issue(&secret, "mica", &["_all_".into()], 1000, 60).unwrap();
-    let seeds: [&[u8]; 7] = [
+    let seeds: [&[u8]; 9] = [
         b"username=mi%63a&password=1+2&return=%2Fhr%3Fa%3D1",
+        b"//Org;x/staff/..%2Fpeople?q",
+        b"marketing /ads /org/ads /people-x",
         b"Basic bWljYToxMjM0",
         b"a=1; example_jwt=\"x\"; b=2",
         token.as_bytes(),
@@ -102,6 +109,8 @@ fn parsers_never_panic() {
         let _ = normalize_path(&input);
         let _ = sections.resolve_uri(&input);
         let _ = sections.resolve_path(&input);
+        let _ = paged.resolve_uri(&input);
+        let _ = paged.resolve_path(&input);
         let form_ct: &[u8] = b"application/x-www-form-urlencoded";
         let _ = dash_auth_core::login::parse_form(Some(form_ct), &input);
         let _ = dash_auth_core::login::return_from_query(&input);
@@ -110,6 +119,13 @@ fn parsers_never_panic() {
         let _ = dash_auth_core::return_path::login_redirect("/login", &input);
         if let Ok(text) = std::str::from_utf8(&input) {
             let _ = dash_auth_core::hash::PasswordHash::parse(text);
+            let words: Vec<&str> = text.split(' ').collect();
+            let mut more = paths.clone();
+            if let Some((section, list)) = words.split_first() {
+                if more.add(section, list, String::new()).is_ok() {
+                    let _ = sections.clone().with_paths(&more);
+                }
+            }
         }
     }
 }
@@ -206,7 +222,16 @@ fn dash_parsers_never_panic() {
     let index = std::fs::read(root.join("tests/fixtures/index-validation-layout.html")).unwrap();
     let registry = Registry::from_dependencies_json(&deps).unwrap();
     let plain = Sections::new(["hr", "marketing"]).unwrap();
-    let prefixed = plain.clone().with_prefix("/app/").unwrap();
+    let mut paths = SectionPaths::default();
+    paths
+        .add("hr", &["/people", "/org/staff"], String::new())
+        .unwrap();
+    let prefixed = plain
+        .clone()
+        .with_prefix("/app/")
+        .unwrap()
+        .with_paths(&paths)
+        .unwrap();
     let seeds = dash_seeds();
     let grants: [Vec<String>; 3] = [vec![], vec!["marketing".into()], vec!["_all_".into()]];
     let content_types: [&[u8]; 3] = [

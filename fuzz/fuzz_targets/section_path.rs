@@ -1,12 +1,13 @@
 //! `section::normalize_path`, `Sections::resolve_path` / `resolve_uri` and
-//! `endpoint::Endpoint::classify`, with the prefixes `/` and `/app/`, and
-//! with a prefix taken from the input's first line when it is a valid one.
+//! `endpoint::Endpoint::classify`, with the prefixes `/` and `/app/`, with
+//! and without `dash_auth_section_paths` pages, and with a prefix taken from
+//! the input's first line when it is a valid one.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use dash_auth_core::endpoint::Endpoint;
-use dash_auth_core::section::{normalize_path, Sections, MAX_PATH_LEN};
+use dash_auth_core::section::{normalize_path, SectionPaths, Sections, MAX_PATH_LEN};
 use libfuzzer_sys::fuzz_target;
 
 const NAMES: [&str; 3] = ["hr", "marketing", "finance_2"];
@@ -19,6 +20,23 @@ fn root() -> &'static Sections {
 fn app() -> &'static Sections {
     static S: OnceLock<Sections> = OnceLock::new();
     S.get_or_init(|| Sections::new(NAMES).unwrap().with_prefix("/app/").unwrap())
+}
+
+/// `root()` where hr also owns `/people` and `/org/staff`, under `/app/`.
+fn paged() -> &'static Sections {
+    static S: OnceLock<Sections> = OnceLock::new();
+    S.get_or_init(|| {
+        let mut paths = SectionPaths::default();
+        paths
+            .add("hr", &["/people", "/org/staff"], String::new())
+            .unwrap();
+        Sections::new(NAMES)
+            .unwrap()
+            .with_prefix("/app/")
+            .unwrap()
+            .with_paths(&paths)
+            .unwrap()
+    })
 }
 
 fn check_normalized(raw: &[u8], p: &str) {
@@ -74,6 +92,12 @@ fuzz_target!(|data: &[u8]| {
     };
     check_sections(root(), data, normalized.as_deref());
     check_sections(app(), data, normalized.as_deref());
+    check_sections(paged(), data, normalized.as_deref());
+    // Pages only add: a path that resolves without them resolves the same.
+    let plain = app().resolve_uri(data);
+    if plain.is_some() {
+        assert_eq!(paged().resolve_uri(data), plain);
+    }
     let _ = Endpoint::classify(data, "/");
     let _ = Endpoint::classify(data, "/app/");
 

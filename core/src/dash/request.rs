@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::section::{first_segment, normalize_path, strip_prefix, Sections};
+use crate::section::{normalize_path, strip_prefix, Sections};
 
 use super::ids::{parse_output_key, parse_prop_key, string_section, ComponentId};
 use super::json::{self, JsonError, Kind, Val};
@@ -429,25 +429,26 @@ impl<'s, 'b> Checker<'s, '_, 'b> {
     }
 }
 
-/// The section of a path's first segment, read after the Dash prefix the
-/// ways an app might: segment by segment (how we route `r->uri`), as Dash's
+/// The section of a page path (its first segment, or a
+/// `dash_auth_section_paths` page), read after the Dash prefix the ways an
+/// app might: segment by segment (how we route `r->uri`), as Dash's
 /// `strip_relative_path` does (a plain string prefix without its trailing
 /// `/`, so `/apphr` under `/app/` is `hr`), and not stripped at all (a
 /// custom router may ignore the prefix). Any of them naming a section
 /// counts: being stricter than the app is the safe direction.
 fn path_sections<'s>(path: &[u8], sections: &'s Sections, out: &mut Vec<&'s str>) {
-    out.extend(sections.canonical(first_segment(path)));
+    out.extend(sections.page_section(path));
     let prefix = sections.prefix();
     if prefix == "/" {
         return;
     }
     if let Some(rest) = strip_prefix(path, prefix) {
-        out.extend(sections.canonical(first_segment(rest)));
+        out.extend(sections.page_section(rest));
     }
     let bare = prefix.trim_end_matches('/').as_bytes();
     if let (Some(head), Some(rest)) = (path.get(..bare.len()), path.get(bare.len()..)) {
         if head.eq_ignore_ascii_case(bare) {
-            out.extend(sections.canonical(first_segment(rest)));
+            out.extend(sections.page_section(rest));
         }
     }
 }
