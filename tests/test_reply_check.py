@@ -121,17 +121,30 @@ def test_catch_all_gets_with_every_layout_are_refused(unsafe, stack, path):
     assert r.status == 200 and b"_dash-config" in r.body, r
 
 
-def test_the_router_sending_a_page_of_another_section(stack):
-    """A page at a path outside every section (the router is asked for a path the
-    module maps to no section) still cannot send an hr component to mike."""
-    mike, mica = login(stack, MIKE), login(stack, MICA)
-    body = json.dumps(router("/people")).encode()
-    headers = ["Content-Type: application/json"]
-    r = stack.get("/_dash-update-component", method="POST", headers=[mike, *headers], data=body)
-    assert r.status == 403, r
-    assert b"hr-people" not in r.body
-    r = stack.get("/_dash-update-component", method="POST", headers=[mica, *headers], data=body)
-    assert r.status == 200 and b"hr-people-table" in r.body, r
+def test_the_router_sending_a_page_of_another_section(dashboard):
+    """Without `dash_auth_section_paths`, /people is in no section, so the request
+    check lets its router callback through; the page's hr components in the reply
+    still cannot reach mike."""
+    s = Stack(dashboard, env={"SECTION_PATHS": ""}).start()
+    try:
+        mike, mica = login(s, MIKE), login(s, MICA)
+        body = json.dumps(router("/people")).encode()
+        headers = ["Content-Type: application/json"]
+        r = s.get("/_dash-update-component", method="POST", headers=[mike, *headers], data=body)
+        assert r.status == 403, r
+        assert b"hr-people" not in r.body
+        line = 'user "mike": response refused: callback reply: it carries a component of section "hr"'
+        assert line in s.error_log, s.error_log
+        # The request check had nothing against it: the reply check refused it.
+        assert 'may not access section "hr"' not in s.error_log
+        r = s.get("/_dash-update-component", method="POST", headers=[mica, *headers], data=body)
+        assert r.status == 200 and b"hr-people-table" in r.body, r
+        # Mike's own section's page, by the same router.
+        r = s.get("/_dash-update-component", method="POST", headers=[mike, *headers],
+                  data=json.dumps(router("/marketing")).encode())
+        assert r.status == 200 and b"marketing-dropdown" in r.body, r
+    finally:
+        s.stop()
 
 
 @pytest.fixture(scope="module")

@@ -86,7 +86,7 @@ impl fmt::Display for ResponseDenial {
                     "callback reply writes to section \"{section}\" through \"{via}\""
                 )
             }
-            ResponseDenial::Carries(leak) => write!(f, "callback reply refused: {leak}"),
+            ResponseDenial::Carries(leak) => write!(f, "callback reply: {leak}"),
         }
     }
 }
