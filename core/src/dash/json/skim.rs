@@ -216,65 +216,68 @@ impl<'a> Reader<'a> {
     }
 
     fn object<V: Visit>(&mut self, ctx: V::Ctx, depth: usize, v: &mut V) -> Step {
-        if depth >= MAX_DEPTH {
-            return Err(Fault::Json);
-        }
-        self.pos += 1;
-        self.ws();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            return v.end(ctx).map_err(Fault::from);
-        }
-        loop {
-            if self.peek() != Some(b'"') {
-                return Err(Fault::Json);
-            }
-            let key = self.string()?;
-            let child = v.member(ctx, &key.decoded()).map_err(Fault::from)?;
-            self.ws();
-            self.eat(b':')?;
-            self.ws();
-            self.value(child, depth + 1, v)?;
-            self.ws();
-            match self.peek() {
-                Some(b',') => {
-                    self.pos += 1;
-                    self.ws();
+        if !self.open(depth, b'}')? {
+            loop {
+                if self.peek() != Some(b'"') {
+                    return Err(Fault::Json);
                 }
-                Some(b'}') => {
-                    self.pos += 1;
-                    return v.end(ctx).map_err(Fault::from);
+                let key = self.string()?;
+                let child = v.member(ctx, &key.decoded())?;
+                self.ws();
+                self.eat(b':')?;
+                self.ws();
+                self.value(child, depth + 1, v)?;
+                if self.next_or_close(b'}')? {
+                    break;
                 }
-                _ => return Err(Fault::Json),
             }
         }
+        Ok(v.end(ctx)?)
     }
 
     fn array<V: Visit>(&mut self, ctx: V::Ctx, depth: usize, v: &mut V) -> Step {
+        if !self.open(depth, b']')? {
+            let child = v.element(ctx);
+            loop {
+                self.value(child, depth + 1, v)?;
+                if self.next_or_close(b']')? {
+                    break;
+                }
+            }
+        }
+        Ok(v.end(ctx)?)
+    }
+
+    /// At an object's or array's opening bracket: past it, and past
+    /// `close` too if the container is empty (then `true`).
+    fn open(&mut self, depth: usize, close: u8) -> Result<bool, Fault> {
         if depth >= MAX_DEPTH {
             return Err(Fault::Json);
         }
         self.pos += 1;
         self.ws();
-        if self.peek() == Some(b']') {
+        let empty = self.peek() == Some(close);
+        if empty {
             self.pos += 1;
-            return v.end(ctx).map_err(Fault::from);
         }
-        let child = v.element(ctx);
-        loop {
-            self.value(child, depth + 1, v)?;
-            self.ws();
-            match self.peek() {
-                Some(b',') => {
-                    self.pos += 1;
-                    self.ws();
-                }
-                Some(b']') => {
-                    self.pos += 1;
-                    return v.end(ctx).map_err(Fault::from);
-                }
-                _ => return Err(Fault::Json),
+        Ok(empty)
+    }
+
+    /// After a member or element: past the comma before the next one
+    /// (`false`), or past `close` (`true`).
+    fn next_or_close(&mut self, close: u8) -> Result<bool, Fault> {
+        self.ws();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                self.ws();
+                Ok(false)
             }
+            Some(b) if b == close => {
+                self.pos += 1;
+                Ok(true)
+            }
+            _ => Err(Fault::Json),
         }
     }
 
