@@ -5,12 +5,18 @@
 # decides routing callbacks by the registered input positions in this file.
 #
 #   scripts/export-dependencies.sh http://127.0.0.1:8050/ conf/dash-dependencies.json
+#   scripts/export-dependencies.sh unix:/run/dash/gunicorn.sock conf/dash-dependencies.json
 set -euo pipefail
-base=${1:?usage: export-dependencies.sh APP_URL OUTPUT}
-out=${2:?usage: export-dependencies.sh APP_URL OUTPUT}
+base=${1:?usage: export-dependencies.sh APP_URL|unix:SOCKET OUTPUT}
+out=${2:?usage: export-dependencies.sh APP_URL|unix:SOCKET OUTPUT}
 tmp="$out.tmp.$$"
+via=()
+if [[ $base == unix:* ]]; then
+    via=(--unix-socket "${base#unix:}")
+    base=http://localhost/
+fi
 for _ in $(seq 1 100); do
-    if curl -sf -o "$tmp" "${base%/}/_dash-dependencies"; then
+    if curl -sf "${via[@]}" -o "$tmp" "${base%/}/_dash-dependencies"; then
         mv "$tmp" "$out"
         exit 0
     fi

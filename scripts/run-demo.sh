@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # `make run`: the demo stack in the foreground. gunicorn serves the dashboard on
-# loopback (scripts/start-dashboard.sh), nginx with the module serves it on
+# a Unix socket (scripts/start-dashboard.sh), nginx with the module serves it on
 # HTTPS_PORT, HTTP_PORT redirects (scripts/start-nginx.sh). Ctrl-C stops both.
 #
 # Environment: HTTP_PORT (8080), HTTPS_PORT (8443), DASH_AUTH_USERS (users file,
-# default nginx-conf/users), DASH_PORT (gunicorn, 8050), RUN_DIR (run),
-# DASH_CACHE_DIR (background callbacks' jobs and results, $RUN_DIR/dash-cache).
+# default nginx-conf/users), RUN_DIR (run), DASH_CACHE_DIR (background
+# callbacks' jobs and results, $RUN_DIR/dash-cache).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,15 +13,29 @@ scripts/setup.sh
 eval "$(scripts/paths.sh)"
 
 export HTTP_PORT=${HTTP_PORT:-8080} HTTPS_PORT=${HTTPS_PORT:-8443}
-DASH_PORT=${DASH_PORT:-8050}
 export RUN_DIR=${RUN_DIR:-run} USERS_FILE=${DASH_AUTH_USERS:-nginx-conf/users}
-export NGINX_BIN MODULE_PATH=$MODULE_SO DASH_UPSTREAM="127.0.0.1:$DASH_PORT"
+
+# The app trusts the identity headers nginx sets, so nothing but nginx may reach
+# it: no TCP port, and a socket in a directory only nginx's workers can enter
+# (root aside). Workers run as the user nginx was built with when started as
+# root, else as whoever starts it. The directory is under /tmp, which every
+# user can traverse (RUN_DIR's parents may not be) and whose paths fit a
+# socket's 108 bytes.
+worker=$(id -un)
+if [ "$(id -u)" = 0 ]; then
+    worker=$("$NGINX_BIN" -V 2>&1 | grep -o -- '--user=[^ ]*' | cut -d= -f2 || true)
+    worker=${worker:-nobody}
+fi
+sock_dir=$(mktemp -d /tmp/ngx-dash-auth.XXXXXX)
+chown "$worker" "$sock_dir"
+export NGINX_BIN MODULE_PATH=$MODULE_SO DASH_UPSTREAM="unix:$sock_dir/gunicorn.sock"
 
 pids=()
 cleanup() {
     trap - INT TERM EXIT
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
+    rm -rf "$sock_dir"
     echo "stopped" >&2
 }
 trap cleanup INT TERM EXIT

@@ -2,7 +2,7 @@
 # Runs the demo dashboard under gunicorn in the foreground. Used by `make run`
 # and, unchanged, as the dashboard container's command.
 #
-# Environment: DASH_BIND (127.0.0.1:8050), DASH_WORKERS (2), DASH_PREFIX (/),
+# Environment: DASH_BIND (127.0.0.1:8050, or unix:/path/to/socket), DASH_WORKERS (2), DASH_PREFIX (/),
 # DASH_CACHE_DIR (background callbacks' store, shared by the workers; default
 # ngx-dash-auth-cache in the temporary directory), GUNICORN (gunicorn from .venv,
 # else from PATH).

@@ -13,7 +13,7 @@
 #   RUN_DIR                  nginx prefix: conf/, logs/ (run)
 #   STATE_DIR                secret and certificate ($RUN_DIR/secrets)
 #   HTTP_PORT, HTTPS_PORT    8080, 8443; LISTEN_ADDR ("" = all addresses)
-#   DASH_UPSTREAM            127.0.0.1:8050
+#   DASH_UPSTREAM            127.0.0.1:8050, or unix:/path/to/socket
 #   USERS_FILE               nginx-conf/users
 #   and the template's optional placeholders (REALM, SECTIONS, EXTRA_SERVER, ...:
 #   DEFAULTS in scripts/render-conf.py), passed through as they are
@@ -32,7 +32,11 @@ export DASH_DEPENDENCIES="$RUN_DIR/conf/dash-dependencies.json"
 mkdir -p "$RUN_DIR/conf" "$RUN_DIR/logs"
 chmod 755 "$RUN_DIR"
 scripts/gen-secrets.sh "$STATE_DIR"
-scripts/export-dependencies.sh "http://$DASH_UPSTREAM/" "$DASH_DEPENDENCIES"
+case $DASH_UPSTREAM in
+    unix:*) app=$DASH_UPSTREAM ;;
+    *) app="http://$DASH_UPSTREAM/" ;;
+esac
+scripts/export-dependencies.sh "$app" "$DASH_DEPENDENCIES"
 scripts/render-conf.py nginx-conf/nginx.conf.template "$RUN_DIR/conf/nginx.conf"
 "$NGINX_BIN" -t -q -p "$RUN_DIR" -c conf/nginx.conf
 exec "$NGINX_BIN" -p "$RUN_DIR" -c conf/nginx.conf -g "daemon off;"
