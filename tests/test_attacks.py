@@ -203,7 +203,8 @@ def test_every_method_is_authenticated(big, key, method):
         # Any other method can run app code the module cannot check: refused
         # to a user who lacks a section (test_unchecked_routes.py), even in his own.
         assert r.status == 403, method
-    everything = f"Cookie: example_jwt={raw_token(HS, claims(allowed_resources=['_all_']), key)}"
+    # mica: a token of every section opens only what the users file gives its user.
+    everything = f"Cookie: example_jwt={raw_token(HS, claims(sub='mica', allowed_resources=['_all_']), key)}"
     r = big.get("/marketing", method=None if method == "HEAD" else method, extra=extra, headers=[everything])
     assert r.status not in (401, 403), method
 

@@ -14,14 +14,20 @@
     clippy::indexing_slicing
 )]
 
+use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
+use dash_auth_core::access::{Policy, RequestView};
 use dash_auth_core::dash::{
     cannot_carry, check_callback_request, check_callback_response, scan_json, Registry,
 };
+use dash_auth_core::plan::Plan;
 use dash_auth_core::section::{SectionPaths, Sections};
+use dash_auth_core::token::{self, Secret};
+use dash_auth_core::users::UsersFile;
 
 const BATCHES: usize = 15;
 /// Enough work per batch (a few ms) that the clock's resolution is noise.
@@ -178,6 +184,64 @@ fn section_lookup(with_pages: bool) -> Case {
     }
 }
 
+/// `users` users as `make bench` writes them for cases G10 and G100k
+/// (`bench/configs.py`): copies of mica's line under other names, then mike
+/// last.
+fn users_file(users: usize) -> UsersFile {
+    let demo = String::from_utf8(read("nginx-conf/users")).expect("utf-8");
+    let line = |name: &str| {
+        demo.lines()
+            .find(|l| l.starts_with(&format!("{name}:")))
+            .expect("demo user")
+            .to_owned()
+    };
+    let mica_hash = line("mica").split(':').nth(1).expect("hash").to_owned();
+    let mut text = String::new();
+    for i in 0..users.saturating_sub(1) {
+        writeln!(text, "user{i:06}:{mica_hash}:marketing").expect("write");
+    }
+    writeln!(text, "{}", line("mike")).expect("write");
+    UsersFile::parse(text.as_bytes()).expect("users")
+}
+
+/// `Policy::decide` for mike's cookie on a static file (bench case G):
+/// the token is verified and its user looked up in the users file, so the
+/// 10-user and the 100 000-user file must cost the same.
+fn cookie_path(name: &'static str, users: usize) -> Case {
+    const NOW: u64 = 1_800_000_000;
+    let secret = Secret::from_bytes(b"0123456789abcdef0123456789abcdef-bench").expect("secret");
+    let policy = Policy::new(
+        Arc::new(users_file(users)),
+        Arc::new(secret.clone()),
+        Arc::new(sections()),
+    );
+    let tok = token::issue(&secret, "mike", &mike(), NOW, 3600).expect("token");
+    let header = format!("example_jwt={tok}").into_bytes();
+    let run = move || {
+        let headers: [&[u8]; 1] = [&header];
+        let view = RequestView {
+            cookie_headers: &headers,
+            uri: b"/bench.txt",
+            now: NOW + 10,
+            client: b"127.0.0.1",
+            ..RequestView::default()
+        };
+        matches!(
+            policy.decide(black_box(&view)),
+            Plan::Allow {
+                set_cookie: None,
+                ..
+            }
+        )
+    };
+    // The case must measure the pass path, not an early refusal.
+    assert!(run(), "{name} passes");
+    Case {
+        name,
+        run: Box::new(run),
+    }
+}
+
 /// Median and fastest batch, in ns per call.
 fn measure(case: &mut Case) -> (f64, f64) {
     // Calibrate a batch size, warming caches and the allocator meanwhile.
@@ -254,6 +318,8 @@ fn main() {
         ),
         section_lookup(false),
         section_lookup(true),
+        cookie_path("cookie path: decide, 10-user file", 10),
+        cookie_path("cookie path: decide, 100 000-user file", 100_000),
     ];
     for case in &mut cases {
         if filter

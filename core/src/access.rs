@@ -133,6 +133,9 @@ pub enum DenyReason {
     LoggedOut,
     /// The session reached `dash_auth_session_max_age`.
     SessionTooOld,
+    /// A valid session cookie whose user is not in the users file loaded
+    /// now (removed since the login, then `nginx -s reload`).
+    NotInUsersFile,
     /// A failed login that reached the failure limit.
     LimitReached {
         failure: AuthFailure,
@@ -153,6 +156,9 @@ impl fmt::Display for DenyReason {
             DenyReason::CannotIssue(e) => write!(f, "cannot issue session token: {e}"),
             DenyReason::LoggedOut => f.write_str("session cookie ended by logout"),
             DenyReason::SessionTooOld => f.write_str("session reached its maximum age"),
+            DenyReason::NotInUsersFile => {
+                f.write_str("session user is no longer in the users file")
+            }
             DenyReason::LimitReached { failure, who } => {
                 write!(f, "{failure}; login failure limit reached for the {who}")
             }
@@ -171,7 +177,8 @@ pub enum Decision {
         set_cookie: Option<String>,
     },
     /// 401 with `WWW-Authenticate`. `user` is the name from a Basic header,
-    /// if one was parsed (never a name taken from an unverified cookie).
+    /// if one was parsed, or that of a verified cookie whose user has left
+    /// the users file (never a name taken from an unverified cookie).
     Unauthorized {
         user: Option<String>,
         reason: DenyReason,
@@ -252,19 +259,17 @@ impl Policy {
         let cookie = find_cookie(req.cookie_headers.iter().copied(), &self.cookie_name);
         let cookie_problem = match cookie {
             CookieLookup::Absent => None,
-            CookieLookup::Duplicate => Some(DenyReason::DuplicateCookie),
-            CookieLookup::Malformed => Some(DenyReason::MalformedCookie),
+            CookieLookup::Duplicate => Some((None, DenyReason::DuplicateCookie)),
+            CookieLookup::Malformed => Some((None, DenyReason::MalformedCookie)),
             CookieLookup::Found(value) => match self.session(value, req) {
                 Ok((identity, refreshed)) => return self.admit(identity, req.uri, refreshed),
-                Err(reason) => Some(reason),
+                Err(problem) => Some(problem),
             },
         };
 
         let Some(authorization) = req.authorization else {
-            return Decision::Unauthorized {
-                user: None,
-                reason: cookie_problem.unwrap_or(DenyReason::NoCredentials),
-            };
+            let (user, reason) = cookie_problem.unwrap_or((None, DenyReason::NoCredentials));
+            return Decision::Unauthorized { user, reason };
         };
         let credentials = match parse_basic(authorization) {
             Ok(c) => c,
@@ -284,14 +289,14 @@ impl Policy {
         }
     }
 
-    /// Verifies a session cookie: signature and times, the maximum session
-    /// age, and the user's last logout. Returns a fresh `Set-Cookie` when
-    /// the token is in the second half of its life.
-    fn session(
+    /// A session cookie's claims, and the user's logout cut-off, if the
+    /// token is one this policy signed and it is still running: signature
+    /// and times, the maximum session age, the user's last logout.
+    fn verified(
         &self,
         value: &[u8],
         req: &RequestView<'_>,
-    ) -> Result<(Identity, Option<String>), DenyReason> {
+    ) -> Result<(token::Claims, u64), DenyReason> {
         let claims = token::verify(&self.secret, value, req.now, self.leeway)
             .map_err(DenyReason::BadCookie)?;
         if session::past_max_age(claims.auth_time, req.now, self.max_age) {
@@ -301,6 +306,32 @@ impl Policy {
         if revocation::is_revoked(claims.iat, cutoff) {
             return Err(DenyReason::LoggedOut);
         }
+        Ok((claims, cutoff))
+    }
+
+    /// Verifies a session cookie ([`Policy::verified`]) and holds it to the
+    /// users file loaded now: its user must still be there, and the
+    /// sections in effect are the token's cut down to the file's
+    /// ([`grants::effective`]). Returns a fresh `Set-Cookie` when the token
+    /// is in the second half of its life; it carries the sections in
+    /// effect, so a refresh never widens a session nor keeps a grant the
+    /// file has taken away. A refused cookie comes back with the user to
+    /// name in the log, when it was a verified one.
+    fn session(
+        &self,
+        value: &[u8],
+        req: &RequestView<'_>,
+    ) -> Result<(Identity, Option<String>), (Option<String>, DenyReason)> {
+        let (mut claims, cutoff) = self.verified(value, req).map_err(|r| (None, r))?;
+        // One hash lookup per request: what makes a reload reach every
+        // live session at its next request.
+        let Some(user) = self.users.get(&claims.sub) else {
+            return Err((Some(claims.sub), DenyReason::NotInUsersFile));
+        };
+        claims.allowed_resources = grants::effective(
+            std::mem::take(&mut claims.allowed_resources),
+            &user.sections,
+        );
         let mut refreshed = None;
         if session::refresh_due(claims.iat, claims.exp, req.now) {
             let iat = revocation::login_iat(req.now, cutoff);
@@ -332,10 +363,12 @@ impl Policy {
     }
 
     /// The user of a valid session cookie, for logout. A cookie that would
-    /// be refused yields `None`: there is nothing left to end.
+    /// be refused yields `None`: there is nothing left to end. A user no
+    /// longer in the users file is still named: the cut-off keeps the
+    /// cookie dead should the user be added back before it expires.
     pub fn session_user(&self, req: &RequestView<'_>) -> Option<String> {
         match find_cookie(req.cookie_headers.iter().copied(), &self.cookie_name) {
-            CookieLookup::Found(value) => self.session(value, req).ok().map(|(i, _)| i.user),
+            CookieLookup::Found(value) => self.verified(value, req).ok().map(|(c, _)| c.sub),
             _ => None,
         }
     }
@@ -460,15 +493,22 @@ impl Policy {
 mod tests {
     use super::*;
     use crate::token::tests::{forge, secret, KEY};
-    use crate::users::tests::demo_file;
+    use crate::users::tests::{demo_file, MICA};
     use base64::engine::general_purpose::STANDARD;
     use base64::Engine;
 
     const NOW: u64 = 1_700_000_000;
 
+    /// The demo users, and `hana` (hr) and `x` (no section) for the
+    /// section tests: a session's user must be in the file.
     fn policy() -> Policy {
+        let users = format!("{}hana:{MICA}:hr\nx:{MICA}\n", demo_file());
+        policy_with(&users)
+    }
+
+    fn policy_with(users: &str) -> Policy {
         Policy::new(
-            Arc::new(UsersFile::parse(demo_file().as_bytes()).unwrap()),
+            Arc::new(UsersFile::parse(users.as_bytes()).unwrap()),
             Arc::new(secret()),
             Arc::new(Sections::new(["hr", "marketing", "finance"]).unwrap()),
         )
@@ -913,7 +953,18 @@ mod tests {
             "HS256",
         );
         let cookie = format!("example_jwt=\"{real}\"");
-        assert!(allowed(&decide(&p, &[cookie.as_bytes()], None, "/hr")));
+        assert!(allowed(&decide(
+            &p,
+            &[cookie.as_bytes()],
+            None,
+            "/marketing"
+        )));
+        // Even signed with the key, a token opens no more than the users
+        // file gives its user: mike's line says marketing.
+        assert!(matches!(
+            decide(&p, &[cookie.as_bytes()], None, "/hr"),
+            Decision::Forbidden { ref section, .. } if section == "hr"
+        ));
     }
 
     #[test]
@@ -1126,5 +1177,212 @@ mod tests {
             p.login("mike", b"123456", &view(&[], NOW + 61, Some(&shared))),
             LoginResult::Success { .. }
         ));
+    }
+
+    /// The sections in effect after a reload, and what a refresh writes.
+    #[test]
+    fn users_file_is_the_truth() {
+        // The token of each case is minted before the reload, from the
+        // file at login time; the policy holds the file loaded since.
+        let file = |hana: Option<&str>| {
+            let mut users = demo_file();
+            if let Some(sections) = hana {
+                users.push_str(&format!("hana:{MICA}:{sections}\n"));
+            }
+            policy_with(&users)
+        };
+        let ids = |user: &str, s: &[&str]| Identity {
+            user: user.into(),
+            allowed_resources: s.iter().map(|s| s.to_string()).collect(),
+        };
+        let gone = Decision::Unauthorized {
+            user: Some("hana".into()),
+            reason: DenyReason::NotInUsersFile,
+        };
+        let allow = |id: Identity| Decision::Allow {
+            identity: id,
+            set_cookie: None,
+        };
+        let forbid = |id: Identity, section: &str| Decision::Forbidden {
+            identity: id,
+            section: section.into(),
+        };
+        type Case<'a> = (
+            &'a str,
+            Option<&'a str>,
+            &'a str,
+            &'a [&'a str],
+            &'a str,
+            Decision,
+        );
+        let cases: Vec<Case> = vec![
+            // (name, hana's sections in the file now, user, token's grants, uri, decision)
+            (
+                "removed",
+                None,
+                "hana",
+                &["hr", "marketing"],
+                "/hr",
+                gone.clone(),
+            ),
+            (
+                "removed, page outside sections",
+                None,
+                "hana",
+                &["hr"],
+                "/",
+                gone.clone(),
+            ),
+            (
+                "twin: mica stays",
+                None,
+                "mica",
+                &["_all_"],
+                "/hr",
+                allow(ids("mica", &["_all_"])),
+            ),
+            (
+                "unchanged",
+                Some("hr,marketing"),
+                "hana",
+                &["hr", "marketing"],
+                "/hr",
+                allow(ids("hana", &["hr", "marketing"])),
+            ),
+            (
+                "narrowed: hr taken away",
+                Some("marketing"),
+                "hana",
+                &["hr", "marketing"],
+                "/hr",
+                forbid(ids("hana", &["marketing"]), "hr"),
+            ),
+            (
+                "narrowed: marketing kept",
+                Some("marketing"),
+                "hana",
+                &["hr", "marketing"],
+                "/marketing",
+                allow(ids("hana", &["marketing"])),
+            ),
+            (
+                "token _all_, file narrowed",
+                Some("marketing"),
+                "hana",
+                &["_all_"],
+                "/hr",
+                forbid(ids("hana", &["marketing"]), "hr"),
+            ),
+            (
+                "widened file waits for a login",
+                Some("_all_"),
+                "hana",
+                &["marketing"],
+                "/hr",
+                forbid(ids("hana", &["marketing"]), "hr"),
+            ),
+            (
+                "widened file, granted section",
+                Some("_all_"),
+                "hana",
+                &["marketing"],
+                "/marketing",
+                allow(ids("hana", &["marketing"])),
+            ),
+            (
+                "every section taken away",
+                Some("finance"),
+                "hana",
+                &["hr", "marketing"],
+                "/marketing",
+                forbid(ids("hana", &[]), "marketing"),
+            ),
+            (
+                "every section taken away, page outside sections",
+                Some("finance"),
+                "hana",
+                &["hr", "marketing"],
+                "/",
+                allow(ids("hana", &[])),
+            ),
+        ];
+        for (name, hana, user, grants, uri, want) in cases {
+            let p = file(hana);
+            let c = cookie_for(&p, user, grants);
+            assert_eq!(decide(&p, &[c.as_bytes()], None, uri), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn removed_user_cookie_counts_as_absent() {
+        let p = policy_with(&demo_file());
+        let hana = cookie_for(&p, "hana", &["hr"]);
+        // With Basic credentials alongside, they are checked as if no
+        // cookie had come.
+        let auth = basic("mike", "123456");
+        let d = decide(&p, &[hana.as_bytes()], Some(&auth), "/marketing");
+        let Decision::Allow {
+            identity,
+            set_cookie: Some(_),
+        } = d
+        else {
+            panic!("{d:?}")
+        };
+        assert_eq!(
+            identity,
+            Identity {
+                user: "mike".into(),
+                allowed_resources: vec!["marketing".into()],
+            }
+        );
+        assert_eq!(
+            DenyReason::NotInUsersFile.to_string(),
+            "session user is no longer in the users file"
+        );
+        // Logout still names the user, so that the cut-off outlives a
+        // re-adding of the user.
+        assert_eq!(
+            p.session_user(&view(&[hana.as_bytes()], NOW, None))
+                .as_deref(),
+            Some("hana")
+        );
+    }
+
+    #[test]
+    fn refresh_writes_the_sections_in_effect() {
+        let refreshed = |hana: &str, grants: &[&str]| -> Vec<String> {
+            let p = policy_with(&format!("{}hana:{MICA}:{hana}\n", demo_file()));
+            let c = cookie_for(&p, "hana", grants);
+            let Decision::Allow {
+                set_cookie: Some(sc),
+                identity,
+            } = p.authenticate(&view(&[c.as_bytes()], NOW + 2000, None))
+            else {
+                panic!("no refresh")
+            };
+            let claims = token::verify(&p.secret, token_of(&sc).as_bytes(), NOW + 2000, 0).unwrap();
+            assert_eq!(claims.allowed_resources, identity.allowed_resources);
+            assert_eq!((claims.sub.as_str(), claims.auth_time), ("hana", NOW));
+            claims.allowed_resources
+        };
+        assert_eq!(
+            refreshed("hr,marketing", &["hr", "marketing"]),
+            ["hr", "marketing"]
+        );
+        assert_eq!(refreshed("marketing", &["hr", "marketing"]), ["marketing"]);
+        assert_eq!(refreshed("marketing", &["_all_"]), ["marketing"]);
+        // A file that grants more does not widen the session.
+        assert_eq!(refreshed("_all_", &["marketing"]), ["marketing"]);
+        assert_eq!(refreshed("finance", &["marketing"]), Vec::<String>::new());
+        // A removed user gets no refresh: the cookie is refused.
+        let p = policy_with(&demo_file());
+        let c = cookie_for(&p, "hana", &["hr"]);
+        assert_eq!(
+            p.authenticate(&view(&[c.as_bytes()], NOW + 2000, None)),
+            Decision::Unauthorized {
+                user: Some("hana".into()),
+                reason: DenyReason::NotInUsersFile
+            }
+        );
     }
 }

@@ -651,6 +651,165 @@ pub(crate) mod tests {
         }
     }
 
+    /// After a reload, a session is what the users file loaded now allows:
+    /// a removed user's cookie is treated as no cookie at all, and a
+    /// narrowed user's identity (so `$dash_auth_sections`, the headers to
+    /// the app, the callback and reply checks) carries only what is left.
+    #[test]
+    fn users_file_is_the_truth_table() {
+        let reloaded = |login: bool, hana: Option<&str>| {
+            let mut p = policy(login);
+            let mut users = demo_file();
+            if let Some(sections) = hana {
+                users.push_str(&format!("hana:{}:{sections}\n", crate::users::tests::MICA));
+            }
+            p.users = Arc::new(UsersFile::parse(users.as_bytes()).unwrap());
+            p
+        };
+        let gone_log = info("user \"hana\": session user is no longer in the users file");
+        let hana = |s: &[&str]| Identity {
+            user: "hana".into(),
+            allowed_resources: s.iter().map(|s| s.to_string()).collect(),
+        };
+        let mb = Some(crate::config::DEFAULT_BODY_MAX);
+        type Tweak = fn(&mut RequestView<'_>);
+        let html: Tweak = |v| v.accept = Some(HTML);
+        let json: Tweak = |v| v.content_type = Some(JSON);
+        let keep: Tweak = |_| {};
+        type Case<'a> = (
+            &'a str,
+            bool,
+            Option<&'a str>,
+            &'a [&'a str],
+            Method,
+            &'a str,
+            Tweak,
+            Plan,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "removed: browser to the login page",
+                true,
+                None,
+                &["hr", "marketing"],
+                Method::Get,
+                "/hr",
+                html,
+                Plan::Redirect {
+                    status: 302,
+                    location: "/login?return=/hr".into(),
+                    set_cookie: None,
+                    log: gone_log.clone(),
+                },
+            ),
+            (
+                "removed: callback gets a bare 401",
+                true,
+                None,
+                &["hr", "marketing"],
+                Method::Post,
+                "/_dash-update-component",
+                json,
+                Plan::Refuse {
+                    status: 401,
+                    identity: None,
+                    log: gone_log.clone(),
+                },
+            ),
+            (
+                "removed: script gets the challenge",
+                false,
+                None,
+                &["hr", "marketing"],
+                Method::Get,
+                "/",
+                keep,
+                Plan::Challenge {
+                    www_authenticate: "Basic realm=\"Dash dashboard\", charset=\"UTF-8\"".into(),
+                    log: Log::info(
+                        "user \"hana\": session user is no longer in the users file".into(),
+                    ),
+                },
+            ),
+            (
+                "unchanged: her page",
+                true,
+                Some("hr,marketing"),
+                &["hr", "marketing"],
+                Method::Get,
+                "/hr",
+                html,
+                allow(
+                    hana(&["hr", "marketing"]),
+                    None,
+                    ResponseCheck::Page { scan: true },
+                ),
+            ),
+            (
+                "narrowed: hr refused",
+                true,
+                Some("marketing"),
+                &["hr", "marketing"],
+                Method::Get,
+                "/hr",
+                html,
+                Plan::Refuse {
+                    status: 403,
+                    identity: Some(hana(&["marketing"])),
+                    log: info("user \"hana\" may not access section \"hr\""),
+                },
+            ),
+            (
+                "narrowed: marketing let in, with marketing only",
+                true,
+                Some("marketing"),
+                &["hr", "marketing"],
+                Method::Get,
+                "/marketing",
+                html,
+                allow(
+                    hana(&["marketing"]),
+                    None,
+                    ResponseCheck::Page { scan: true },
+                ),
+            ),
+            (
+                "narrowed: callback checked against marketing only",
+                true,
+                Some("marketing"),
+                &["hr", "marketing"],
+                Method::Post,
+                "/_dash-update-component",
+                json,
+                allow(hana(&["marketing"]), mb, ResponseCheck::Callback),
+            ),
+            (
+                "file _all_ widens no session: hr still refused",
+                true,
+                Some("_all_"),
+                &["marketing"],
+                Method::Get,
+                "/hr",
+                html,
+                Plan::Refuse {
+                    status: 403,
+                    identity: Some(hana(&["marketing"])),
+                    log: info("user \"hana\" may not access section \"hr\""),
+                },
+            ),
+        ];
+        // (name, form login, hana's line now, her token's grants from the
+        // login before the reload, request, plan)
+        for (name, login, file, grants, method, uri, tweak, want) in cases {
+            let p = reloaded(login, file);
+            let c = cookie(&p, "hana", grants);
+            let cookies: &[&[u8]] = &[c.as_bytes()];
+            let mut v = view(method, uri, cookies);
+            tweak(&mut v);
+            assert_eq!(p.decide(&v), want, "{name}");
+        }
+    }
+
     #[test]
     fn what_cannot_be_checked_is_refused() {
         let mut p = policy(true);
