@@ -40,7 +40,7 @@ def test_make_run_serves_the_dashboard_and_stops_on_ctrl_c(tmp_path):
         assert oct(secret.stat().st_mode & 0o777) == "0o600"
         conf = (tmp_path / "run/conf/nginx.conf").read_text()
         sock = Path(re.search(r"server unix:(\S+);", conf).group(1))
-        app_is_reachable_by_nginx_alone(sock)
+        app_is_reachable_by_nginx_alone(sock, proc.pid)
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         proc.wait(30)
@@ -50,11 +50,14 @@ def test_make_run_serves_the_dashboard_and_stops_on_ctrl_c(tmp_path):
     assert not sock.parent.exists()
 
 
-def app_is_reachable_by_nginx_alone(sock):
+def app_is_reachable_by_nginx_alone(sock, session):
     """The app trusts nginx's identity headers: gunicorn listens on no TCP port, and
     its socket sits in a directory only nginx's workers' user can enter."""
+    ours = subprocess.run(["pgrep", "-s", str(session), "gunicorn"], capture_output=True, text=True).stdout.split()
+    assert ours, "no gunicorn in make run's session"
     listening = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout
-    assert "gunicorn" not in listening, listening
+    # Other tests' apps may listen on loopback meanwhile: only this run's count.
+    assert not [p for p in ours if f"pid={p}," in listening], listening
     st = sock.parent.stat()
     assert oct(st.st_mode & 0o777) == "0o700"
     worker = pwd.getpwuid(st.st_uid).pw_name
