@@ -62,13 +62,14 @@ impl fmt::Display for Leak {
 /// string's letters and `-` stand in the text as they are, right after its
 /// opening quote, which is a `"` byte even in a document held as text
 /// (`\"`, `\\\"`) or as a pattern-matching id's JSON in a key. So such an
-/// id shows as the bytes `"S-`, and `validation_layout` as itself. HTML
+/// id shows as the bytes `"S-`, and `validation_layout` as itself (escapes
+/// of other characters than ASCII ones change neither). HTML
 /// carries JSON inside `<script>`, where nothing is decoded either.
 pub fn cannot_carry(body: &[u8], allowed: &[String], sections: &Sections) -> bool {
     // Built once: a finder's setup costs more than a short reply's search.
     static ESCAPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\u"));
     static LAYOUT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"validation_layout"));
-    if ESCAPE.find(body).is_some() || LAYOUT.find(body).is_some() {
+    if LAYOUT.find(body).is_some() || ascii_escape(body, &ESCAPE) {
         return false;
     }
     let lacked: Vec<&[u8]> = sections
@@ -89,6 +90,22 @@ pub fn cannot_carry(body: &[u8], allowed: &[String], sections: &Sections) -> boo
                         .is_some_and(|s| s.eq_ignore_ascii_case(name))
             })
         })
+    })
+}
+
+/// True if `body` holds a `\\u` escape of an ASCII character, which could
+/// spell a section's name, its `-` or a quote. Escapes of other characters
+/// cannot: section names are ASCII, and Python's `json.dumps` writes every
+/// other character so, which would otherwise send most non-English replies
+/// to the whole reading.
+fn ascii_escape(body: &[u8], escape: &Finder<'_>) -> bool {
+    escape.find_iter(body).any(|at| {
+        match body.get(at + 2..at + 6) {
+            Some([b'0', b'0', high, _]) => matches!(high, b'0'..=b'7'),
+            // Cut short: cannot be cleared.
+            None => true,
+            Some(_) => false,
+        }
     })
 }
 
@@ -694,6 +711,17 @@ mod tests {
             (r#"{"props":{"id":"hr-x"}}"#, false),
             (r#"{"props":{"id":"HR-x"}}"#, false),
             (r#"{"props":{"id":"\u0068r-x"}}"#, false),
+            (r#"{"props":{"id":"\u0048r-x"}}"#, false),
+            (r#"{"props":{"id":"hr\u002dx"}}"#, false),
+            (r#"{"k":"{\u0022type\u0022:\u0022hr-row\u0022}"}"#, false),
+            (r#"{"k":"{\\\"id\\\":\\\"\\u0068r-x\\\"}"}"#, false),
+            (r#"{"\u0076alidation_layout":1}"#, false),
+            (r#"{"props":{"id":"hr-x\u00e9"}}"#, false),
+            (
+                r#"{"props":{"id":"marketing-\u00e9t\u00e9","title":"caf\u00e9 \ud83d\ude00"}}"#,
+                true,
+            ),
+            (r#"{"props":{"id":"marketing-x"},"t":"\u00"#, false),
             (r#"{"k":"{\"type\":\"hr-row\"}"}"#, false),
             (r#"{"validation_layout":null}"#, false),
             (r#"<script>{"props":{"id":"hr-x"}}</script>"#, false),
