@@ -128,6 +128,7 @@ def main():
         for c in cases:
             check_case(c, ports[c.server])
         negative_checks(ports, cookie, w, cache, mica_cookie, graph_body)
+        nginx.mark_log()
         log("checks passed: every case answers 200 with its body, and refuses what it must")
 
         rounds, fuzz_rounds = measure(cases, ports, nginx, service)
