@@ -16,6 +16,14 @@ keepalive, a 13-byte static file.
     F0/F1 a Dash callback POST proxied to a cheap upstream, without/with the module
     F0c   the same POST with the module (cookie checked) but the callback check off:
           F1 − F0c is what checking the body and the reply costs
+    R/Ra  a callback POST (marketing-dropdown) answered by a 2.5 KB figure reply
+          (core/tests/fixtures/replies/callback-2k5.json), with mike's cookie (he
+          lacks hr: the reply is held and checked) and mica's (_all_: it is not);
+          (R − Ra) / KB is the reply check's cost per KB
+    L/La  a GET of a 100 KB JSON layout (router-100k.json, a static file of the
+          cheap upstream) through the module, mike's and mica's cookies
+    Rf/Lf R and L with one character of the reply spelled as a \\u escape, which
+          the byte test cannot clear: the whole reply is read
     G     cookie and cached Basic with a 10-user and a 100 000-user file;
           `nginx -t` time with each file
 
@@ -30,7 +38,8 @@ per round, then the median over rounds is reported.
 
 Then, unless BENCH_PROFILE=0: perf samples the worker natively (cpu-clock)
 during one more run of A, B, D, F0, F0c and F1 (bench/perf_profile.py), and
-callgrind counts their instructions per request (bench/callgrind_profile.py).
+callgrind counts their instructions per request, and those of R, Ra, Rf, L,
+La and Lf (bench/callgrind_profile.py).
 
 Writes docs/bench/results.md, results.png, results.json, profile-perf.txt and
 profile-callgrind.txt. Reports figures; never fails on them.
@@ -56,7 +65,8 @@ from pathlib import Path
 from settings import (BENCH, KEEP, CLK_TCK, CONNECTIONS, E_SECONDS, LARGE_USERS, MODULE_SO, NGINX_BIN, NGINX_CPU, NPROC,
                       ONLY, OUT, PROFILE, ROUNDS, SECONDS, WARMUP, WRK_CPU)
 from cases import check_case, make_cases, negative_checks
-from configs import PASSWORD, USER, prepare_workdir, render_conf, write_callback_body
+from configs import (MICA, MICA_PASSWORD, PASSWORD, USER, prepare_workdir, render_conf, write_callback_body,
+                     write_graph_body)
 from processes import AuthService, Nginx, cache_supported, cpu_ticks, fuzzers_running, run_case, time_nginx_t, wrk
 from report import chart_title, machine, plot, write_report
 from stats import ratios, summarize
@@ -89,7 +99,10 @@ def main():
                      "`dash_auth_basic_cache` directive")
     body = w / "callback.json"
     body_len = write_callback_body(body)
-    ports = {k: free_port() for k in ("A", "B", "C", "E", "F0", "F0c", "F1", "cheap", "G10", "G100k", "auth")}
+    graph_body = w / "callback-graph.json"
+    write_graph_body(graph_body)
+    ports = {k: free_port() for k in ("A", "B", "C", "E", "F0", "F0c", "F1", "R", "Rf", "Rh", "cheap", "G10", "G100k",
+                                      "auth")}
     conf = w / "conf/nginx.conf"
     conf.write_text(render_conf(w, ports, cache=cache))
 
@@ -107,16 +120,15 @@ def main():
     try:
         service = AuthService(w, ports["auth"])
         nginx = Nginx(w, conf, ports["A"])
-        login = curl(f"http://127.0.0.1:{ports['B']}/bench.txt", headers=[f"Authorization: {basic(USER, PASSWORD)}"])
-        cookie = login.cookie()
-        if login.status != 200 or not cookie:
-            raise RuntimeError(f"login failed: {login.status} {login.headers}")
-        cases = [c for c in make_cases(cookie, body) if cache or not c.needs_cache]
+        cookie, mica_cookie = (login(ports["B"], u, pw) for u, pw in ((USER, PASSWORD), (MICA, MICA_PASSWORD)))
+        all_cases = make_cases(cookie, body, mica_cookie, graph_body, w)
+        cases = [c for c in all_cases if cache or not c.needs_cache]
         if ONLY:
             cases = [c for c in cases if c.id in ONLY]
         for c in cases:
             check_case(c, ports[c.server])
-        negative_checks(ports, cookie, w, cache)
+        negative_checks(ports, cookie, w, cache, mica_cookie, graph_body)
+        nginx.mark_log()
         log("checks passed: every case answers 200 with its body, and refuses what it must")
 
         rounds, fuzz_rounds = measure(cases, ports, nginx, service)
@@ -138,15 +150,20 @@ def main():
 
     if not fuzz_rounds and (fuzz_start or fuzzers_running()):
         notes.append("fuzzer processes ran during part of the run: figures may be noisy")
+    m["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
     rows = summarize(cases, rounds)
-    rats = ratios(rounds, {c.id: c for c in cases})
+    busy_note = shared_cpu(m, rows)
+    if busy_note:
+        notes.append(busy_note)
+    rats = ratios(rounds, {c.id: c for c in cases}, reply_bytes(all_cases))
 
     profile_data, profile_md = None, ""
     if PROFILE:
-        profile_data, profile_md = callgrind(w, ports, cache, cookie, body, rows)
+        profile_data, profile_md = callgrind(w, ports, cache, cookie, body, rows, all_cases)
 
     st = {"seconds": SECONDS, "rounds": ROUNDS, "e_seconds": E_SECONDS, "connections": CONNECTIONS,
-          "nginx_cpu": NGINX_CPU, "wrk_cpu": WRK_CPU, "large_users": LARGE_USERS, "callback_body_bytes": body_len}
+          "nginx_cpu": NGINX_CPU, "wrk_cpu": WRK_CPU, "large_users": LARGE_USERS, "callback_body_bytes": body_len,
+          "graph_body_bytes": graph_body.stat().st_size, "reply_bytes": reply_bytes(all_cases)}
     (OUT / "results.json").write_text(json.dumps({
         "machine": m, "notes": notes, "settings": st,
         "cases": rows, "ratios": rats, "users_scale": scale, "rounds": rounds, "profile": profile_data,
@@ -164,6 +181,36 @@ def main():
         print(f"{r['name']:<60} {r['median']:10.3f} {r['unit']:<3} {r['verdict']}")
     print(f"{'nginx -t with ' + str(LARGE_USERS) + ' users':<60} {scale['nginx_t_large_s']:10.3f} s")
     print(f"wrote {OUT / 'results.md'} and {OUT / 'results.png'}")
+
+
+def shared_cpu(m: dict, rows: list[dict]) -> str | None:
+    """A note when other work took CPU from the run. The load average
+    counts the bench's own nginx and wrk (about 2 during the rounds); the
+    worker's busy share says it directly: alone, it saturates its CPU in
+    every case but C (which waits for the auth service) and E (one
+    connection)."""
+    busy = [r["nginx_busy"] for r in rows if r["id"] not in ("C", "E")]
+    if not busy or (min(busy) >= 0.9 and float(m["loadavg"][0]) <= NPROC / 2):
+        return None
+    return (f"other work shared the CPUs: load average {m['loadavg'][0]} at the start and {m['loadavg_end'][0]} "
+            f"at the end of the rounds ({NPROC} CPUs; the bench's nginx and wrk count for about 2), and the nginx "
+            f"worker was busy {min(busy) * 100:.0f} to {max(busy) * 100:.0f} % of the time where alone it "
+            "saturates its CPU. Requests/s and CPU per request are noisy; the callgrind instruction counts "
+            "are not affected")
+
+
+def login(port: int, user: str, password: str) -> str:
+    """The cookie the module mints for a Basic login."""
+    r = curl(f"http://127.0.0.1:{port}/bench.txt", headers=[f"Authorization: {basic(user, password)}"])
+    cookie = r.cookie()
+    if r.status != 200 or not cookie:
+        raise RuntimeError(f"login of {user} failed: {r.status} {r.headers}")
+    return cookie
+
+
+def reply_bytes(cases) -> dict:
+    """The size of each case's reply, for the figures per KB."""
+    return {c.id: len(c.expect) for c in cases if c.id[0] in "RL" and c.expect is not None}
 
 
 def measure(cases, ports: dict, nginx: Nginx, service: AuthService) -> tuple[list[dict], int]:
@@ -209,15 +256,19 @@ def perf(cases, ports: dict, nginx: Nginx, w: Path) -> tuple[dict | None, str]:
         return None, ""
 
 
-def callgrind(w: Path, ports: dict, cache: bool, cookie: str, body: Path, rows: list[dict]) -> tuple[dict | None, str]:
+def callgrind(w: Path, ports: dict, cache: bool, cookie: str, body: Path, rows: list[dict],
+              cases) -> tuple[dict | None, str]:
     """The instruction counts, on nginx instances of their own (the measuring
     one has stopped). Returns (data, markdown)."""
     import callgrind_profile
 
+    replies = {c.id: (ports[c.server], (c.method, c.path, c.headers, c.body.read_bytes() if c.body else None))
+               for c in cases if c.id in callgrind_profile.REPLY_CASES}
     try:
         return callgrind_profile.run(
             w, ports, render_conf, cache, nginx_bin=NGINX_BIN, nginx_cpu=NGINX_CPU, cookie=cookie,
-            authorization=basic(USER, PASSWORD), body=body, rows=rows, out=OUT)
+            authorization=basic(USER, PASSWORD), body=body, rows=rows, out=OUT, replies=replies,
+            reply_sizes=reply_bytes(cases))
     except Exception as e:  # the benchmark figures stand without the profile
         log(f"profile failed: {e}")
         (OUT / "profile-callgrind.txt").unlink(missing_ok=True)

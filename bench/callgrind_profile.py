@@ -15,7 +15,9 @@ one bcrypt of a first Basic login) cancelled out.
 From the call graph it reports, per request: all instructions; the module's
 own functions by self cost, plus the libc functions they call (malloc, free,
 memcpy). Raw `callgrind_annotate` output of the larger B session is saved next
-to the results.
+to the results. For the reply-check cases (R, L and their twins), also every
+function's self cost, whatever its object, so that what a checked reply costs
+over its unchecked twin can be split between the module, nginx and libc.
 """
 from __future__ import annotations
 
@@ -34,6 +36,11 @@ N1 = int(os.environ.get("BENCH_PROFILE_N1", "100"))
 N2 = int(os.environ.get("BENCH_PROFILE_N2", "1100"))
 WARM = 50
 MODULE_OBJ = "libngx_http_dash_auth_module"
+# The reply-check cases, profiled from their bench Case; and (checked,
+# unchecked twin) pairs whose difference is the reply check.
+REPLY_CASES = ("R", "Ra", "Rf", "L", "La", "Lf")
+REPLY_PAIRS = (("R", "Ra"), ("L", "La"), ("Rf", "Ra"), ("Lf", "La"))
+KB = 1024
 
 
 def _log(*a):
@@ -123,7 +130,7 @@ def fmt_int(x: float) -> str:
     return f"{x:,.0f}".replace(",", " ")
 
 
-def per_request(a: Profile, b: Profile, n: int) -> dict:
+def per_request(a: Profile, b: Profile, n: int, every_function: bool = False) -> dict:
     """What session b has over session a, per request.
 
     The module's cost is its own functions' self cost plus what they call in
@@ -163,6 +170,11 @@ def per_request(a: Profile, b: Profile, n: int) -> dict:
     for fn, ir in selfc.items():
         crates[crate_of(fn)] += ir
     d["crates"] = dict(sorted(crates.items(), key=lambda kv: -kv[1]))
+    if every_function:
+        allself = defaultdict(float)
+        for (ob, fn), ir in b.self_cost.items():
+            allself[f"{Path(ob or '?').name}: {short_fn(fn or '?')}"] += (ir - a.self_cost.get((ob, fn), 0)) / n
+        d["all_self"] = {k: round(v, 1) for k, v in sorted(allself.items(), key=lambda kv: -kv[1]) if abs(v) >= 2}
     # Consistency: the average over the larger session alone (start-up
     # excluded, warm-up included) should be close to the difference.
     d["avg_session"] = b.total / (n + WARM + N1)
@@ -231,8 +243,11 @@ def _session(prefix: Path, conf: Path, nginx_bin: str, cpu: int, out: Path, port
 
 
 def run(w: Path, ports: dict, render_conf, cache: bool, *, nginx_bin: str, nginx_cpu: int, cookie: str,
-        authorization: str, body: Path, rows: list[dict], out: Path):
-    """Profiles A, B, D (if the cache exists), F0, F0c and F1. Returns (data, markdown)."""
+        authorization: str, body: Path, rows: list[dict], out: Path, replies: dict | None = None,
+        reply_sizes: dict | None = None):
+    """Profiles A, B, D (if the cache exists), F0, F0c and F1, then the
+    reply-check cases of `replies` (id -> (port, (method, path, headers,
+    body))). Returns (data, markdown)."""
     prefix = w / "prof"
     (prefix / "logs").mkdir(parents=True, exist_ok=True)
     conf = prefix / "nginx.conf"
@@ -251,13 +266,14 @@ def run(w: Path, ports: dict, render_conf, cache: bool, *, nginx_bin: str, nginx
     }
     if not cache:
         del cases["D"]
-    data = {"n1": N1, "n2": N2, "cases": {}}
+    cases.update(replies or {})
+    data = {"n1": N1, "n2": N2, "cases": {}, "reply_bytes": reply_sizes or {}}
     raw_b = None
     for cid, (port, req) in cases.items():
         t0 = time.monotonic()
         a = _session(prefix, conf, nginx_bin, nginx_cpu, prefix / f"cg-{cid}-{N1}.out", port, req, N1)
         b = _session(prefix, conf, nginx_bin, nginx_cpu, prefix / f"cg-{cid}-{N2}.out", port, req, N2)
-        data["cases"][cid] = per_request(a, b, N2 - N1)
+        data["cases"][cid] = per_request(a, b, N2 - N1, every_function=cid in REPLY_CASES)
         d = data["cases"][cid]
         _log(f"{cid}: {d['total']:.0f} Ir/request (session average {d['avg_session']:.0f}), module {d['module']:.0f} "
              f"({time.monotonic() - t0:.0f} s)")
@@ -302,8 +318,39 @@ def _summary_text(data: dict) -> str:
         L += [f"    {v:10.0f}  {k}" for k, v in list(d.get("inclusive", {}).items())[:25] if v >= 1]
         L.append("  module self cost by crate:")
         L += [f"    {v:10.0f}  {k}" for k, v in d["crates"].items() if v >= 1]
+        if d.get("all_self"):
+            L.append("  every function, self cost (nginx, libc, the module):")
+            L += [f"    {v:10.0f}  {k}" for k, v in list(d["all_self"].items())[:25]]
         L.append("")
     return "\n".join(L)
+
+
+def _reply_markdown(data: dict) -> list[str]:
+    """The reply check per KB, and where a checked reply's instructions go
+    beyond its unchecked twin's."""
+    cs, sizes = data["cases"], data.get("reply_bytes", {})
+    pairs = [(c, t) for c, t in REPLY_PAIRS if c in cs and t in cs and c in sizes]
+    if not pairs:
+        return []
+    L = []
+    for c, t in pairs:
+        diff = cs[c]["total"] - cs[t]["total"]
+        mod = cs[c]["module"] - cs[t]["module"]
+        kb = sizes[c] / KB
+        L.append(f"- ({c} − {t}) / {kb:.2f} KB (the reply check): **{fmt_int(diff / kb)} instructions per KB** "
+                 f"({fmt_int(diff)} per request; the module's own code and the libc it calls: {fmt_int(mod)}).")
+    for c, t in pairs:
+        if "all_self" not in cs[c] or "all_self" not in cs[t]:
+            continue
+        a, b = cs[t]["all_self"], cs[c]["all_self"]
+        delta = {k: b.get(k, 0) - a.get(k, 0) for k in {*a, *b}}
+        top = sorted(delta.items(), key=lambda kv: -abs(kv[1]))[:12]
+        L.append(f"\n{c} − {t}, per request, by function (self cost, every object; largest changes first):\n")
+        L.append("| instructions | function |")
+        L.append("|---|---|")
+        L += [f"| {fmt_int(v)} | `{k}` |" for k, v in top if abs(v) >= 1]
+    L.append("")
+    return L
 
 
 def _markdown(data: dict, native: dict) -> str:
@@ -336,6 +383,7 @@ def _markdown(data: dict, native: dict) -> str:
     if "F0c" in cs and "F1" in cs:
         diff = cs["F1"]["total"] - cs["F0c"]["total"]
         L.append(f"- F1 − F0c (the callback check alone): {fmt_int(diff)} instructions per request.")
+    L += _reply_markdown(data)
     for cid in ("B", "D", "F1"):
         if cid not in cs:
             continue

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from configs import CALLBACK_REPLY, PASSWORD, STATIC_BODY, USER
+from configs import CALLBACK_2K5, CALLBACK_REPLY, LAYOUT_100K, MICA, PASSWORD, STATIC_BODY, USER
 from settings import CONNECTIONS, E_SECONDS, LARGE_USERS, ROOT, SECONDS
 from harness import basic, curl  # after settings (see its docstring)
 
@@ -27,11 +27,22 @@ class Case:
     service: bool = False  # count the auth service's CPU too
 
 
-def make_cases(cookie: str, callback_body: Path) -> list[Case]:
+def make_cases(cookie: str, callback_body: Path, mica_cookie: str, graph_body: Path, w: Path) -> list[Case]:
+    """cookie is mike's (lacks hr: his replies are checked), mica_cookie
+    mica's (`_all_`: not checked); w the work directory with the replies."""
     c = {"Cookie": f"example_jwt={cookie}"}
+    ca = {"Cookie": f"example_jwt={mica_cookie}"}
     b = {"Authorization": basic(USER, PASSWORD)}
     cj = dict(c, **{"Content-Type": "application/json"})
+    caj = dict(ca, **{"Content-Type": "application/json"})
     big = f"{LARGE_USERS:,}".replace(",", " ")
+    replies = w / "upstream/replies"
+    esc = lambda name: name.removesuffix(".json") + "-esc.json"  # noqa: E731
+    cb = dict(server="R", path="/_dash-update-component", method="POST", body=graph_body,
+              expect=(replies / CALLBACK_2K5).read_bytes())
+    cbf = dict(cb, server="Rf", expect=(replies / esc(CALLBACK_2K5)).read_bytes())
+    lay = dict(server="R", path=f"/replies/{LAYOUT_100K}", expect=(replies / LAYOUT_100K).read_bytes())
+    layf = dict(lay, path=f"/replies/{esc(LAYOUT_100K)}", expect=(replies / esc(LAYOUT_100K)).read_bytes())
     return [
         Case("A", "no auth (static file)", "A", headers=c),
         Case("B", "module, cookie, /bench.txt", "B", headers=c),
@@ -49,6 +60,15 @@ def make_cases(cookie: str, callback_body: Path) -> list[Case]:
              method="POST", headers=cj, body=callback_body, expect=CALLBACK_REPLY.encode()),
         Case("F1", "callback POST, module checks it", "F1", path="/_dash-update-component", method="POST",
              headers=cj, body=callback_body, expect=CALLBACK_REPLY.encode()),
+        # The reply check. Each twin differs only in the user: mica's
+        # replies are not checked, and both callback bodies are, so the
+        # difference is what holding and checking the reply costs.
+        Case("R", f"callback POST, 2.5 KB reply checked ({USER})", headers=cj, **cb),
+        Case("Ra", f"callback POST, 2.5 KB reply not checked ({MICA}: _all_)", headers=caj, **cb),
+        Case("Rf", f"callback POST, 2.5 KB reply with a \\u escape, read whole ({USER})", headers=cj, **cbf),
+        Case("L", f"GET 100 KB JSON layout, checked ({USER})", headers=c, **lay),
+        Case("La", f"GET 100 KB JSON layout, not checked ({MICA}: _all_)", headers=ca, **lay),
+        Case("Lf", f"GET 100 KB JSON layout with a \\u escape, read whole ({USER})", headers=c, **layf),
         Case("G10", "cookie, 10-user file", "G10", headers=c),
         Case("G100k", f"cookie, {big}-user file", "G100k", headers=c),
         Case("G10b", "Basic cached, 10-user file", "G10", headers=b, needs_cache=True),
@@ -66,9 +86,13 @@ def check_case(case: Case, port: int):
         raise RuntimeError(f"case {case.id}: expected 200 {case.expect!r}, got {resp.status} {resp.body[:200]!r}")
 
 
-def negative_checks(ports: dict, cookie: str, w: Path, cache: bool):
+def negative_checks(ports: dict, cookie: str, w: Path, cache: bool, mica_cookie: str, graph_body: Path):
     """Each protected case really is protected: the figures are for checks that run."""
     bad = cookie[:-4] + ("AAAA" if not cookie.endswith("AAAA") else "BBBB")
+    mike_j = [f"Cookie: example_jwt={cookie}", "Content-Type: application/json"]
+    mica_j = [f"Cookie: example_jwt={mica_cookie}", "Content-Type: application/json"]
+    hr_layout = "/replies/" + LAYOUT_100K.removesuffix(".json") + "-hr.json"
+    graph = graph_body.read_bytes()
     checks = [
         ("B no credentials", ports["B"], "/bench.txt", "GET", [], None, 401),
         ("B tampered cookie", ports["B"], "/bench.txt", "GET", [f"Cookie: example_jwt={bad}"], None, 401),
@@ -79,6 +103,13 @@ def negative_checks(ports: dict, cookie: str, w: Path, cache: bool):
         ("F1 hr callback", ports["F1"], "/_dash-update-component", "POST",
          [f"Cookie: example_jwt={cookie}", "Content-Type: application/json"],
          (ROOT / "dashboard/examples/hr-slider.json").read_bytes(), 403),
+        # The replies the R and L cases get, with one hr component in them:
+        # refused for mike (a callback's answer is his request's, 403; a
+        # page's is the app's fault, 502), passed for mica.
+        ("R reply with an hr component", ports["Rh"], "/_dash-update-component", "POST", mike_j, graph, 403),
+        ("Ra the same for mica", ports["Rh"], "/_dash-update-component", "POST", mica_j, graph, 200),
+        ("L layout with an hr component", ports["R"], hr_layout, "GET", mike_j[:1], None, 502),
+        ("La the same for mica", ports["R"], hr_layout, "GET", mica_j[:1], None, 200),
     ]
     if cache:
         checks.append(("E wrong password", ports["E"], "/bench.txt", "GET",

@@ -1,6 +1,6 @@
 """The files every case runs on: the nginx.conf with one server per case, the
-users files, the Dash callback body, and the work directory that holds them
-with the static file and the secret.
+users files, the Dash callback bodies, the replies the cheap upstream serves,
+and the work directory that holds them with the static file and the secret.
 """
 from __future__ import annotations
 
@@ -15,9 +15,58 @@ from pathlib import Path
 from settings import LARGE_USERS, MODULE_SO, NGINX_CPU, ROOT
 
 USER, PASSWORD = "mike", "123456"  # nginx-conf/users: bcrypt cost 10, sections: marketing
+MICA, MICA_PASSWORD = "mica", "1234"  # nginx-conf/users: sections: _all_, so her replies are not checked
 STATIC_BODY = b"hello, bench\n"
 assert len(STATIC_BODY) == 13  # the report calls it a 13-byte static file
 CALLBACK_REPLY = '{"multi":true,"response":{"marketing-total":{"children":"Total: 152500"}}}'
+
+
+# The replies of the R and L cases, as the core's own tests and
+# core/examples/hot_paths.rs have them, so the figures compare.
+REPLIES = ROOT / "core/tests/fixtures/replies"
+CALLBACK_2K5 = "callback-2k5.json"  # a marketing-graph figure, the reply to marketing-dropdown.json
+LAYOUT_100K = "router-100k.json"  # the router's reply carrying a marketing report page
+
+
+def reply_variants(name: str) -> dict[str, bytes]:
+    """The fixture and two variants of it, by file name: `-esc` spells one
+    character as a JSON `\\u` escape (the same reply once decoded, which the
+    byte test cannot clear, so the whole reply is read, as for any reply
+    with escaped non-ASCII text); `-hr` carries one component of hr, which
+    the check must refuse for mike."""
+    data = (REPLIES / name).read_bytes()
+    stem = name.removesuffix(".json")
+    if name == CALLBACK_2K5:
+        plain, escaped = b'"name":"email"', b'"name":"\\u0065mail"'
+        ours, theirs = b'"marketing-graph"', b'"hr-graph"'
+    else:
+        plain, escaped = b'"Campaign report"', b'"Campaign r\\u0065port"'
+        ours, theirs = b'"marketing-report-row-', b'"hr-'
+    out = {name: data, f"{stem}-esc.json": data.replace(plain, escaped, 1),
+           f"{stem}-hr.json": data.replace(ours, theirs, 1)}
+    assert len({*out.values()}) == 3, f"{name}: a variant's substitution did not apply"
+    return out
+
+
+def write_replies(w: Path) -> dict[str, int]:
+    """The replies under {w}/upstream/replies; returns their sizes by file name."""
+    d = w / "upstream/replies"
+    d.mkdir(parents=True, exist_ok=True)
+    sizes = {}
+    for fixture in (CALLBACK_2K5, LAYOUT_100K):
+        for name, data in reply_variants(fixture).items():
+            (d / name).write_bytes(data)
+            sizes[name] = len(data)
+    return sizes
+
+
+def write_graph_body(path: Path) -> int:
+    """dashboard/examples/marketing-dropdown.json, compact: the callback whose
+    reply is a marketing-graph figure."""
+    data = json.dumps(json.loads((ROOT / "dashboard/examples/marketing-dropdown.json").read_text()),
+                      separators=(",", ":")).encode()
+    path.write_bytes(data)
+    return len(data)
 
 
 def cpu_mask(cpu: int) -> str:
@@ -53,7 +102,7 @@ def module_conf(users: Path, extra: str = "") -> str:
 
 
 def render_conf(w: Path, ports: dict, *, cache: bool, profile: bool = False) -> str:
-    """One nginx.conf with a server per case (profile: only A, B, F0, F0c, F1, cheap)."""
+    """One nginx.conf with a server per case (profile: only A, B, F0, F0c, F1, R, Rf, Rh, cheap)."""
     s = []
     s.append(f"""        server {{ # A: no auth
         listen 127.0.0.1:{ports['A']};
@@ -73,12 +122,14 @@ def render_conf(w: Path, ports: dict, *, cache: bool, profile: bool = False) -> 
         listen 127.0.0.1:{ports['F1']};
 {module_conf(w / 'users-demo', f'        dash_auth_dependencies_file {ROOT / "core/tests/fixtures/demo-dependencies.json"};' + chr(10))}        location / {{ include {w / 'proxy-cheap.conf'}; }}
     }}
-    server {{ # the cheap upstream of F0/F1: a fixed Dash callback reply
+{reply_servers(w, ports)}
+    server {{ # the cheap upstream of F0/F1 (a fixed Dash callback reply), R and L
         listen 127.0.0.1:{ports['cheap']};
+        default_type application/json;
         location / {{
-            default_type application/json;
             return 200 '{CALLBACK_REPLY}';
         }}
+{cheap_callback_replies(w)}        location /replies/ {{ root {w / 'upstream'}; }}
     }}""")
     if not profile:
         s.append(f"""    server {{ # C: auth_request -> Flask + PyJWT
@@ -144,12 +195,49 @@ http {{
 """
 
 
-PROXY_CHEAP = """proxy_pass http://cheap;
-proxy_http_version 1.1;
+# Which reply server answers R, Rf and Rh's callback POST.
+REPLY_SERVERS = {"R": CALLBACK_2K5, "Rf": "callback-2k5-esc.json", "Rh": "callback-2k5-hr.json"}
+
+
+def reply_servers(w: Path, ports: dict) -> str:
+    """R, Rf, Rh: F1's module settings; the callback POST answered by one of
+    the 2.5 KB replies, any GET (L) by the static files of the cheap upstream.
+    The callback keeps its own path (the module classifies the client's
+    URI); only the upstream request names the reply."""
+    deps = ROOT / "core/tests/fixtures/demo-dependencies.json"
+    out = []
+    for sid, reply in REPLY_SERVERS.items():
+        out.append(f"""    server {{ # {sid}: the callback POST answered by {reply}; GETs by the cheap upstream
+        listen 127.0.0.1:{ports[sid]};
+{module_conf(w / 'users-demo', f'        dash_auth_dependencies_file {deps};' + chr(10))}        location = /_dash-update-component {{
+            proxy_pass http://cheap/_bench/{reply};
+            include {w / 'proxy-headers.conf'};
+        }}
+        location / {{ include {w / 'proxy-cheap.conf'}; }}
+    }}""")
+    return "\n".join(out)
+
+
+def cheap_callback_replies(w: Path) -> str:
+    """The 2.5 KB callback replies, answered from memory as F's is: the static
+    module answers a POST with 405."""
+    out = []
+    for reply in REPLY_SERVERS.values():
+        data = (w / "upstream/replies" / reply).read_text()
+        # nginx reads a quoted parameter into a 4 KB buffer, and `return`
+        # would expand a `$`.
+        assert len(data) < 4000 and "$" not in data, reply
+        quoted = data.replace("\\", "\\\\").replace("'", "\\'")
+        out.append(f"        location = /_bench/{reply} {{ return 200 '{quoted}'; }}\n")
+    return "".join(out)
+
+
+PROXY_HEADERS = """proxy_http_version 1.1;
 proxy_set_header Connection "";
 proxy_set_header X-Forwarded-User $dash_auth_user;
 proxy_set_header X-Dash-Sections $dash_auth_sections;
 """
+PROXY_CHEAP = "proxy_pass http://cheap;\n" + PROXY_HEADERS
 
 
 def prepare_workdir() -> Path:
@@ -165,4 +253,6 @@ def prepare_workdir() -> Path:
     write_users(w / "users-10", 10)
     write_users(w / "users-large", LARGE_USERS)
     (w / "proxy-cheap.conf").write_text(PROXY_CHEAP)
+    (w / "proxy-headers.conf").write_text(PROXY_HEADERS)
+    write_replies(w)
     return w

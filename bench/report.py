@@ -9,7 +9,7 @@ import platform
 import subprocess
 from pathlib import Path
 
-from configs import USER
+from configs import MICA, USER
 from settings import BENCH, CLK_TCK, NGINX_BIN, NPROC, ROOT, WARMUP
 from stats import TARGET_B_MINUS_A_US, TARGET_NGINX_T_S, verdict
 
@@ -50,7 +50,7 @@ def plot(rows: list[dict], path: Path, title: str):
     import matplotlib.pyplot as plt
 
     def color(i):
-        if i in ("A", "F0", "F0c"):
+        if i in ("A", "F0", "F0c", "Ra", "La"):
             return "#8c8c8c"  # the baselines
         if i == "C":
             return "#d62728"  # the old design
@@ -107,7 +107,8 @@ def write_report(out: Path, m: dict, st: dict, rows, rats, scale, notes, profile
     L.append("## Machine\n")
     L.append(f"- CPU: {m['cpu']}, {m['nproc']} CPUs (`nproc`)")
     L.append(f"- kernel {m['kernel']}; {m['nginx']} (Debian's `/usr/sbin/nginx`, every case); {m['wrk']}")
-    L.append(f"- load average at start: {' '.join(m['loadavg'])}")
+    L.append(f"- load average at start: {' '.join(m['loadavg'])}"
+             + (f"; at the end of the rounds: {' '.join(m['loadavg_end'])}" if m.get("loadavg_end") else ""))
     for n in notes:
         L.append(f"- **{n}**")
     L.append("")
@@ -118,7 +119,10 @@ def write_report(out: Path, m: dict, st: dict, rows, rats, scale, notes, profile
     L.append("|---|---|---|---|---|")
     for r in rats:
         unit = r["unit"]
-        f = (lambda x: f"{x:.2f} µs") if unit == "µs" else (lambda x: f"{x:.3f}×" if x < 10 else f"{x:.1f}×")
+        if unit in ("µs", "µs/KB"):
+            f = lambda x, u=unit: f"{x:.2f} {u}"  # noqa: E731
+        else:
+            f = lambda x: f"{x:.3f}×" if x < 10 else f"{x:.1f}×"  # noqa: E731
         L.append(f"| {r['name']} | {r['target']} | {f(r['median'])} | {f(r['min'])} … {f(r['max'])} | "
                  f"{r['verdict']} |")
     if scale:
@@ -177,7 +181,7 @@ def write_report(out: Path, m: dict, st: dict, rows, rats, scale, notes, profile
   body), and each protected case is checked to refuse a request it must refuse (no credentials,
   tampered cookie, forbidden section, wrong password, a callback into `hr`).
 - The cookie is a real `example_jwt` minted by the module for `{USER}` (sections: `marketing`), sent
-  as-is to B, C, F and G. Basic is `{USER}`'s bcrypt cost-10 password from `nginx-conf/users`.
+  as-is to B, C, F, G, R, Rf, L and Lf; Ra and La send `{MICA}`'s (sections: `_all_`), minted the same way. Basic is `{USER}`'s bcrypt cost-10 password from `nginx-conf/users`.
 - C: `auth_request /_auth` → `proxy_pass` to an upstream with `keepalive 32` → `bench/auth_service.py`
   (Flask {_pkg_version('flask')}, PyJWT {_pkg_version('jwt')}) under gunicorn {_pkg_version('gunicorn')}
   (2 workers, gthread, 8 threads, keep-alive), verifying the same cookie with the same secret
@@ -194,6 +198,24 @@ def write_report(out: Path, m: dict, st: dict, rows, rats, scale, notes, profile
   `dash_auth_callback_check off` ("the same POST on a location without the check"): F1 − F0c is the
   check's cost, the target. F0 is the location without the module: F1 − F0 is everything the module
   adds to a callback, the cookie check included. All upstream hops run in the same worker.
+- R, L: the reply check. {_reply_bytes(st)} R is a callback POST
+  (`dashboard/examples/marketing-dropdown.json`, compact, {st.get('graph_body_bytes', '?')} bytes) on a server with F1's
+  module settings, answered from memory by the cheap upstream with
+  `core/tests/fixtures/replies/callback-2k5.json`, a marketing-graph figure; L is a `GET` of
+  `router-100k.json` (the router's reply carrying a marketing report page), a static file of the
+  cheap upstream served as `application/json`, through the same server. With `{USER}`'s cookie
+  (he lacks `hr`) every JSON reply is held whole and checked; with `{MICA}`'s (`_all_`) it is not,
+  and the callback body is checked for both: Ra and La are the twins, and (R − Ra) and (L − La)
+  over the reply's size in KB (1 024 bytes) are the reply check's cost per KB. A byte test
+  (`cannot_carry`) clears both replies without reading them as JSON; Rf and Lf are the same replies
+  with one character spelled as a `\\u` escape (the same text once decoded, as Python's `json.dumps`
+  writes any non-ASCII character by default), which the byte test cannot clear, so the reply is read
+  whole. The checks before the rounds include the same replies with one `hr` component: refused
+  for `{USER}` (403 for the callback, 502 for the layout), passed for `{MICA}`. Holding a reply
+  also changes how nginx writes it: a held reply leaves in one buffer, an unchecked 100 KB one in
+  a `writev` per proxy buffer (16 `writev` calls per request for La against 6 for L, counting the
+  cheap upstream's, under `strace -c`), so L's system time is lower than La's and the difference
+  in total CPU understates the check; the user-time rows give the check's own work.
 - G: users files of 10 and {g} lines (copies of one bcrypt line under other names; `{USER}` last).
 - CPU: `/proc/<pid>/stat` utime + stime ({CLK_TCK} ticks/s) of the nginx master and worker, read just
   before and just after each wrk run, divided by wrk's completed requests.
@@ -205,6 +227,13 @@ def write_report(out: Path, m: dict, st: dict, rows, rats, scale, notes, profile
             L.append("Where the module's time goes and what would shrink it, from these profiles: "
                      "[profile.md](profile.md) (written by hand; its figures are from the run it names).\n")
     (out / "results.md").write_text("\n".join(L))
+
+
+def _reply_bytes(st: dict) -> str:
+    sizes = st.get("reply_bytes") or {}
+    if not sizes:
+        return ""
+    return "Reply sizes: " + ", ".join(f"{k} {v:,}".replace(",", " ") for k, v in sizes.items()) + " bytes."
 
 
 def _pkg_version(name: str) -> str:

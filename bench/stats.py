@@ -17,6 +17,17 @@ TARGET_D_OVER_B_CPU = 2.0
 TARGET_F_US = 10.0
 TARGET_NGINX_T_S = 1.0
 TARGET_G_GROWTH = 0.05  # "does not grow": within 5 % (noise) between 10 and 100 000 users
+TARGET_REPLY_US_PER_KB = 1.0  # the reply check, nginx CPU per KB (1024 bytes) of reply
+KB = 1024
+
+# (checked case, its unchecked twin, what the row says): the reply check's
+# cost per KB of the checked case's reply.
+REPLY_PAIRS = (
+    ("R", "Ra", "callback reply"),
+    ("L", "La", "JSON layout"),
+    ("Rf", "Ra", "callback reply, one \\u escape: read whole"),
+    ("Lf", "La", "JSON layout, one \\u escape: read whole"),
+)
 
 
 def med(xs):
@@ -29,8 +40,9 @@ def verdict(ok: bool | None, gap: str) -> str:
     return "PASS" if ok else f"gap: {gap}"
 
 
-def ratios(rounds: list[dict], cases: dict) -> list[dict]:
-    """Per-round ratios of paired runs, then their median (and range)."""
+def ratios(rounds: list[dict], cases: dict, reply_bytes: dict | None = None) -> list[dict]:
+    """Per-round ratios of paired runs, then their median (and range).
+    reply_bytes: the reply size of the R and L cases, by case id."""
 
     def per_round(f):
         vals = []
@@ -82,6 +94,22 @@ def ratios(rounds: list[dict], cases: dict) -> list[dict]:
         per_round(lambda r: cpu(r, "F1") - cpu(r, "F0")), lambda m: True, lambda m: "", "µs")
     add("F1 / F0 requests/s", "(info)", per_round(lambda r: rps(r, "F1") / rps(r, "F0")), lambda m: True,
         lambda m: "", "×")
+    for checked, twin, what in REPLY_PAIRS:
+        if checked not in (reply_bytes or {}):
+            continue
+        n = reply_bytes[checked]
+        kb = n / KB
+        size = f"{n:,}".replace(",", " ")
+        add(f"({checked} − {twin}) nginx CPU per KB: the reply check, {what} ({size} bytes = {kb:.2f} KB)",
+            f"≤ {TARGET_REPLY_US_PER_KB:g} µs/KB",
+            per_round(lambda r: (cpu(r, checked) - cpu(r, twin)) / kb), lambda m: m <= TARGET_REPLY_US_PER_KB,
+            lambda m: f"{m / TARGET_REPLY_US_PER_KB:.1f}× the target", "µs/KB")
+        # Holding a reply whole also changes how it is written: one buffer
+        # to the client instead of one per proxy buffer, fewer writev calls,
+        # less system time. User time alone is the check's own work.
+        add(f"({checked} − {twin}) nginx user CPU per KB (the same, user time only)", "(info)",
+            per_round(lambda r: (r[checked]["nginx_user_us"] - r[twin]["nginx_user_us"]) / kb), lambda m: True,
+            lambda m: "", "µs/KB")
     g = f"{LARGE_USERS // 1000}k"
     add(f"G cookie: {g} / 10 users nginx CPU per request", f"≤ {1 + TARGET_G_GROWTH:g}×",
         per_round(lambda r: cpu(r, "G100k") / cpu(r, "G10")), lambda m: m <= 1 + TARGET_G_GROWTH,
