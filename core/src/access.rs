@@ -10,7 +10,8 @@ use crate::config::{
     CallbackRules, LoginPages, DEFAULT_COOKIE_NAME, DEFAULT_LEEWAY, DEFAULT_LOGIN_LIMIT,
     DEFAULT_MAX_AGE, DEFAULT_TTL,
 };
-use crate::cookie::{find_cookie, set_cookie, CookieLookup};
+use crate::cookie::{all_values, find_cookie, set_cookie, CookieLookup};
+use crate::csrf::FromHeaders;
 use crate::endpoint::{Method, UncheckedRoutes};
 use crate::grants;
 use crate::rate_limit::{Attempts, Counter, Limit, Subject};
@@ -88,6 +89,10 @@ pub struct RequestView<'a> {
     pub args: &'a [u8],
     /// The request came over https (sets the cookie's `Secure` flag).
     pub secure: bool,
+    /// The `Host` header: with `secure`, the origin the request was sent to.
+    pub host: Option<&'a [u8]>,
+    /// `Origin` and `Sec-Fetch-Site`: where the browser says it was sent from.
+    pub from: FromHeaders<'a>,
     /// Unix time in seconds.
     pub now: u64,
     /// The client address, for the login failure limit.
@@ -331,13 +336,21 @@ impl Policy {
         ))
     }
 
-    /// The user of a valid session cookie, for logout. A cookie that would
-    /// be refused yields `None`: there is nothing left to end.
-    pub fn session_user(&self, req: &RequestView<'_>) -> Option<String> {
-        match find_cookie(req.cookie_headers.iter().copied(), &self.cookie_name) {
-            CookieLookup::Found(value) => self.session(value, req).ok().map(|(i, _)| i.user),
-            _ => None,
+    /// The users of every valid session cookie, for logout, each once. A
+    /// request may carry the cookie more than once (a copy planted by a
+    /// sibling subdomain, or left under another path); signing in refuses
+    /// to pick one, but a logout ends them all. A copy that would be
+    /// refused anyway has nothing left to end.
+    pub fn session_users(&self, req: &RequestView<'_>) -> Vec<String> {
+        let mut users: Vec<String> = Vec::new();
+        for value in all_values(req.cookie_headers.iter().copied(), &self.cookie_name) {
+            if let Ok((identity, _)) = self.session(value, req) {
+                if !users.contains(&identity.user) {
+                    users.push(identity.user);
+                }
+            }
         }
+        users
     }
 
     /// The longest a token of this policy can live: a logout cut-off older
@@ -1004,10 +1017,22 @@ mod tests {
         let cookie = cookie_for(&p, "mike", &["marketing"]);
         let c: &[&[u8]] = &[cookie.as_bytes()];
         assert!(allowed(&p.authenticate(&view(c, NOW, Some(&shared)))));
+        assert_eq!(p.session_users(&view(c, NOW, Some(&shared))), ["mike"]);
+        // Every valid copy counts, each user once; a bad copy is skipped.
+        let mica = cookie_for(&p, "mica", &["_all_"]);
+        let many: &[&[u8]] = &[
+            cookie.as_bytes(),
+            b"example_jwt=x",
+            mica.as_bytes(),
+            cookie.as_bytes(),
+        ];
         assert_eq!(
-            p.session_user(&view(c, NOW, Some(&shared))).as_deref(),
-            Some("mike")
+            p.session_users(&view(many, NOW, Some(&shared))),
+            ["mike", "mica"]
         );
+        assert!(p
+            .session_users(&view(&[b"example_jwt=x"], NOW, Some(&shared)))
+            .is_empty());
         assert!(shared
             .revocations
             .as_ref()
