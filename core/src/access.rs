@@ -309,7 +309,7 @@ impl Policy {
         let mut refreshed = None;
         if session::refresh_due(claims.iat, claims.exp, req.now) {
             let iat = revocation::login_iat(req.now, cutoff);
-            let exp = session::capped_exp(iat, self.ttl, claims.auth_time, self.max_age);
+            let exp = session::capped_exp(req.now, self.ttl, claims.auth_time, self.max_age);
             // Only worth it if the new token outlives the old one.
             if exp > claims.exp {
                 let fresh = token::Claims {
@@ -422,12 +422,15 @@ impl Policy {
                 });
             }
         };
+        // `iat` may run ahead of the clock after logouts (see
+        // `revocation::login_iat`); `exp` is counted from the clock, so
+        // that no token outlives the lifetime.
         let iat = revocation::login_iat(req.now, self.cutoff(&found.name, req));
         let claims = token::Claims {
             sub: found.name.clone(),
             allowed_resources: found.sections.clone(),
             iat,
-            exp: session::capped_exp(iat, self.ttl, req.now, self.max_age),
+            exp: session::capped_exp(req.now, self.ttl, req.now, self.max_age),
             auth_time: req.now,
         };
         let token = match token::issue_claims(&self.secret, &claims) {

@@ -1627,6 +1627,11 @@ pub(crate) mod tests {
         );
         let third = sign_in();
         assert!(works(&third));
+        // Its `iat` runs ahead of the clock, its `exp` does not: no token
+        // outlives the lifetime.
+        let value = third.strip_prefix("example_jwt=").unwrap();
+        let claims = token::verify(&p.secret, value.as_bytes(), NOW, 0).unwrap();
+        assert_eq!((claims.iat, claims.exp), (NOW + 2, NOW + 3600));
     }
 
     #[test]
