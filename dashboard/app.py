@@ -20,6 +20,9 @@ import flask
 from dash import Dash, DiskcacheManager, Input, Output, dcc, html
 
 ALL_SECTIONS = "_all_"
+# nginx's logout path (`dash_auth_logout`, LOGOUT_PATH in the shipped
+# config). It is nginx's, not the app's, so it lies outside any prefix.
+LOGOUT_PATH = "/logout"
 
 
 def _prefix():
@@ -91,10 +94,19 @@ def serve_layout():
         )
 
     label = f"Signed in as {user}" if user else "not signed in"
+    account = [html.Span(label, id="nav-user")]
+    if user:
+        # A form, not a link: nginx ends a session only on a POST from this
+        # site, so that no link or image elsewhere can sign anyone out.
+        account.append(html.Form(
+            html.Button("Sign out", type="submit", id="nav-sign-out"),
+            method="post", action=LOGOUT_PATH, id="nav-sign-out-form",
+            style={"display": "inline", "marginLeft": "1em"},
+        ))
     nav = html.Nav(
         [
             html.Div(links, id="nav-links", style={"display": "inline-block"}),
-            html.Span(label, id="nav-user", style={"float": "right"}),
+            html.Div(account, id="nav-account", style={"float": "right"}),
         ],
         id="nav",
         style={"padding": "0.5em", "borderBottom": "1px solid #ccc", "marginBottom": "1em"},

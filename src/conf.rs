@@ -151,7 +151,7 @@ const fn command(name: ngx_str_t, args: u32, set: Handler) -> ngx_command_t {
     }
 }
 
-pub static mut COMMANDS: [ngx_command_t; 25] = [
+pub static mut COMMANDS: [ngx_command_t; 26] = [
     ngx_command_t {
         name: ngx_string!("dash_auth_zone"),
         type_: (NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE12) as ngx_uint_t,
@@ -167,6 +167,7 @@ pub static mut COMMANDS: [ngx_command_t; 25] = [
         cmd_login_page,
     ),
     command(ngx_string!("dash_auth_logout"), NGX_CONF_TAKE1, cmd_logout),
+    command(ngx_string!("dash_auth_origin"), NGX_CONF_1MORE, cmd_origin),
     command(
         ngx_string!("dash_auth_session_max_age"),
         NGX_CONF_TAKE1,
@@ -504,6 +505,14 @@ one_value!(cmd_login, login, |cf| match arg1(cf)? {
 one_value!(cmd_logout, logout, |cf| Ok(Setting::On(config::page_path(
     arg1(cf)?
 )?)));
+
+one_value!(cmd_origin, origins, |cf| {
+    let mut values = Vec::new();
+    for a in cf.args().get(1..).unwrap_or_default() {
+        values.push(text(a)?);
+    }
+    Ok(Setting::On(Arc::new(config::origins(values)?)))
+});
 
 one_value!(cmd_login_page, login_page, |cf| {
     let path = file(cf)?;

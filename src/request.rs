@@ -4,6 +4,7 @@
 use ngx::ffi::{NGX_HTTP_GET, NGX_HTTP_HEAD, NGX_HTTP_POST};
 use ngx::http::Request;
 
+use dash_auth_core::csrf::FromHeaders;
 use dash_auth_core::endpoint::Method;
 use dash_auth_core::RequestView;
 
@@ -13,6 +14,11 @@ use crate::shm::Zone;
 
 /// Calls `f` with the view of `r` under the location's policy.
 pub fn with_view<R>(r: &Request, active: &Active, f: impl FnOnce(&RequestView<'_>) -> R) -> R {
+    with_headers(r, active, f)
+}
+
+/// The view with every header core reads.
+fn with_headers<R>(r: &Request, active: &Active, f: impl FnOnce(&RequestView<'_>) -> R) -> R {
     // A request rarely carries more than one Cookie header (HTTP/2 may
     // split them), so the first few are kept on the stack.
     let mut inline: [&[u8]; 4] = [&[]; 4];
@@ -22,6 +28,7 @@ pub fn with_view<R>(r: &Request, active: &Active, f: impl FnOnce(&RequestView<'_
     let mut authorization_repeated = false;
     let mut accept = None;
     let mut upgrade = false;
+    let mut from = FromHeaders::default();
     for (name, value) in r.headers_in_iterator() {
         let name = name.as_bytes();
         if name.eq_ignore_ascii_case(b"accept") {
@@ -44,6 +51,12 @@ pub fn with_view<R>(r: &Request, active: &Active, f: impl FnOnce(&RequestView<'_
             authorization = Some(value.as_bytes());
         } else if name.eq_ignore_ascii_case(b"upgrade") {
             upgrade = true;
+        } else if name.eq_ignore_ascii_case(b"origin") {
+            from.repeated |= from.origin.is_some();
+            from.origin = Some(value.as_bytes());
+        } else if name.eq_ignore_ascii_case(b"sec-fetch-site") {
+            from.repeated |= from.fetch_site.is_some();
+            from.fetch_site = Some(value.as_bytes());
         }
     }
     let cookie_headers = if spilled.is_empty() {
@@ -57,26 +70,28 @@ pub fn with_view<R>(r: &Request, active: &Active, f: impl FnOnce(&RequestView<'_
         authorization_repeated,
         accept,
         upgrade,
+        from,
     };
     build(r, active, headers, active.zone, f)
 }
 
-/// The view for a body that was asked for: the headers were judged in the
-/// ACCESS phase, so the credentials are left out and not walked again.
+/// The view for a body that was asked for.
 ///
-/// A callback's body is judged against the grants alone, so its view has
-/// no shared zone either; the login form's counts failures in it.
+/// A callback's body is judged against the grants alone: its headers were
+/// judged in the ACCESS phase, so they are not walked again, and its view
+/// has no shared zone. A form's is judged with its headers: the form
+/// token's cookie, the session cookies a logout ends, where the browser
+/// says it comes from; and the login form counts failures in the zone.
 pub fn with_body_view<R>(
     r: &Request,
     active: &Active,
     of: Body,
     f: impl FnOnce(&RequestView<'_>) -> R,
 ) -> R {
-    let zone = match of {
-        Body::Callback => None,
-        Body::LoginForm => active.zone,
-    };
-    build(r, active, Credentials::default(), zone, f)
+    match of {
+        Body::Callback => build(r, active, Credentials::default(), None, f),
+        Body::Form(_) => with_headers(r, active, f),
+    }
 }
 
 #[derive(Default)]
@@ -86,6 +101,7 @@ struct Credentials<'a> {
     authorization_repeated: bool,
     accept: Option<&'a [u8]>,
     upgrade: bool,
+    from: FromHeaders<'a>,
 }
 
 fn build<R>(
@@ -100,6 +116,9 @@ fn build<R>(
     let req = r.as_ref();
     // SAFETY: NULL or the parsed Content-Type header of this request.
     let content_type = unsafe { req.headers_in.content_type.as_ref() }.map(|h| h.value.as_bytes());
+    // SAFETY: NULL or the Host header of this request, which nginx has
+    // validated (for HTTP/2 and 3, made from `:authority`).
+    let host = unsafe { req.headers_in.host.as_ref() }.map(|h| h.value.as_bytes());
     let view = RequestView {
         method: method(r),
         cookie_headers: headers.cookie_headers,
@@ -113,6 +132,8 @@ fn build<R>(
         target: req.unparsed_uri.as_bytes(),
         args: req.args.as_bytes(),
         secure: is_https(r),
+        host,
+        from: headers.from,
         now: now(),
         client: client_addr(r),
         shared: Some(&shared),

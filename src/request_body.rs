@@ -1,10 +1,10 @@
 //! Reading a request body from the ACCESS phase: a Dash callback's, before
-//! it may go on, and the login form's.
+//! it may go on, and the login or logout form's.
 //!
 //! The pattern is nginx's mirror module: start reading, return `NGX_DONE`,
 //! and when the body is complete ask core about it. A callback's verdict is
 //! recorded in the request context and the phases re-run; the ACCESS
-//! handler then returns it. The login form's answer ends the request.
+//! handler then returns it. A form's answer ends the request.
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_http_core_run_phases, ngx_http_read_client_request_body, ngx_http_request_t, ngx_int_t,
@@ -13,7 +13,7 @@ use ngx::ffi::{
 use ngx::http::{HttpModuleLocationConf, Request};
 
 use dash_auth_core::login::MAX_FORM_LEN;
-use dash_auth_core::plan::{BodyError, BodyOf};
+use dash_auth_core::plan::{BodyError, BodyOf, Form};
 
 use crate::buffers::{collect, single_memory};
 use crate::ctx::RequestCtx;
@@ -25,7 +25,8 @@ use crate::DashAuthModule;
 pub fn start(r: &mut Request, of: Body) -> Status {
     let ready = match of {
         Body::Callback => callback_ready,
-        Body::LoginForm => form_ready,
+        Body::Form(Form::Login) => login_form_ready,
+        Body::Form(Form::Logout) => logout_form_ready,
     };
     let req: *mut ngx_http_request_t = r.into();
     // SAFETY: a live main request in its ACCESS phase.
@@ -92,21 +93,29 @@ fn callback_verdict(r: &mut Request) -> Status {
     }
 }
 
-unsafe extern "C" fn form_ready(r: *mut ngx_http_request_t) {
+// The post handler takes no argument, so each form has its own.
+unsafe extern "C" fn login_form_ready(r: *mut ngx_http_request_t) {
     // SAFETY: nginx calls the post handler with the live request.
     let req = unsafe { Request::from_ngx_http_request(r) };
-    let rc = form_answer(req);
+    let rc = form_answer(req, Form::Login);
     finalize(req, rc);
 }
 
-fn form_answer(r: &mut Request) -> Status {
+unsafe extern "C" fn logout_form_ready(r: *mut ngx_http_request_t) {
+    // SAFETY: nginx calls the post handler with the live request.
+    let req = unsafe { Request::from_ngx_http_request(r) };
+    let rc = form_answer(req, Form::Logout);
+    finalize(req, rc);
+}
+
+fn form_answer(r: &mut Request, form: Form) -> Status {
     let Some(active) = DashAuthModule::location_conf(r).and_then(|c| c.active.as_deref()) else {
         return Status::NGX_ERROR;
     };
     let mut copy = Vec::new();
     let body = body_bytes(r, MAX_FORM_LEN, &mut copy);
-    let plan = with_body_view(r, active, Body::LoginForm, |view| {
-        active.policy.decide_body(view, BodyOf::LoginForm, body)
+    let plan = with_body_view(r, active, Body::Form(form), |view| {
+        active.policy.decide_body(view, BodyOf::Form(form), body)
     });
     match carry_out(r, active, plan) {
         Next::Return(status) | Next::Sent(status) => status,

@@ -7,7 +7,7 @@ use ngx::ffi::{
 use ngx::http::Request;
 use ngx::ngx_log_error;
 
-use dash_auth_core::plan::{Inspect, Level, Log, Plan};
+use dash_auth_core::plan::{Form, Inspect, Level, Log, Plan};
 use dash_auth_core::Identity;
 
 use crate::buffers;
@@ -31,8 +31,8 @@ pub enum Next {
 pub enum Body {
     /// At most the bound the plan gave, kept in the request context.
     Callback,
-    /// At most `login::MAX_FORM_LEN`.
-    LoginForm,
+    /// The login or logout form, at most `login::MAX_FORM_LEN`.
+    Form(Form),
 }
 
 pub fn log(r: &Request, line: &Log) {
@@ -60,7 +60,7 @@ pub fn carry_out(r: &mut Request, active: &'static Active, plan: Plan) -> Next {
             inspect,
         } => allow(r, active, identity, set_cookie, inspect),
         Plan::Proceed => Next::Return(Status::NGX_OK),
-        Plan::ReadLoginForm => Next::ReadBody(Body::LoginForm),
+        Plan::ReadForm(form) => Next::ReadBody(Body::Form(form)),
         Plan::Redirect {
             status,
             location,
@@ -107,10 +107,18 @@ pub fn carry_out(r: &mut Request, active: &'static Active, plan: Plan) -> Next {
             }
             Next::Return(http(status))
         }
-        Plan::Page { status, html, .. } => {
+        Plan::Page {
+            status,
+            html,
+            set_cookie,
+            ..
+        } => {
             let rc = r.discard_request_body();
             if rc != Status::NGX_OK {
                 return Next::Return(rc);
+            }
+            if set_cookie.is_some_and(|c| r.add_header_out("Set-Cookie", &c).is_none()) {
+                return Next::Return(Status::NGX_ERROR);
             }
             Next::Sent(send_page(r, status, html.as_bytes()))
         }

@@ -303,6 +303,14 @@ class Stack:
             return f"https://127.0.0.1:{self.https_port}{path}"
         return f"http://127.0.0.1:{self.http_port}{path}"
 
+    def origin(self, https: bool = True) -> str:
+        """This server's origin, as a browser writes it in `Origin`."""
+        return self.url("", https)
+
+    def same_origin(self) -> list[str]:
+        """The headers a browser sends with a form posted from this server's own page."""
+        return [f"Origin: {self.origin()}", "Sec-Fetch-Site: same-origin"]
+
     def get(self, path: str = "/", **kw) -> Response:
         return curl(self.url(path), **kw)
 

@@ -21,7 +21,9 @@ def form(user, password, ret=None):
 
 
 def login(stack, user, password, ret=None):
-    return stack.get("/login", method="POST", headers=[FORM], data=form(user, password, ret))
+    """The login form as a browser posts it from the login page."""
+    return stack.get("/login", method="POST", headers=[FORM, *stack.same_origin()],
+                     data=form(user, password, ret))
 
 
 def test_browser_navigation_is_sent_to_the_login_page(stack):
@@ -60,7 +62,7 @@ def test_keepalive_across_login_page_requests(stack):
         ["curl", "-sk", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\n", url,
          "--next", "-sk", "-I", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\n", url,
          "--next", "-sk", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\n",
-         "-H", FORM, "--data-binary", "username=mike&password=x", url,
+         "-H", FORM, "-H", f"Origin: {stack.origin()}", "--data-binary", "username=mike&password=x", url,
          "--next", "-sk", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\n",
          "-H", HTML, stack.url("/hr")],
         capture_output=True, text=True, check=True).stdout.split("\n")
@@ -116,7 +118,7 @@ def test_logout_ends_the_session_for_every_worker(stack):
     token = login(stack, "mike", "123456").cookie()
     cookie = f"Cookie: example_jwt={token}"
     assert stack.get("/marketing", headers=[cookie]).status == 200
-    r = stack.get("/logout", headers=[cookie])
+    r = stack.get("/logout", method="POST", headers=[cookie, *stack.same_origin()])
     assert r.status == 303 and r.header("Location").endswith("/login")
     assert r.header("Set-Cookie") == "example_jwt=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Secure"
     # The old value is refused by every worker, though not expired.
@@ -127,8 +129,8 @@ def test_logout_ends_the_session_for_every_worker(stack):
     # Logging in again at once gives a working cookie.
     fresh = login(stack, "mike", "123456").cookie()
     assert stack.get("/marketing", headers=[f"Cookie: example_jwt={fresh}"]).status == 200
-    # POST works too; without a cookie it still expires and redirects.
-    r = stack.get("/logout", method="POST")
+    # Without a cookie it still expires and redirects.
+    r = stack.get("/logout", method="POST", headers=stack.same_origin())
     assert r.status == 303 and "Max-Age=0" in r.header("Set-Cookie")
     assert stack.get("/logout", method="DELETE").status == 405
 
@@ -246,7 +248,7 @@ def test_custom_login_page(dashboard, tmp_path):
         assert r.status == 200
         assert "<h1>ACME sign-in</h1>" in r.text and 'action="/signin"' in r.text
         assert 'value="/hr"' in r.text
-        r = s.get("/signin", method="POST", headers=[FORM], data=form("mike", "bad"))
+        r = s.get("/signin", method="POST", headers=[FORM, *s.same_origin()], data=form("mike", "bad"))
         assert r.status == 401 and "Wrong user name or password." in r.text
         assert s.get("/marketing", headers=[HTML]).header("Location").endswith("/signin?return=/marketing")
     finally:

@@ -10,7 +10,8 @@ use crate::config::{
     CallbackRules, LoginPages, DEFAULT_COOKIE_NAME, DEFAULT_LEEWAY, DEFAULT_LOGIN_LIMIT,
     DEFAULT_MAX_AGE, DEFAULT_TTL,
 };
-use crate::cookie::{find_cookie, set_cookie, CookieLookup};
+use crate::cookie::{all_values, find_cookie, set_cookie, CookieLookup};
+use crate::csrf::FromHeaders;
 use crate::endpoint::{Method, UncheckedRoutes};
 use crate::grants;
 use crate::rate_limit::{Attempts, Counter, Limit, Subject};
@@ -88,6 +89,10 @@ pub struct RequestView<'a> {
     pub args: &'a [u8],
     /// The request came over https (sets the cookie's `Secure` flag).
     pub secure: bool,
+    /// The `Host` header: with `secure`, the origin the request was sent to.
+    pub host: Option<&'a [u8]>,
+    /// `Origin` and `Sec-Fetch-Site`: where the browser says it was sent from.
+    pub from: FromHeaders<'a>,
     /// Unix time in seconds.
     pub now: u64,
     /// The client address, for the login failure limit.
@@ -335,7 +340,7 @@ impl Policy {
         let mut refreshed = None;
         if session::refresh_due(claims.iat, claims.exp, req.now) {
             let iat = revocation::login_iat(req.now, cutoff);
-            let exp = session::capped_exp(iat, self.ttl, claims.auth_time, self.max_age);
+            let exp = session::capped_exp(req.now, self.ttl, claims.auth_time, self.max_age);
             // Only worth it if the new token outlives the old one.
             if exp > claims.exp {
                 let fresh = token::Claims {
@@ -362,15 +367,23 @@ impl Policy {
         ))
     }
 
-    /// The user of a valid session cookie, for logout. A cookie that would
-    /// be refused yields `None`: there is nothing left to end. A user no
-    /// longer in the users file is still named: the cut-off keeps the
-    /// cookie dead should the user be added back before it expires.
-    pub fn session_user(&self, req: &RequestView<'_>) -> Option<String> {
-        match find_cookie(req.cookie_headers.iter().copied(), &self.cookie_name) {
-            CookieLookup::Found(value) => self.verified(value, req).ok().map(|(c, _)| c.sub),
-            _ => None,
+    /// The users of every valid session cookie, for logout, each once. A
+    /// request may carry the cookie more than once (a copy planted by a
+    /// sibling subdomain, or left under another path); signing in refuses
+    /// to pick one, but a logout ends them all. A copy that would be
+    /// refused anyway has nothing left to end. A user no longer in the
+    /// users file is still named: the cut-off keeps the cookie dead should
+    /// the user be added back before it expires.
+    pub fn session_users(&self, req: &RequestView<'_>) -> Vec<String> {
+        let mut users: Vec<String> = Vec::new();
+        for value in all_values(req.cookie_headers.iter().copied(), &self.cookie_name) {
+            if let Ok((claims, _)) = self.verified(value, req) {
+                if !users.contains(&claims.sub) {
+                    users.push(claims.sub);
+                }
+            }
         }
+        users
     }
 
     /// The longest a token of this policy can live: a logout cut-off older
@@ -442,12 +455,15 @@ impl Policy {
                 });
             }
         };
+        // `iat` may run ahead of the clock after logouts (see
+        // `revocation::login_iat`); `exp` is counted from the clock, so
+        // that no token outlives the lifetime.
         let iat = revocation::login_iat(req.now, self.cutoff(&found.name, req));
         let claims = token::Claims {
             sub: found.name.clone(),
             allowed_resources: found.sections.clone(),
             iat,
-            exp: session::capped_exp(iat, self.ttl, req.now, self.max_age),
+            exp: session::capped_exp(req.now, self.ttl, req.now, self.max_age),
             auth_time: req.now,
         };
         let token = match token::issue_claims(&self.secret, &claims) {
@@ -1055,10 +1071,22 @@ mod tests {
         let cookie = cookie_for(&p, "mike", &["marketing"]);
         let c: &[&[u8]] = &[cookie.as_bytes()];
         assert!(allowed(&p.authenticate(&view(c, NOW, Some(&shared)))));
+        assert_eq!(p.session_users(&view(c, NOW, Some(&shared))), ["mike"]);
+        // Every valid copy counts, each user once; a bad copy is skipped.
+        let mica = cookie_for(&p, "mica", &["_all_"]);
+        let many: &[&[u8]] = &[
+            cookie.as_bytes(),
+            b"example_jwt=x",
+            mica.as_bytes(),
+            cookie.as_bytes(),
+        ];
         assert_eq!(
-            p.session_user(&view(c, NOW, Some(&shared))).as_deref(),
-            Some("mike")
+            p.session_users(&view(many, NOW, Some(&shared))),
+            ["mike", "mica"]
         );
+        assert!(p
+            .session_users(&view(&[b"example_jwt=x"], NOW, Some(&shared)))
+            .is_empty());
         assert!(shared
             .revocations
             .as_ref()
@@ -1342,9 +1370,8 @@ mod tests {
         // Logout still names the user, so that the cut-off outlives a
         // re-adding of the user.
         assert_eq!(
-            p.session_user(&view(&[hana.as_bytes()], NOW, None))
-                .as_deref(),
-            Some("hana")
+            p.session_users(&view(&[hana.as_bytes()], NOW, None)),
+            ["hana"]
         );
     }
 

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use crate::access::Policy;
 use crate::basic;
 use crate::basic_cache::BasicCache;
+use crate::csrf::SiteOrigin;
 use crate::dash::Registry;
 use crate::endpoint::UncheckedRoutes;
 use crate::login;
@@ -131,6 +132,7 @@ pub struct Settings {
     pub login: Setting<String>,
     pub login_page: Setting<Arc<String>>,
     pub logout: Setting<String>,
+    pub origins: Setting<Arc<Vec<SiteOrigin>>>,
     pub max_age: Setting<u64>,
     pub login_limit: Setting<Limit>,
     pub allow_unchecked: Setting<Arc<UncheckedRoutes>>,
@@ -218,6 +220,22 @@ pub fn page_path(p: &str) -> Result<String, ValueError> {
     }
 }
 
+/// `dash_auth_origin origin ...`: each one as an `Origin` header carries
+/// it, `scheme://host[:port]`, scheme `http` or `https`.
+pub fn origins<'a>(
+    values: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<SiteOrigin>, ValueError> {
+    let mut out = Vec::new();
+    for v in values {
+        let o = SiteOrigin::parse(v.as_bytes())
+            .ok_or_else(|| ValueError::InvalidParameter(v.to_owned()))?;
+        if !out.contains(&o) {
+            out.push(o);
+        }
+    }
+    Ok(out)
+}
+
 /// `dash_auth_login_limit failures window cooldown`: the count is a
 /// positive integer up to a million; both times are positive (see
 /// [`nonzero_time`]).
@@ -286,6 +304,7 @@ impl Settings {
             login,
             login_page,
             logout,
+            origins,
             max_age,
             login_limit,
             allow_unchecked,
@@ -311,6 +330,7 @@ impl Settings {
             login: p_login,
             login_page: p_login_page,
             logout: p_logout,
+            origins: p_origins,
             max_age: p_max_age,
             login_limit: p_login_limit,
             allow_unchecked: p_allow_unchecked,
@@ -335,6 +355,7 @@ impl Settings {
         login.inherit(p_login);
         login_page.inherit(p_login_page);
         logout.inherit(p_logout);
+        origins.inherit(p_origins);
         max_age.inherit(p_max_age);
         login_limit.inherit(p_login_limit);
         allow_unchecked.inherit(p_allow_unchecked);
@@ -369,6 +390,7 @@ impl Settings {
                     page: self
                         .login_page
                         .value_or(Arc::new(login::DEFAULT_PAGE.to_owned())),
+                    origins: self.origins.value_or(Arc::default()),
                 })
             }
             Setting::Unset | Setting::Off => None,
@@ -433,6 +455,9 @@ pub struct LoginPages {
     pub page: Arc<String>,
     /// Injected into the app's HTML pages (see [`login::expiry_script`]).
     pub script: Vec<u8>,
+    /// Origins besides the request's own that may post the forms
+    /// (`dash_auth_origin`; see [`crate::csrf`]).
+    pub origins: Arc<Vec<SiteOrigin>>,
 }
 
 /// How Dash callbacks are checked in one location.
@@ -542,6 +567,14 @@ mod tests {
             ("/login", "/logout")
         );
         assert_eq!(login.page.as_str(), login::DEFAULT_PAGE);
+        assert!(login.origins.is_empty());
+        // dash_auth_origin is inherited like any other directive.
+        let mut parent = s.clone();
+        parent.origins = Setting::On(Arc::new(origins(["https://dash.example"]).unwrap()));
+        let mut child = Settings::default();
+        child.inherit(&parent);
+        let login = child.policy(true).unwrap().unwrap().login.unwrap();
+        assert_eq!(login.origins.len(), 1);
     }
 
     #[test]
@@ -656,6 +689,24 @@ mod tests {
         assert_eq!(page_path("/login").unwrap(), "/login");
         for bad in ["login", "//evil", "/a?b", "/a\"", "/<x>"] {
             assert!(page_path(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            origins([
+                "https://a.example",
+                "http://b:8080",
+                "HTTPS://A.example:443"
+            ])
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+            ["https://a.example", "http://b:8080"]
+        );
+        for bad in ["a.example", "https://a.example/", "null", "*"] {
+            assert_eq!(
+                origins(["https://ok", bad]).unwrap_err(),
+                ValueError::InvalidParameter(bad.into())
+            );
         }
         assert_eq!(nonzero_time(0), Err(ValueError::ZeroTime));
         assert_eq!(cache_entries("16"), Ok(16));

@@ -86,6 +86,25 @@ where
     result
 }
 
+/// Every well-formed value of `name`, in order. Only for logout, which
+/// ends the session of each copy: where [`find_cookie`] must pick one
+/// value or none, a logout has no reason to spare any.
+pub fn all_values<'a, I>(headers: I, name: &str) -> Vec<&'a [u8]>
+where
+    I: IntoIterator<Item = &'a [u8]>,
+{
+    let name = name.as_bytes();
+    if name.is_empty() {
+        return Vec::new();
+    }
+    headers
+        .into_iter()
+        .flat_map(|header| header.split(|&b| b == b';'))
+        .filter_map(|pair| pair_value(pair, name))
+        .filter_map(cookie_value)
+        .collect()
+}
+
 /// The raw value of `pair` if its name, whitespace aside, is `name`: the
 /// pair must read `OWS name OWS "=" value`. A pair without `=` has no name
 /// and never matches.
@@ -222,6 +241,22 @@ mod tests {
         for i in 0..=header.len() {
             let _ = find_cookie([&header[..i], &header[i..]], "example_jwt");
         }
+    }
+
+    #[test]
+    fn every_value_for_logout() {
+        let all = |headers: &[&'static str]| {
+            all_values(headers.iter().map(|h| h.as_bytes()), "example_jwt")
+        };
+        assert_eq!(all(&["example_jwt=a; example_jwt=b"]), [b"a", b"b"]);
+        assert_eq!(
+            all(&["example_jwt=a", "x=1; example_jwt=\"b\""]),
+            [b"a", b"b"]
+        );
+        // A malformed copy is skipped, not a reason to skip the others.
+        assert_eq!(all(&["example_jwt=a b; example_jwt=c"]), [b"c"]);
+        assert!(all(&["other=a", "example_jwtx=b"]).is_empty());
+        assert!(all_values([&b"=a"[..]], "").is_empty());
     }
 
     #[test]

@@ -5,14 +5,16 @@
 
 use crate::access::{Decision, DenyReason, Identity, LoginResult, Policy, RequestView};
 use crate::config::LoginPages;
-use crate::cookie::expire_cookie;
+use crate::cookie::{expire_cookie, find_cookie};
+use crate::csrf::{self, Provenance, SiteOrigin};
 use crate::dash::check_callback_request;
 use crate::endpoint::{Checks, Endpoint, Method};
 use crate::grants;
 use crate::login::{
-    parse_form, render_page, return_from_query, wants_login_page, Notice, MAX_FORM_LEN,
+    logout_token, parse_form, render_logout_page, render_page, return_from_query, wants_login_page,
+    Notice, MAX_FORM_LEN,
 };
-use crate::plan::{BodyError, BodyOf, Inspect, Level, Log, Plan};
+use crate::plan::{BodyError, BodyOf, Form, Inspect, Level, Log, Plan};
 use crate::return_path::login_redirect;
 
 impl Policy {
@@ -162,47 +164,132 @@ impl Policy {
         }
     }
 
-    /// `GET`/`HEAD` show the form; `POST` sends it.
+    /// `GET`/`HEAD` show the form; `POST` sends it, unless the browser says
+    /// it comes from another site.
     fn login_page(&self, login: &LoginPages, req: &RequestView<'_>) -> Plan {
         match req.method {
-            Method::Get | Method::Head => Plan::Page {
-                status: 200,
-                html: render_page(
-                    &login.page,
-                    &login.path,
-                    &return_from_query(req.args),
-                    Notice::None,
-                ),
-                log: None,
-            },
-            Method::Post if req.content_length.is_some_and(|n| n > MAX_FORM_LEN as u64) => {
-                Plan::refuse(413, None)
+            Method::Get | Method::Head => {
+                let return_to = return_from_query(req.args);
+                self.form_page(req, 200, None, |token| {
+                    render_page(&login.page, &login.path, &return_to, Notice::None, token)
+                })
             }
-            Method::Post => Plan::ReadLoginForm,
+            Method::Post => match provenance(login, req) {
+                Provenance::CrossOrigin(why) => {
+                    Plan::refuse(403, Some(Log::info(format!("login form refused: {why}"))))
+                }
+                _ if req.content_length.is_some_and(|n| n > MAX_FORM_LEN as u64) => {
+                    Plan::refuse(413, None)
+                }
+                _ => Plan::ReadForm(Form::Login),
+            },
             Method::Other => Plan::refuse(405, None),
         }
     }
 
-    /// Ends the session of a valid cookie: its cut-off goes into the shared
-    /// zone, so every worker refuses it from now on.
+    /// `GET`/`HEAD` show a page with the logout button and end nothing: a
+    /// link or an image on any site could make that request. The button
+    /// posts the logout form, which ends the session if the browser says
+    /// it comes from this site, or, from a client that says nothing, if it
+    /// carries the page's form token.
     fn logout(&self, login: &LoginPages, req: &RequestView<'_>) -> Plan {
-        if !matches!(req.method, Method::Get | Method::Post) {
-            return Plan::refuse(405, None);
+        match req.method {
+            Method::Get | Method::Head => self.logout_page(login, req, 200, Notice::None, None),
+            Method::Post => match provenance(login, req) {
+                Provenance::CrossOrigin(why) => {
+                    Plan::refuse(403, Some(Log::info(format!("logout refused: {why}"))))
+                }
+                Provenance::SameOrigin => self.end_sessions(login, req),
+                Provenance::Unstated
+                    if req.content_length.is_some_and(|n| n > MAX_FORM_LEN as u64) =>
+                {
+                    Plan::refuse(413, None)
+                }
+                Provenance::Unstated => Plan::ReadForm(Form::Logout),
+            },
+            Method::Other => Plan::refuse(405, None),
         }
-        let log = self.session_user(req).map(|user| {
-            let recorded = req
-                .shared
-                .and_then(|s| s.revocations.as_ref())
-                .is_some_and(|rev| rev.revoke(&user, req.now, self.token_horizon()));
-            if recorded {
-                Log::user(Level::Info, &user, "signed out")
+    }
+
+    fn logout_page(
+        &self,
+        login: &LoginPages,
+        req: &RequestView<'_>,
+        status: u16,
+        notice: Notice,
+        log: Option<Log>,
+    ) -> Plan {
+        self.form_page(req, status, log, |token| {
+            render_logout_page(&login.logout, notice, token)
+        })
+    }
+
+    /// One of the module's pages with a form: a fresh form token goes into
+    /// the page and into the cookie that the post must match.
+    fn form_page(
+        &self,
+        req: &RequestView<'_>,
+        status: u16,
+        log: Option<Log>,
+        render: impl FnOnce(&str) -> String,
+    ) -> Plan {
+        let Some(token) = csrf::fresh(&self.secret, req.now) else {
+            return Plan::refuse(
+                500,
+                Some(Log::error("cannot make a form token: no randomness".into())),
+            );
+        };
+        Plan::Page {
+            status,
+            html: render(&token),
+            set_cookie: Some(csrf::set_cookie(&token, req.secure)),
+            log,
+        }
+    }
+
+    /// The form token check, for a post whose browser said nothing about
+    /// where it comes from.
+    fn form_token(
+        &self,
+        req: &RequestView<'_>,
+        field: Option<&[u8]>,
+    ) -> Result<(), csrf::FormTokenError> {
+        let cookie = find_cookie(
+            req.cookie_headers.iter().copied(),
+            csrf::cookie_name(req.secure),
+        );
+        csrf::check(&self.secret, cookie, field, req.now)
+    }
+
+    /// Ends the session of every valid cookie the request carries: each
+    /// user's cut-off goes into the shared zone, so every worker refuses
+    /// those tokens from now on.
+    fn end_sessions(&self, login: &LoginPages, req: &RequestView<'_>) -> Plan {
+        let revocations = req.shared.and_then(|s| s.revocations.as_ref());
+        let lines: Vec<Log> = self
+            .session_users(req)
+            .iter()
+            .map(|user| {
+                let recorded =
+                    revocations.is_some_and(|rev| rev.revoke(user, req.now, self.token_horizon()));
+                if recorded {
+                    Log::user(Level::Info, user, "signed out")
+                } else {
+                    Log::user(
+                        Level::Error,
+                        user,
+                        "logout not recorded, \"dash_auth_zone\" is full; enlarge it",
+                    )
+                }
+            })
+            .collect();
+        let log = lines.into_iter().reduce(|a, b| Log {
+            level: if a.level == Level::Error {
+                a.level
             } else {
-                Log::user(
-                    Level::Error,
-                    &user,
-                    "logout not recorded, \"dash_auth_zone\" is full; enlarge it",
-                )
-            }
+                b.level
+            },
+            text: format!("{}; {}", a.text, b.text),
         });
         Plan::Logout {
             location: login.path.clone(),
@@ -222,7 +309,8 @@ impl Policy {
     ) -> Plan {
         match of {
             BodyOf::Callback(identity) => self.callback_body(req, identity, body),
-            BodyOf::LoginForm => self.login_form(req, body),
+            BodyOf::Form(Form::Login) => self.login_form(req, body),
+            BodyOf::Form(Form::Logout) => self.logout_form(req, body),
         }
     }
 
@@ -271,7 +359,23 @@ impl Policy {
             Ok(f) => f,
             Err(e) => return Plan::refuse(400, Some(Log::info(e.to_string()))),
         };
-        let page = |notice| render_page(&login.page, &login.path, &form.return_to, notice);
+        let return_to = form.return_to.as_str();
+        let page = |notice| {
+            move |token: &str| render_page(&login.page, &login.path, return_to, notice, token)
+        };
+        // Before any password is checked: a forged form counts no failure.
+        let forged = match provenance(login, req) {
+            Provenance::CrossOrigin(why) => Some(why),
+            Provenance::SameOrigin => None,
+            Provenance::Unstated => self
+                .form_token(req, form.csrf.as_deref())
+                .err()
+                .map(|e| e.to_string()),
+        };
+        if let Some(why) = forged {
+            let log = Log::info(format!("login form refused: {why}"));
+            return self.form_page(req, 403, Some(log), page(Notice::FormExpired));
+        }
         match self.login(&form.user, form.password.as_bytes(), req) {
             LoginResult::Success {
                 identity,
@@ -286,15 +390,16 @@ impl Policy {
                     "signed in with the login form",
                 )),
             },
-            LoginResult::Denied(Decision::TooManyAttempts { user }) => Plan::Page {
-                status: 429,
-                html: page(Notice::TooManyAttempts),
-                log: Some(Log::user(
+            LoginResult::Denied(Decision::TooManyAttempts { user }) => self.form_page(
+                req,
+                429,
+                Some(Log::user(
                     Level::Warn,
                     &user,
                     "login refused, too many failed attempts",
                 )),
-            },
+                page(Notice::TooManyAttempts),
+            ),
             LoginResult::Denied(d) => {
                 let log = match &d {
                     Decision::Unauthorized { user, reason } => {
@@ -306,14 +411,38 @@ impl Policy {
                     }
                     _ => None,
                 };
-                Plan::Page {
-                    status: 401,
-                    html: page(Notice::Failed),
-                    log,
-                }
+                self.form_page(req, 401, log, page(Notice::Failed))
             }
         }
     }
+
+    /// A logout form from a client that did not say where it comes from:
+    /// its token decides. Without a good one nothing ends, and the page
+    /// offers the button again.
+    fn logout_form(&self, req: &RequestView<'_>, body: Result<&[u8], BodyError>) -> Plan {
+        let Some(login) = &self.login else {
+            return Plan::refuse(400, None);
+        };
+        if let Provenance::CrossOrigin(why) = provenance(login, req) {
+            return Plan::refuse(403, Some(Log::info(format!("logout refused: {why}"))));
+        }
+        let field = body
+            .ok()
+            .and_then(|body| logout_token(req.content_type, body));
+        match self.form_token(req, field.as_deref()) {
+            Ok(()) => self.end_sessions(login, req),
+            Err(e) => {
+                let log = Log::info(format!("logout refused: {e}"));
+                self.logout_page(login, req, 403, Notice::FormExpired, Some(log))
+            }
+        }
+    }
+}
+
+/// Where the browser says a post to the login or logout path comes from.
+fn provenance(login: &LoginPages, req: &RequestView<'_>) -> Provenance {
+    let own = SiteOrigin::of_request(req.secure, req.host);
+    csrf::provenance(req.from, own.as_ref(), &login.origins)
 }
 
 fn callback_too_large(identity: &Identity, max: usize) -> Log {
@@ -363,6 +492,7 @@ pub(crate) mod tests {
                 logout: "/logout".into(),
                 page: Arc::new(DEFAULT_PAGE.to_owned()),
                 script: expiry_script("/login").into_bytes(),
+                origins: Arc::default(),
             });
         }
         p
@@ -418,6 +548,40 @@ pub(crate) mod tests {
         Some(Log::info(text.to_owned()))
     }
 
+    const HOST: &[u8] = b"dash.example";
+
+    /// A post from a page of this server, as a browser marks it.
+    fn same_origin(v: &mut RequestView<'_>) {
+        v.secure = true;
+        v.host = Some(HOST);
+        v.from.origin = Some(b"https://dash.example");
+        v.from.fetch_site = Some(b"same-origin");
+    }
+
+    /// A page with a form: its status, its HTML, and the form token, which
+    /// the page's field and its cookie carry alike.
+    fn form_page(plan: Plan, cookie_name: &str) -> (u16, String, String) {
+        let Plan::Page {
+            status,
+            html,
+            set_cookie: Some(c),
+            ..
+        } = plan
+        else {
+            panic!("no page with a form token: {plan:?}")
+        };
+        let token = c
+            .strip_prefix(&format!("{cookie_name}="))
+            .and_then(|rest| rest.split(';').next())
+            .unwrap_or_else(|| panic!("{c}"))
+            .to_owned();
+        assert!(
+            html.contains(&format!(r#"name="csrf" value="{token}""#)),
+            "{html}"
+        );
+        (status, html, token)
+    }
+
     #[test]
     fn access_phase_table() {
         let with_login = policy(true);
@@ -437,6 +601,7 @@ pub(crate) mod tests {
         let json: Tweak = |v| v.content_type = Some(JSON);
         let huge: Tweak = |v| v.content_length = Some(2 * 1024 * 1024);
         let twice: Tweak = |v| v.authorization_repeated = true;
+        let same_origin: Tweak = same_origin;
         let keep: Tweak = |_| {};
         type Case<'a> = (
             &'a str,
@@ -592,7 +757,7 @@ pub(crate) mod tests {
                 "/login",
                 none,
                 keep,
-                Plan::ReadLoginForm,
+                Plan::ReadForm(Form::Login),
             ),
             (
                 "login form too large",
@@ -624,15 +789,25 @@ pub(crate) mod tests {
             (
                 "logout without a session",
                 &with_login,
-                Method::Get,
+                Method::Post,
                 "/logout",
                 none,
-                keep,
+                same_origin,
                 Plan::Logout {
                     location: "/login".into(),
-                    set_cookie: "example_jwt=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0".into(),
+                    set_cookie: "example_jwt=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Secure"
+                        .into(),
                     log: None,
                 },
+            ),
+            (
+                "logout form from a client that says nothing",
+                &with_login,
+                Method::Post,
+                "/logout",
+                mike_c,
+                keep,
+                Plan::ReadForm(Form::Logout),
             ),
             (
                 "no login page: /login is a page",
@@ -939,14 +1114,8 @@ pub(crate) mod tests {
         let p = policy(true);
         let mut v = view(Method::Get, "/login", &[]);
         v.args = b"return=%2Fmarketing";
-        let Plan::Page {
-            status: 200,
-            html,
-            log: None,
-        } = p.decide(&v)
-        else {
-            panic!("no login page")
-        };
+        let (status, html, _) = form_page(p.decide(&v), "dash_auth_csrf");
+        assert_eq!(status, 200);
         assert!(html.contains(r#"value="/marketing""#), "{html}");
         assert!(html.contains(r#"action="/login""#));
 
@@ -983,7 +1152,7 @@ pub(crate) mod tests {
         let c: &[&[u8]] = &[c.as_bytes()];
         let mut v = view(Method::Post, "/logout", c);
         v.shared = Some(&shared);
-        v.secure = true;
+        same_origin(&mut v);
         assert_eq!(
             p.decide(&v),
             Plan::Logout {
@@ -1000,12 +1169,628 @@ pub(crate) mod tests {
             matches!(p.decide(&later), Plan::Challenge { log, .. } if log.text == "session cookie ended by logout")
         );
         // Without a zone the logout cannot be recorded, and says so.
-        let mut v = view(Method::Get, "/logout", c);
+        let mut v = view(Method::Post, "/logout", c);
+        same_origin(&mut v);
         v.now = NOW + 2;
         let Plan::Logout { log: Some(log), .. } = p.decide(&v) else {
             panic!()
         };
         assert_eq!(log.level, Level::Error);
+    }
+
+    /// Where a post to the login or logout path comes from, as the
+    /// browser marks it, in the ACCESS phase: from elsewhere is refused
+    /// before any body is read; from here, or unstated, the form is read.
+    #[test]
+    fn forms_from_another_site_are_refused() {
+        let p = policy(true);
+        let mut proxied = policy(true);
+        if let Some(login) = &mut proxied.login {
+            login.origins = Arc::new(crate::config::origins(["https://public.example"]).unwrap());
+        }
+        let mike_c = cookie(&p, "mike", &["marketing"]);
+        let mike_c: &[&[u8]] = &[mike_c.as_bytes()];
+        type Tweak = fn(&mut RequestView<'_>);
+        fn origin_only(v: &mut RequestView<'_>) {
+            same_origin(v);
+            v.from.fetch_site = None;
+        }
+        fn site_only(v: &mut RequestView<'_>) {
+            same_origin(v);
+            v.from.origin = None;
+        }
+        fn evil(v: &mut RequestView<'_>) {
+            same_origin(v);
+            v.from.origin = Some(b"https://evil.example");
+            v.from.fetch_site = Some(b"cross-site");
+        }
+        let typed_in: Tweak = |v| {
+            same_origin(v);
+            v.from = csrf::FromHeaders {
+                fetch_site: Some(b"none"),
+                ..Default::default()
+            };
+        };
+        let evil_origin: Tweak = |v| {
+            origin_only(v);
+            v.from.origin = Some(b"https://evil.example");
+        };
+        let cross_site: Tweak = |v| {
+            site_only(v);
+            v.from.fetch_site = Some(b"cross-site");
+        };
+        let same_site: Tweak = |v| {
+            site_only(v);
+            v.from.fetch_site = Some(b"same-site");
+        };
+        let null: Tweak = |v| {
+            origin_only(v);
+            v.from.origin = Some(b"null");
+        };
+        let plain_http: Tweak = |v| {
+            origin_only(v);
+            v.from.origin = Some(b"http://dash.example");
+        };
+        let other_port: Tweak = |v| {
+            origin_only(v);
+            v.from.origin = Some(b"https://dash.example:8443");
+        };
+        let no_host: Tweak = |v| {
+            origin_only(v);
+            v.host = None;
+        };
+        let public: Tweak = |v| {
+            origin_only(v);
+            v.secure = false;
+            v.from.origin = Some(b"https://public.example");
+        };
+        let twice: Tweak = |v| {
+            same_origin(v);
+            v.from.repeated = true;
+        };
+        let evil_huge: Tweak = |v| {
+            evil(v);
+            v.content_length = Some(1 << 20);
+        };
+        let same_huge: Tweak = |v| {
+            same_origin(v);
+            v.content_length = Some(1 << 20);
+        };
+        let unstated: Tweak = |_| {};
+        let refused =
+            |what: &str, why: &str| Plan::refuse(403, info(&format!("{what} refused: {why}")));
+        let not_ours = |origin: &str| {
+            format!("Origin \"{origin}\" is not this server's (https://dash.example)")
+        };
+        let logout = Plan::Logout {
+            location: "/login".into(),
+            set_cookie: "example_jwt=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Secure".into(),
+            log: None,
+        };
+        let read_login = Plan::ReadForm(Form::Login);
+        let cases: Vec<(&str, &Policy, &str, Tweak, Plan)> = vec![
+            ("same origin", &p, "/login", same_origin, read_login.clone()),
+            ("Origin alone", &p, "/login", origin_only, read_login.clone()),
+            ("Sec-Fetch-Site alone", &p, "/login", site_only, read_login.clone()),
+            ("typed in", &p, "/login", typed_in, read_login.clone()),
+            ("says nothing: the token decides", &p, "/login", unstated, read_login.clone()),
+            (
+                "another site",
+                &p,
+                "/login",
+                evil,
+                refused("login form", "Sec-Fetch-Site is \"cross-site\""),
+            ),
+            (
+                "another Origin",
+                &p,
+                "/login",
+                evil_origin,
+                refused("login form", &not_ours("https://evil.example")),
+            ),
+            (
+                "cross-site",
+                &p,
+                "/login",
+                cross_site,
+                refused("login form", "Sec-Fetch-Site is \"cross-site\""),
+            ),
+            (
+                "same site is not same origin",
+                &p,
+                "/login",
+                same_site,
+                refused("login form", "Sec-Fetch-Site is \"same-site\""),
+            ),
+            ("Origin: null", &p, "/login", null, refused("login form", &not_ours("null"))),
+            (
+                "plain http page",
+                &p,
+                "/login",
+                plain_http,
+                refused("login form", &not_ours("http://dash.example")),
+            ),
+            (
+                "another port",
+                &p,
+                "/login",
+                other_port,
+                refused("login form", &not_ours("https://dash.example:8443")),
+            ),
+            (
+                "no Host header",
+                &p,
+                "/login",
+                no_host,
+                refused(
+                    "login form",
+                    "Origin \"https://dash.example\" is not this server's (unknown, no Host header)",
+                ),
+            ),
+            (
+                "behind a proxy, not configured",
+                &p,
+                "/login",
+                public,
+                refused(
+                    "login form",
+                    "Origin \"https://public.example\" is not this server's (http://dash.example)",
+                ),
+            ),
+            ("behind a proxy, dash_auth_origin", &proxied, "/login", public, read_login.clone()),
+            (
+                "a header twice",
+                &p,
+                "/login",
+                twice,
+                refused("login form", "Origin or Sec-Fetch-Site sent more than once"),
+            ),
+            (
+                "refused before its size is looked at",
+                &p,
+                "/login",
+                evil_huge,
+                refused("login form", "Sec-Fetch-Site is \"cross-site\""),
+            ),
+            ("same origin, too large", &p, "/login", same_huge, Plan::refuse(413, None)),
+            // Logout: the same rule; a same-origin post ends the session at once.
+            ("logout, same origin", &p, "/logout", same_origin, logout.clone()),
+            ("logout, Origin alone", &p, "/logout", origin_only, logout.clone()),
+            ("logout, Sec-Fetch-Site alone", &p, "/logout", site_only, logout.clone()),
+            ("logout says nothing", &p, "/logout", unstated, Plan::ReadForm(Form::Logout)),
+            (
+                "logout from another site",
+                &p,
+                "/logout",
+                evil,
+                refused("logout", "Sec-Fetch-Site is \"cross-site\""),
+            ),
+            (
+                "logout from another Origin",
+                &p,
+                "/logout",
+                evil_origin,
+                refused("logout", &not_ours("https://evil.example")),
+            ),
+            ("logout, Origin: null", &p, "/logout", null, refused("logout", &not_ours("null"))),
+            ("logout says nothing, too large", &p, "/logout", |v| v.content_length = Some(1 << 20), Plan::refuse(413, None)),
+        ];
+        for (name, policy, uri, tweak, want) in cases {
+            // No session to end, so the plan is the same whoever asks.
+            let mut v = view(Method::Post, uri, &[]);
+            tweak(&mut v);
+            assert_eq!(policy.decide(&v), want, "{name}");
+        }
+        // A refused logout ends nothing: the session cookie still works.
+        let (rw, aw) = (zone(16), zone(16));
+        let shared = p.shared(Table::new(&rw), Table::new(&aw));
+        let mut v = view(Method::Post, "/logout", mike_c);
+        v.shared = Some(&shared);
+        evil(&mut v);
+        assert!(matches!(p.decide(&v), Plan::Refuse { status: 403, .. }));
+        let mut later = view(Method::Get, "/marketing", mike_c);
+        later.shared = Some(&shared);
+        assert!(matches!(p.decide(&later), Plan::Allow { .. }));
+    }
+
+    /// A client that says nothing about where a form comes from: the form
+    /// must carry the token of the page that showed it, and its cookie.
+    #[test]
+    fn login_form_token_table() {
+        let mut p = policy(true);
+        for secure in [true, false] {
+            let name = csrf::cookie_name(secure);
+            let mut get = view(Method::Get, "/login", &[]);
+            get.secure = secure;
+            let (status, _, token) = form_page(p.decide(&get), name);
+            assert_eq!(status, 200);
+            let (_, _, other) = form_page(p.decide(&get), name);
+            assert_ne!(token, other, "each page its own token");
+            let jar = format!("{name}={token}");
+            let other_jar = format!("{name}={other}");
+            let wrong_name = format!("{}={token}", csrf::cookie_name(!secure));
+            let twice = format!("{name}={token}; {name}={token}");
+            let with_token = format!("username=mike&password=123456&csrf={token}");
+            let with_other = format!("username=mike&password=123456&csrf={other}");
+            let wrong_password = format!("username=mike&password=x&csrf={token}");
+            type Case<'a> = (&'a str, &'a str, &'a str, u64, Result<u16, &'a str>);
+            let cases: Vec<Case> = vec![
+                ("token and its cookie", &jar, &with_token, NOW, Ok(303)),
+                (
+                    "still good a while later",
+                    &jar,
+                    &with_token,
+                    NOW + 3599,
+                    Ok(303),
+                ),
+                (
+                    "no token in the form",
+                    &jar,
+                    "username=mike&password=123456",
+                    NOW,
+                    Err("no form token in the form"),
+                ),
+                (
+                    "no cookie",
+                    "",
+                    &with_token,
+                    NOW,
+                    Err("no form token cookie"),
+                ),
+                (
+                    "another page's cookie",
+                    &other_jar,
+                    &with_token,
+                    NOW,
+                    Err("form token does not match its cookie"),
+                ),
+                (
+                    "another page's token",
+                    &jar,
+                    &with_other,
+                    NOW,
+                    Err("form token does not match its cookie"),
+                ),
+                (
+                    "cookie twice",
+                    &twice,
+                    &with_token,
+                    NOW,
+                    Err("no form token cookie"),
+                ),
+                (
+                    "the other scheme's cookie",
+                    &wrong_name,
+                    &with_token,
+                    NOW,
+                    Err("no form token cookie"),
+                ),
+                (
+                    "expired",
+                    &jar,
+                    &with_token,
+                    NOW + 3600,
+                    Err("form token expired"),
+                ),
+                (
+                    "a token of our own making",
+                    "dash_auth_csrf=1.2.3; __Host-dash_auth_csrf=1.2.3",
+                    "username=mike&password=123456&csrf=1.2.3",
+                    NOW,
+                    Err("form token is not valid"),
+                ),
+                // The token is checked first, the password still after.
+                (
+                    "good token, wrong password",
+                    &jar,
+                    &wrong_password,
+                    NOW,
+                    Ok(401),
+                ),
+            ];
+            for (what, jar, body, now, want) in cases {
+                let jar: &[&[u8]] = &[jar.as_bytes()];
+                let mut v = view(Method::Post, "/login", jar);
+                v.secure = secure;
+                v.content_type = Some(FORM);
+                v.now = now;
+                let plan = p.decide_body(&v, BodyOf::Form(Form::Login), Ok(body.as_bytes()));
+                let name = format!("{what} (secure: {secure})");
+                match want {
+                    Ok(303) => assert!(
+                        matches!(&plan, Plan::Redirect { status: 303, set_cookie: Some(c), .. } if c.starts_with("example_jwt=ey")),
+                        "{name}: {plan:?}"
+                    ),
+                    Ok(status) => assert!(
+                        matches!(&plan, Plan::Page { status: s, .. } if *s == status),
+                        "{name}: {plan:?}"
+                    ),
+                    Err(why) => {
+                        assert_eq!(
+                            plan.log(),
+                            info(&format!("login form refused: {why}")).as_ref(),
+                            "{name}"
+                        );
+                        // No session, and a fresh form to try again with.
+                        let (status, html, fresh) = form_page(plan, csrf::cookie_name(secure));
+                        assert_eq!(status, 403, "{name}");
+                        assert!(html.contains("This form has expired."), "{name}");
+                        assert!(html.contains(r#"name="username""#), "{name}");
+                        assert_ne!(fresh, token);
+                    }
+                }
+            }
+        }
+
+        // A browser that says the form is from here needs no token.
+        let mut v = view(Method::Post, "/login", &[]);
+        v.content_type = Some(FORM);
+        same_origin(&mut v);
+        let body: &[u8] = b"username=mike&password=123456";
+        assert!(matches!(
+            p.decide_body(&v, BodyOf::Form(Form::Login), Ok(body)),
+            Plan::Redirect { status: 303, .. }
+        ));
+        // One that says it is from elsewhere is refused with one.
+        let mut get = view(Method::Get, "/login", &[]);
+        get.secure = true;
+        let (_, _, token) = form_page(p.decide(&get), csrf::COOKIE_HTTPS);
+        let jar = format!("{}={token}", csrf::COOKIE_HTTPS);
+        let jar: &[&[u8]] = &[jar.as_bytes()];
+        let body = format!("username=mike&password=123456&csrf={token}");
+        let mut v = view(Method::Post, "/login", jar);
+        v.content_type = Some(FORM);
+        same_origin(&mut v);
+        v.from.origin = Some(b"https://evil.example");
+        let plan = p.decide_body(&v, BodyOf::Form(Form::Login), Ok(body.as_bytes()));
+        assert!(matches!(plan, Plan::Page { status: 403, .. }), "{plan:?}");
+
+        // Forged forms count no failure: the limit is never reached.
+        p.limit = Some(Limit {
+            max_failures: 1,
+            window: 60,
+            cooldown: 60,
+        });
+        let aw = zone(16);
+        let shared = Shared {
+            revocations: None,
+            attempts: Some(Attempts {
+                table: Table::new(&aw).unwrap(),
+                limit: p.limit.unwrap(),
+            }),
+        };
+        let mut forged = view(Method::Post, "/login", &[]);
+        forged.content_type = Some(FORM);
+        forged.shared = Some(&shared);
+        for _ in 0..3 {
+            let plan = p.decide_body(
+                &forged,
+                BodyOf::Form(Form::Login),
+                Ok(b"username=mike&password=x"),
+            );
+            assert!(matches!(plan, Plan::Page { status: 403, .. }), "{plan:?}");
+        }
+        let mut v = forged;
+        same_origin(&mut v);
+        assert!(matches!(
+            p.decide_body(
+                &v,
+                BodyOf::Form(Form::Login),
+                Ok(b"username=mike&password=123456")
+            ),
+            Plan::Redirect { status: 303, .. }
+        ));
+    }
+
+    #[test]
+    fn logout_takes_a_post_from_this_site() {
+        let p = policy(true);
+        let (rw, aw) = (zone(16), zone(16));
+        let shared = p.shared(Table::new(&rw), Table::new(&aw));
+        let c = cookie(&p, "mike", &["marketing"]);
+        let c: &[&[u8]] = &[c.as_bytes()];
+        let signed_in = |now: u64| {
+            let mut v = view(Method::Get, "/marketing", c);
+            v.shared = Some(&shared);
+            v.now = now;
+            matches!(p.decide(&v), Plan::Allow { .. })
+        };
+        assert!(signed_in(NOW));
+
+        // GET and HEAD show the button and end nothing, from anywhere.
+        for method in [Method::Get, Method::Head] {
+            let mut v = view(method, "/logout", c);
+            v.shared = Some(&shared);
+            v.secure = true;
+            let (status, html, _) = form_page(p.decide(&v), csrf::COOKIE_HTTPS);
+            assert_eq!(status, 200);
+            assert!(
+                html.contains(r#"<form method="post" action="/logout">"#),
+                "{html}"
+            );
+            assert!(html.contains(r#"<button type="submit" id="sign-out">Sign out</button>"#));
+            assert!(signed_in(NOW + 1));
+        }
+        assert_eq!(
+            p.decide(&view(Method::Other, "/logout", c)),
+            Plan::refuse(405, None)
+        );
+
+        // A client that says nothing: the logout page's token.
+        let mut get = view(Method::Get, "/logout", c);
+        get.secure = true;
+        let (_, _, token) = form_page(p.decide(&get), csrf::COOKIE_HTTPS);
+        let jar = format!("{}={token}", csrf::COOKIE_HTTPS);
+        let with_jar: &[&[u8]] = &[c[0], jar.as_bytes()];
+        let body = format!("csrf={token}");
+        let mut post = view(Method::Post, "/logout", with_jar);
+        post.shared = Some(&shared);
+        post.secure = true;
+        post.content_type = Some(FORM);
+        assert_eq!(p.decide(&post), Plan::ReadForm(Form::Logout));
+        for (what, content_type, body, why) in [
+            (
+                "no token",
+                Some(FORM),
+                &b""[..],
+                "no form token in the form",
+            ),
+            (
+                "another token",
+                Some(FORM),
+                b"csrf=1.2.3",
+                "form token does not match its cookie",
+            ),
+            (
+                "not a form",
+                Some(JSON),
+                body.as_bytes(),
+                "no form token in the form",
+            ),
+        ] {
+            let mut v = post;
+            v.content_type = content_type;
+            let plan = p.decide_body(&v, BodyOf::Form(Form::Logout), Ok(body));
+            assert_eq!(
+                plan.log(),
+                info(&format!("logout refused: {why}")).as_ref(),
+                "{what}"
+            );
+            let (status, html, _) = form_page(plan, csrf::COOKIE_HTTPS);
+            assert_eq!(status, 403, "{what}");
+            assert!(html.contains("This form has expired.") && html.contains("sign-out"));
+            assert!(signed_in(NOW + 1), "{what}");
+        }
+        let mut evil = post;
+        evil.from.origin = Some(b"https://evil.example");
+        evil.host = Some(HOST);
+        assert_eq!(
+            p.decide_body(&evil, BodyOf::Form(Form::Logout), Ok(body.as_bytes())),
+            Plan::refuse(
+                403,
+                info("logout refused: Origin \"https://evil.example\" is not this server's (https://dash.example)")
+            )
+        );
+        assert!(signed_in(NOW + 1));
+        assert_eq!(
+            p.decide_body(&post, BodyOf::Form(Form::Logout), Ok(body.as_bytes())),
+            Plan::Logout {
+                location: "/login".into(),
+                set_cookie: "example_jwt=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Secure"
+                    .into(),
+                log: info("user \"mike\": signed out"),
+            }
+        );
+        assert!(!signed_in(NOW + 1));
+    }
+
+    #[test]
+    fn logout_ends_every_session_it_carries() {
+        let p = policy(true);
+        let (rw, aw) = (zone(16), zone(16));
+        let shared = p.shared(Table::new(&rw), Table::new(&aw));
+        let mike_c = cookie(&p, "mike", &["marketing"]);
+        let mica_c = cookie(&p, "mica", &["_all_"]);
+        let works = |c: &str| {
+            let jar: &[&[u8]] = &[c.as_bytes()];
+            let mut v = view(Method::Get, "/", jar);
+            v.shared = Some(&shared);
+            v.now = NOW + 1;
+            matches!(p.decide(&v), Plan::Allow { .. })
+        };
+        // A valid copy and a junk one: signing in picks neither, logging
+        // out ends the valid one.
+        let dup = format!("{mike_c}; example_jwt=x");
+        let jar: &[&[u8]] = &[dup.as_bytes()];
+        let mut v = view(Method::Get, "/", jar);
+        v.shared = Some(&shared);
+        assert!(matches!(p.decide(&v), Plan::Challenge { .. }));
+        let mut out = view(Method::Post, "/logout", jar);
+        out.shared = Some(&shared);
+        same_origin(&mut out);
+        assert!(matches!(
+            p.decide(&out),
+            Plan::Logout { log: Some(log), .. } if log.text == "user \"mike\": signed out"
+        ));
+        assert!(!works(&mike_c));
+        assert!(works(&mica_c));
+        // Two users' cookies, in two headers: both end, in one line.
+        let (rw, aw) = (zone(16), zone(16));
+        let shared = p.shared(Table::new(&rw), Table::new(&aw));
+        let jar: &[&[u8]] = &[mike_c.as_bytes(), mica_c.as_bytes()];
+        let mut out = view(Method::Post, "/logout", jar);
+        out.shared = Some(&shared);
+        same_origin(&mut out);
+        assert!(matches!(
+            p.decide(&out),
+            Plan::Logout { log: Some(log), .. }
+                if log.text == "user \"mike\": signed out; user \"mica\": signed out"
+                    && log.level == Level::Info
+        ));
+        for c in [&mike_c, &mica_c] {
+            let jar: &[&[u8]] = &[c.as_bytes()];
+            let mut v = view(Method::Get, "/", jar);
+            v.shared = Some(&shared);
+            v.now = NOW + 1;
+            assert!(matches!(p.decide(&v), Plan::Challenge { .. }));
+        }
+    }
+
+    /// Sign in, out, in and out again, all within one second: each logout
+    /// ends the token current at its time.
+    #[test]
+    fn two_logouts_in_one_second() {
+        let p = policy(true);
+        let (rw, aw) = (zone(16), zone(16));
+        let shared = p.shared(Table::new(&rw), Table::new(&aw));
+        let auth = basic("mike", "123456");
+        let sign_in = || {
+            let mut v = view(Method::Get, "/marketing", &[]);
+            v.authorization = Some(&auth);
+            v.shared = Some(&shared);
+            let Plan::Allow {
+                set_cookie: Some(c),
+                ..
+            } = p.decide(&v)
+            else {
+                panic!("Basic login refused")
+            };
+            c.split(';').next().unwrap().to_owned()
+        };
+        let works = |c: &str| {
+            let jar: &[&[u8]] = &[c.as_bytes()];
+            let mut v = view(Method::Get, "/marketing", jar);
+            v.shared = Some(&shared);
+            matches!(p.decide(&v), Plan::Allow { .. })
+        };
+        let sign_out = |c: &str| {
+            let jar: &[&[u8]] = &[c.as_bytes()];
+            let mut v = view(Method::Post, "/logout", jar);
+            v.shared = Some(&shared);
+            same_origin(&mut v);
+            assert!(matches!(
+                p.decide(&v),
+                Plan::Logout { log: Some(log), .. } if log.text == "user \"mike\": signed out"
+            ));
+        };
+        let first = sign_in();
+        assert!(works(&first));
+        sign_out(&first);
+        assert!(!works(&first));
+        let second = sign_in();
+        assert!(works(&second));
+        sign_out(&second);
+        assert!(
+            !works(&second),
+            "the second logout let the second token live"
+        );
+        let third = sign_in();
+        assert!(works(&third));
+        // Its `iat` runs ahead of the clock, its `exp` does not: no token
+        // outlives the lifetime.
+        let value = third.strip_prefix("example_jwt=").unwrap();
+        let claims = token::verify(&p.secret, value.as_bytes(), NOW, 0).unwrap();
+        assert_eq!((claims.iat, claims.exp), (NOW + 2, NOW + 3600));
     }
 
     #[test]
@@ -1099,6 +1884,7 @@ pub(crate) mod tests {
         let mut p = policy(true);
         let mut v = view(Method::Post, "/login", &[]);
         v.content_type = Some(FORM);
+        same_origin(&mut v);
         let form = |s: &'static str| -> Result<&'static [u8], BodyError> { Ok(s.as_bytes()) };
         let Plan::Redirect {
             status: 303,
@@ -1107,7 +1893,7 @@ pub(crate) mod tests {
             log,
         } = p.decide_body(
             &v,
-            BodyOf::LoginForm,
+            BodyOf::Form(Form::Login),
             form("username=mike&password=123456&return=%2Fmarketing"),
         )
         else {
@@ -1121,7 +1907,12 @@ pub(crate) mod tests {
             status: 401,
             html,
             log,
-        } = p.decide_body(&v, BodyOf::LoginForm, form("username=nobody&password=x"))
+            ..
+        } = p.decide_body(
+            &v,
+            BodyOf::Form(Form::Login),
+            form("username=nobody&password=x"),
+        )
         else {
             panic!()
         };
@@ -1129,11 +1920,11 @@ pub(crate) mod tests {
         assert_eq!(log, info("user \"nobody\": user not found"));
 
         assert_eq!(
-            p.decide_body(&v, BodyOf::LoginForm, form("username=mike")),
+            p.decide_body(&v, BodyOf::Form(Form::Login), form("username=mike")),
             Plan::refuse(400, info("login form lacks username or password"))
         );
         assert_eq!(
-            p.decide_body(&v, BodyOf::LoginForm, Err(BodyError::TooLarge)),
+            p.decide_body(&v, BodyOf::Form(Form::Login), Err(BodyError::TooLarge)),
             Plan::refuse(400, None)
         );
         let mut json = v;
@@ -1141,7 +1932,7 @@ pub(crate) mod tests {
         assert!(matches!(
             p.decide_body(
                 &json,
-                BodyOf::LoginForm,
+                BodyOf::Form(Form::Login),
                 form("username=mike&password=123456")
             ),
             Plan::Refuse { status: 400, .. }
@@ -1164,7 +1955,7 @@ pub(crate) mod tests {
         v.shared = Some(&shared);
         let wrong = form("username=mike&password=x");
         assert!(matches!(
-            p.decide_body(&v, BodyOf::LoginForm, wrong.clone()),
+            p.decide_body(&v, BodyOf::Form(Form::Login), wrong.clone()),
             Plan::Page {
                 status: 401,
                 log: Some(Log {
@@ -1175,7 +1966,7 @@ pub(crate) mod tests {
             }
         ));
         assert!(matches!(
-            p.decide_body(&v, BodyOf::LoginForm, wrong),
+            p.decide_body(&v, BodyOf::Form(Form::Login), wrong),
             Plan::Page {
                 status: 401,
                 log: Some(Log {
@@ -1189,7 +1980,12 @@ pub(crate) mod tests {
             status: 429,
             html,
             log,
-        } = p.decide_body(&v, BodyOf::LoginForm, form("username=mike&password=123456"))
+            ..
+        } = p.decide_body(
+            &v,
+            BodyOf::Form(Form::Login),
+            form("username=mike&password=123456"),
+        )
         else {
             panic!()
         };

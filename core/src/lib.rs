@@ -14,6 +14,7 @@ pub mod basic;
 pub mod basic_cache;
 pub mod config;
 pub mod cookie;
+pub mod csrf;
 pub mod dash;
 pub mod decide;
 pub mod endpoint;

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::basic::Password;
+use crate::csrf;
 use crate::return_path;
 use crate::syntax::{percent_decode_to_vec, MediaType, Plus};
 
@@ -13,10 +14,15 @@ pub const MAX_FORM_LEN: usize = 8192;
 /// The page served when no `dash_auth_login_page` is configured.
 pub const DEFAULT_PAGE: &str = include_str!("login.html");
 
+/// The logout page: one button that posts the logout form.
+pub const LOGOUT_PAGE: &str = include_str!("logout.html");
+
 /// Placeholders a custom page may use.
 pub const MESSAGE_PLACEHOLDER: &str = "{{message}}";
 pub const RETURN_PLACEHOLDER: &str = "{{return}}";
 pub const ACTION_PLACEHOLDER: &str = "{{action}}";
+/// The form token (see [`crate::csrf`]), for a hidden `csrf` field.
+pub const CSRF_PLACEHOLDER: &str = "{{csrf}}";
 
 /// True for a browser navigation: a GET (or HEAD) whose `Accept` lists
 /// `text/html`. XHR, fetch, API clients and curl don't, and keep getting the
@@ -107,6 +113,8 @@ pub struct LoginForm {
     pub password: Password,
     /// Already validated: a same-origin path, `/` otherwise.
     pub return_to: String,
+    /// The form token, if the form sent one.
+    pub csrf: Option<Vec<u8>>,
 }
 
 fn is_form_content_type(ct: &[u8]) -> bool {
@@ -126,6 +134,7 @@ pub fn parse_form(content_type: Option<&[u8]>, body: &[u8]) -> Result<LoginForm,
     let password = form_field(body, "password")?.ok_or(FormError::MissingField)?;
     let password = Password::new(&zeroize::Zeroizing::new(password));
     let return_to = form_field(body, "return")?.unwrap_or_default();
+    let csrf = form_field(body, csrf::FIELD)?;
     let user = String::from_utf8(user).map_err(|_| FormError::BadUser)?;
     if user.is_empty() || user.chars().any(char::is_control) {
         return Err(FormError::BadUser);
@@ -134,7 +143,17 @@ pub fn parse_form(content_type: Option<&[u8]>, body: &[u8]) -> Result<LoginForm,
         user,
         password,
         return_to: return_path::sanitize(&return_to).to_owned(),
+        csrf,
     })
+}
+
+/// The form token of a logout form. A body that is not a well-formed form
+/// has none, and the logout page asks again.
+pub fn logout_token(content_type: Option<&[u8]>, body: &[u8]) -> Option<Vec<u8>> {
+    if !content_type.is_some_and(is_form_content_type) || body.len() > MAX_FORM_LEN {
+        return None;
+    }
+    form_field(body, csrf::FIELD).ok().flatten()
 }
 
 /// The return target named in the login page's query string, validated.
@@ -170,6 +189,8 @@ pub enum Notice {
     Failed,
     TooManyAttempts,
     LoggedOut,
+    /// The form's token was missing, stale or not its cookie's.
+    FormExpired,
 }
 
 impl Notice {
@@ -181,6 +202,9 @@ impl Notice {
                 r#"<p class="error" role="alert">Too many failed attempts. Try again later.</p>"#
             }
             Notice::LoggedOut => r#"<p class="notice" role="status">You are signed out.</p>"#,
+            Notice::FormExpired => {
+                r#"<p class="error" role="alert">This form has expired. Please try again.</p>"#
+            }
         }
     }
 }
@@ -189,11 +213,23 @@ impl Notice {
 /// escaped (it is validated too, so escaping is belt and braces). The return
 /// path comes from the request, so it is filled in last: a path holding
 /// `{{action}}` must not be rewritten by a later replacement.
-pub fn render_page(template: &str, action: &str, return_to: &str, notice: Notice) -> String {
+pub fn render_page(
+    template: &str,
+    action: &str,
+    return_to: &str,
+    notice: Notice,
+    csrf: &str,
+) -> String {
     template
         .replace(MESSAGE_PLACEHOLDER, notice.html())
         .replace(ACTION_PLACEHOLDER, &html_escape(action))
+        .replace(CSRF_PLACEHOLDER, &html_escape(csrf))
         .replace(RETURN_PLACEHOLDER, &html_escape(return_to))
+}
+
+/// The logout page, its form posting to `action`.
+pub fn render_logout_page(action: &str, notice: Notice, csrf: &str) -> String {
+    render_page(LOGOUT_PAGE, action, "/", notice, csrf)
 }
 
 /// The script injected into the app's HTML pages when form login is on: a
@@ -284,6 +320,21 @@ mod tests {
             );
         }
         assert!(format!("{f:?}").contains("redacted"));
+        assert_eq!(f.csrf, None);
+        let f = parse_form(Some(FORM), b"username=a&password=b&csrf=1.x.y").unwrap();
+        assert_eq!(f.csrf.as_deref(), Some(&b"1.x.y"[..]));
+    }
+
+    #[test]
+    fn logout_form() {
+        assert_eq!(
+            logout_token(Some(FORM), b"csrf=1.x.y").as_deref(),
+            Some(&b"1.x.y"[..])
+        );
+        assert_eq!(logout_token(Some(FORM), b""), None);
+        assert_eq!(logout_token(Some(FORM), b"csrf=a&csrf=b"), None);
+        assert_eq!(logout_token(Some(b"text/plain"), b"csrf=1.x.y"), None);
+        assert_eq!(logout_token(None, b"csrf=1.x.y"), None);
     }
 
     #[test]
@@ -310,6 +361,11 @@ mod tests {
             (Some(FORM), b"username=&password=c", FormError::BadUser),
             (Some(FORM), b"username=%0a&password=c", FormError::BadUser),
             (Some(FORM), b"username=%ff&password=c", FormError::BadUser),
+            (
+                Some(FORM),
+                b"username=a&password=c&csrf=1&csrf=2",
+                FormError::Duplicate,
+            ),
         ];
         for (ct, body, want) in cases {
             assert_eq!(parse_form(*ct, body).unwrap_err(), *want, "{body:?}");
@@ -335,13 +391,33 @@ mod tests {
 
     #[test]
     fn page() {
-        let p = render_page(DEFAULT_PAGE, "/login", "/hr?a=1&b=\"", Notice::Failed);
+        let p = render_page(
+            DEFAULT_PAGE,
+            "/login",
+            "/hr?a=1&b=\"",
+            Notice::Failed,
+            "1.tok.sig",
+        );
         assert!(p.contains("Wrong user name or password."));
         assert!(p.contains(r#"value="/hr?a=1&amp;b=&quot;""#), "{p}");
         assert!(p.contains(r#"action="/login""#));
+        assert!(p.contains(r#"<input type="hidden" name="csrf" value="1.tok.sig">"#));
         assert!(!p.contains("{{"));
-        let p = render_page(DEFAULT_PAGE, "/login", "/", Notice::None);
+        let p = render_page(DEFAULT_PAGE, "/login", "/", Notice::None, "t");
         assert!(!p.contains("role=\"alert\""));
+        // A return path cannot reach into the token's placeholder.
+        let p = render_page(DEFAULT_PAGE, "/login", "/{{csrf}}", Notice::None, "t");
+        assert!(p.contains(r#"value="/{{csrf}}""#), "{p}");
+
+        let p = render_logout_page("/logout", Notice::FormExpired, "1.tok.sig");
+        assert!(
+            p.contains(r#"<form method="post" action="/logout">"#),
+            "{p}"
+        );
+        assert!(p.contains(r#"name="csrf" value="1.tok.sig""#));
+        assert!(p.contains("This form has expired."));
+        assert!(p.contains(r#"id="sign-out""#));
+        assert!(!p.contains("{{"));
     }
 
     #[test]

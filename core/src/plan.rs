@@ -78,9 +78,10 @@ pub enum Plan {
     },
     /// The body was checked: go on as already allowed.
     Proceed,
-    /// Read the login form, at most [`MAX_FORM_LEN`](crate::login::MAX_FORM_LEN)
-    /// bytes, then ask [`Policy::decide_body`](crate::Policy::decide_body).
-    ReadLoginForm,
+    /// Read one of the module's forms, at most
+    /// [`MAX_FORM_LEN`](crate::login::MAX_FORM_LEN) bytes, then ask
+    /// [`Policy::decide_body`](crate::Policy::decide_body).
+    ReadForm(Form),
     /// A `Location` answer; nginx writes the body.
     Redirect {
         status: u16,
@@ -91,16 +92,18 @@ pub enum Plan {
     /// 401 asking for Basic credentials.
     Challenge { www_authenticate: String, log: Log },
     /// An error status with nginx's own page: 400, a bare 401, 403, 405,
-    /// 413 or 429. `identity` is kept for the access log when known.
+    /// 413, 429 or 500. `identity` is kept for the access log when known.
     Refuse {
         status: u16,
         identity: Option<Identity>,
         log: Option<Log>,
     },
-    /// The login page, never cached.
+    /// The login or logout page, never cached. `set_cookie` carries the
+    /// token of the page's form.
     Page {
         status: u16,
         html: String,
+        set_cookie: Option<String>,
         log: Option<Log>,
     },
     /// End the session (already recorded in the shared zone): expire the
@@ -124,7 +127,7 @@ impl Plan {
     /// The log line the plan carries, if any.
     pub fn log(&self) -> Option<&Log> {
         match self {
-            Plan::Allow { .. } | Plan::Proceed | Plan::ReadLoginForm => None,
+            Plan::Allow { .. } | Plan::Proceed | Plan::ReadForm(_) => None,
             Plan::Challenge { log, .. } => Some(log),
             Plan::Redirect { log, .. }
             | Plan::Refuse { log, .. }
@@ -150,7 +153,14 @@ pub enum BodyError {
 pub enum BodyOf<'a> {
     /// A Dash callback of the user let in.
     Callback(&'a Identity),
-    LoginForm,
+    Form(Form),
+}
+
+/// The module's own forms, posted to its login and logout paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    Login,
+    Logout,
 }
 
 /// The reply's status line and headers, as far as the reply check cares.

@@ -35,12 +35,19 @@ impl Revocations<'_> {
     /// a cut-off older than `now - horizon` only covers expired tokens, so
     /// its entry may be reused. `false` if no entry could be had (the zone
     /// is too small); the caller logs it.
+    ///
+    /// The new cut-off covers every token issued so far, including one
+    /// issued after a logout earlier in the same second: that one got
+    /// [`login_iat`] `= cut-off + 1`, so a cut-off already at or past
+    /// `now` moves one second on rather than staying put.
     pub fn revoke(&self, user: &str, now: u64, horizon: u64) -> bool {
         let tag = self.0.tag(KIND, user.as_bytes());
         let stale = |cutoff: u64| (cutoff.saturating_add(horizon) < now).then_some(cutoff);
         match self.0.entry(tag, stale) {
             Some(v) => {
-                v.fetch_max(now, Ordering::AcqRel);
+                let _ = v.fetch_update(Ordering::AcqRel, Ordering::Acquire, |cutoff| {
+                    Some(login_iat(now, cutoff))
+                });
                 true
             }
             None => false,
@@ -73,11 +80,35 @@ mod tests {
         assert!(r.revoke("mike", 1000, 3600));
         assert_eq!(r.cutoff("mike"), 1000);
         assert_eq!(r.cutoff("mica"), 0);
-        // Never moves back.
+        // Never moves back: a worker whose clock lags still cuts off
+        // whatever may have been issued since.
         assert!(r.revoke("mike", 900, 3600));
-        assert_eq!(r.cutoff("mike"), 1000);
+        assert_eq!(r.cutoff("mike"), 1001);
         assert!(r.revoke("mike", 2000, 3600));
         assert_eq!(r.cutoff("mike"), 2000);
+    }
+
+    #[test]
+    fn two_logouts_in_one_second() {
+        let words = zone(16);
+        let r = Revocations(Table::new(&words).unwrap());
+        let before = 1000;
+        assert!(r.revoke("mike", 1000, 3600));
+        assert!(is_revoked(before, r.cutoff("mike")));
+        // Signed in again within that second: a token after the cut-off.
+        let again = login_iat(1000, r.cutoff("mike"));
+        assert_eq!(again, 1001);
+        assert!(!is_revoked(again, r.cutoff("mike")));
+        // Signed out again, still within it: that token ends too.
+        assert!(r.revoke("mike", 1000, 3600));
+        assert!(is_revoked(again, r.cutoff("mike")));
+        let third = login_iat(1000, r.cutoff("mike"));
+        assert!(!is_revoked(third, r.cutoff("mike")));
+        assert!(r.revoke("mike", 1000, 3600));
+        assert!(is_revoked(third, r.cutoff("mike")));
+        // In the next second the clock catches up.
+        assert!(r.revoke("mike", 1005, 3600));
+        assert_eq!(r.cutoff("mike"), 1005);
     }
 
     #[test]

@@ -13,10 +13,10 @@ pub fn past_max_age(auth_time: u64, now: u64, max_age: u64) -> bool {
     max_age != 0 && now >= auth_time.saturating_add(max_age)
 }
 
-/// `exp` of a token minted at `iat` for a session that began at
+/// `exp` of a token minted at `now` for a session that began at
 /// `auth_time`: never past the maximum age.
-pub fn capped_exp(iat: u64, ttl: u64, auth_time: u64, max_age: u64) -> u64 {
-    let exp = iat.saturating_add(ttl);
+pub fn capped_exp(now: u64, ttl: u64, auth_time: u64, max_age: u64) -> u64 {
+    let exp = now.saturating_add(ttl);
     if max_age == 0 {
         exp
     } else {

@@ -233,6 +233,27 @@ impl Secret {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// HMAC-SHA256 of `msg` under the signing key, for values other than
+    /// tokens (the login form's token). The caller puts a label of its
+    /// own first: a JWT's signing input is base64url and dots only, so a
+    /// label with any other byte can never be mistaken for one.
+    pub fn mac(&self, msg: &[u8]) -> Option<[u8; 32]> {
+        let mut mac = self.signing()?.verifier.clone();
+        mac.update(msg);
+        Some(mac.finalize().into_bytes().into())
+    }
+
+    /// True if `tag` is the [`mac`](Secret::mac) of `msg` under any of the
+    /// keys, so a value signed before a key rotation still verifies. Each
+    /// comparison is constant-time.
+    pub fn verify_mac(&self, msg: &[u8], tag: &[u8]) -> bool {
+        self.keys.iter().any(|k| {
+            let mut mac = k.verifier.clone();
+            mac.update(msg);
+            mac.verify_slice(tag).is_ok()
+        })
+    }
 }
 
 impl Key {

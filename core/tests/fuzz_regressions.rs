@@ -58,7 +58,7 @@ fn users_file_many_sections_is_linear() {
 fn login_page_keeps_placeholders_in_the_return_path() {
     let back = return_from_query(b"return=/h{{action}}x{{message}}%7B%7Breturn%7D%7D");
     assert_eq!(back, "/h{{action}}x{{message}}{{return}}");
-    let page = render_page(DEFAULT_PAGE, "/login", &back, Notice::Failed);
+    let page = render_page(DEFAULT_PAGE, "/login", &back, Notice::Failed, "1.t.s");
     assert!(
         page.contains(r#"name="return" value="/h{{action}}x{{message}}{{return}}""#),
         "{page}"

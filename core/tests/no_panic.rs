@@ -12,9 +12,11 @@ use std::sync::Arc;
 
 use dash_auth_core::access::{Policy, RequestView};
 use dash_auth_core::basic::parse_basic;
+use dash_auth_core::config::LoginPages;
 use dash_auth_core::cookie::find_cookie;
+use dash_auth_core::csrf::FromHeaders;
 use dash_auth_core::endpoint::Method;
-use dash_auth_core::plan::{BodyOf, Inspect, Plan};
+use dash_auth_core::plan::{BodyOf, Form, Inspect, Plan};
 use dash_auth_core::section::{normalize_path, SectionPaths, Sections};
 use dash_auth_core::token::{self, Secret};
 use dash_auth_core::users::UsersFile;
@@ -149,21 +151,38 @@ fn users_file_never_panics() {
 fn decide_never_panics() {
     let mut rng = Rng(7);
     let users = UsersFile::parse(format!("mica:{MICA}:_all_\n").as_bytes()).unwrap();
-    let policy = Policy::new(
+    let mut policy = Policy::new(
         Arc::new(users),
         Arc::new(Secret::from_bytes(&[7u8; 32]).unwrap()),
         Arc::new(Sections::new(["hr"]).unwrap()),
     );
+    policy.login = Some(LoginPages {
+        path: "/login".into(),
+        logout: "/logout".into(),
+        page: Arc::new(dash_auth_core::login::DEFAULT_PAGE.into()),
+        script: Vec::new(),
+        origins: Arc::default(),
+    });
     let token = token::issue(&policy.secret, "mica", &["hr".into()], 1000, 60).unwrap();
     let cookie = format!("example_jwt={token}");
+    let form_token = dash_auth_core::csrf::issue(&policy.secret, 1000, &[3; 16]).unwrap();
+    let form_cookie = format!("dash_auth_csrf={form_token}; __Host-dash_auth_csrf={form_token}");
     for _ in 0..2_000 {
         let c1 = rng.mutate(cookie.as_bytes());
+        let c3 = rng.mutate(form_cookie.as_bytes());
+        let origin = rng.mutate(b"https://dash.example:8443");
+        let fetch_site = rng.mutate(b"same-origin");
+        let host = rng.mutate(b"dash.example:8443");
         let c2 = rng.bytes(32);
         let auth = rng.mutate(b"Basic bWljYToxMjM0");
-        let uri = rng.mutate(b"/hr/x");
+        let uri = match rng.below(3) {
+            0 => b"/login".to_vec(),
+            1 => b"/logout".to_vec(),
+            _ => rng.mutate(b"/hr/x"),
+        };
         let target = rng.mutate(b"/hr/x?a=%2F&b");
         let accept = rng.mutate(b"text/html;q=0.9, */*");
-        let cookies: [&[u8]; 2] = [&c1, &c2];
+        let cookies: [&[u8]; 3] = [&c1, &c2, &c3];
         let method = [Method::Get, Method::Head, Method::Post, Method::Other]
             .get(rng.below(4))
             .copied()
@@ -174,13 +193,23 @@ fn decide_never_panics() {
             // Most mutations break the Basic header, so few reach bcrypt.
             authorization: Some(&auth),
             accept: Some(&accept),
-            content_type: Some(b"application/json"),
+            content_type: Some(if rng.below(2) == 0 {
+                b"application/json"
+            } else {
+                b"application/x-www-form-urlencoded"
+            }),
             content_length: Some(rng.next() % 4096),
             uri: &uri,
             target: &target,
             args: &target,
             secure: rng.below(2) == 0,
-            now: rng.next(),
+            host: Some(&host),
+            from: FromHeaders {
+                origin: (rng.below(2) == 0).then_some(&origin[..]),
+                fetch_site: (rng.below(2) == 0).then_some(&fetch_site[..]),
+                repeated: rng.below(8) == 0,
+            },
+            now: if rng.below(2) == 0 { 1000 } else { rng.next() },
             client: b"127.0.0.1",
             ..RequestView::default()
         };
@@ -193,8 +222,10 @@ fn decide_never_panics() {
             let body = rng.mutate(br#"{"output":"hr-a.children","inputs":[],"changedPropIds":[]}"#);
             let _ = policy.decide_body(&view, BodyOf::Callback(&identity), Ok(&body));
         }
-        let form = rng.mutate(b"username=mica&password=1234&return=%2Fhr");
-        let _ = policy.decide_body(&view, BodyOf::LoginForm, Ok(&form));
+        let body = format!("username=mica&password=1234&return=%2Fhr&csrf={form_token}");
+        let form = rng.mutate(body.as_bytes());
+        let _ = policy.decide_body(&view, BodyOf::Form(Form::Login), Ok(&form));
+        let _ = policy.decide_body(&view, BodyOf::Form(Form::Logout), Ok(&form));
     }
 }
 
