@@ -340,6 +340,8 @@ mod tests {
         assert!(p.contains(r#"value="/hr?a=1&amp;b=&quot;""#), "{p}");
         assert!(p.contains(r#"action="/login""#));
         assert!(!p.contains("{{"));
+        // No favicon request: it would be refused (401) before sign-in.
+        assert!(p.contains(r#"<link rel="icon" href="data:,">"#));
         let p = render_page(DEFAULT_PAGE, "/login", "/", Notice::None);
         assert!(!p.contains("role=\"alert\""));
     }
