@@ -209,6 +209,21 @@ mod tests {
         assert_eq!(fill("{{{{x}}", &[("x", "1")]), "{{1");
     }
 
+    /// The reply never meets the reply check (the module clears it for its
+    /// own answers), and would not be refused by it either: it writes only
+    /// the router's ids and carries no section's component.
+    #[test]
+    fn the_reply_check_has_nothing_against_it() {
+        use crate::decide::tests::{mike, policy};
+        use crate::plan::{Held, ReplyPlan};
+        let p = policy(true);
+        let reply = router_reply("mike", "hr", "/", RouterOutputs { store: true });
+        assert_eq!(
+            p.decide_reply(Held::Callback, &mike(), Ok(reply.as_bytes())),
+            ReplyPlan::Pass
+        );
+    }
+
     #[test]
     fn router_reply_is_a_dash_reply() {
         let r: Value = serde_json::from_str(&router_reply(
