@@ -738,7 +738,7 @@ pub(crate) mod tests {
                 &["hr", "marketing"],
                 Method::Get,
                 "/hr",
-                html,
+                keep,
                 Plan::Refuse {
                     status: 403,
                     identity: Some(hana(&["marketing"])),
@@ -776,7 +776,7 @@ pub(crate) mod tests {
                 &["marketing"],
                 Method::Get,
                 "/hr",
-                html,
+                keep,
                 Plan::Refuse {
                     status: 403,
                     identity: Some(hana(&["marketing"])),
