@@ -64,7 +64,13 @@ fn body_bytes<'a>(r: &'a Request, max: usize, out: &'a mut Vec<u8>) -> Result<&'
 unsafe extern "C" fn callback_ready(r: *mut ngx_http_request_t) {
     // SAFETY: nginx calls the post handler with the live request.
     let req = unsafe { Request::from_ngx_http_request(r) };
-    let status = callback_verdict(req);
+    let status = match callback_verdict(req) {
+        // The module answered it (the refused router's Dash reply): the
+        // request ends here, as after the login form.
+        Next::Sent(rc) => return finalize(req, rc),
+        Next::Return(status) => status,
+        Next::ReadBody(_) => Status::NGX_ERROR,
+    };
     if let Some(ctx) = RequestCtx::get(req) {
         ctx.access_status = Some(status.0);
     }
@@ -76,9 +82,9 @@ unsafe extern "C" fn callback_ready(r: *mut ngx_http_request_t) {
     }
 }
 
-fn callback_verdict(r: &mut Request) -> Status {
+fn callback_verdict(r: &mut Request) -> Next {
     let Some(ctx) = RequestCtx::get(r) else {
-        return Status::NGX_ERROR;
+        return Next::Return(Status::NGX_ERROR);
     };
     let active = ctx.active;
     let mut copy = Vec::new();
@@ -87,10 +93,7 @@ fn callback_verdict(r: &mut Request) -> Status {
     let plan = with_body_view(r, active, Body::Callback, |view| {
         active.policy.decide_body(view, of, body)
     });
-    match carry_out(r, active, plan) {
-        Next::Return(status) | Next::Sent(status) => status,
-        Next::ReadBody(_) => Status::NGX_ERROR,
-    }
+    carry_out(r, active, plan)
 }
 
 // The post handler takes no argument, so each form has its own.

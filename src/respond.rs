@@ -7,12 +7,12 @@ use ngx::ffi::{
 use ngx::http::Request;
 use ngx::ngx_log_error;
 
-use dash_auth_core::plan::{Form, Inspect, Level, Log, Plan};
+use dash_auth_core::plan::{Content, Form, Inspect, Level, Log, Plan};
 use dash_auth_core::Identity;
 
 use crate::buffers;
 use crate::conf::Active;
-use crate::ctx::RequestCtx;
+use crate::ctx::{RequestCtx, ResponseCheck};
 
 /// What the caller does next with the request.
 pub enum Next {
@@ -120,7 +120,33 @@ pub fn carry_out(r: &mut Request, active: &'static Active, plan: Plan) -> Next {
             if set_cookie.is_some_and(|c| r.add_header_out("Set-Cookie", &c).is_none()) {
                 return Next::Return(Status::NGX_ERROR);
             }
-            Next::Sent(send_page(r, status, html.as_bytes()))
+            Next::Sent(send(r, status, &Content::Html(html)))
+        }
+        Plan::Answer {
+            status,
+            content,
+            identity,
+            ..
+        } => {
+            match RequestCtx::get(r) {
+                // A callback's body was read: its reply check was set up for
+                // the app's reply, and this one is the module's.
+                Some(ctx) => {
+                    ctx.response = ResponseCheck::None;
+                    ctx.holding = None;
+                }
+                // Kept for $dash_auth_user in the access log.
+                None => {
+                    if RequestCtx::new(active, identity).attach(r).is_none() {
+                        return Next::Return(Status::NGX_ERROR);
+                    }
+                }
+            }
+            let rc = r.discard_request_body();
+            if rc != Status::NGX_OK {
+                return Next::Return(rc);
+            }
+            Next::Sent(send(r, status, &content))
         }
     }
 }
@@ -174,18 +200,21 @@ fn redirect(r: &mut Request, status: u16, location: &str) -> Next {
     Next::Return(http(status))
 }
 
-/// Sends an HTML page as a content handler would; the caller finalizes
-/// the request with the result.
-fn send_page(r: &mut Request, status: u16, page: &[u8]) -> Status {
+/// Sends a body the module wrote, as a content handler would; the caller
+/// finalizes the request with the result.
+fn send(r: &mut Request, status: u16, content: &Content) -> Status {
+    let body = content.body();
     r.set_status(ngx::http::HTTPStatus(usize::from(status)));
-    r.set_content_length_n(page.len());
+    r.set_content_length_n(body.len());
     {
         let out = &mut r.as_mut().headers_out;
-        out.content_type.len = "text/html; charset=utf-8".len();
-        out.content_type.data = c"text/html; charset=utf-8".as_ptr().cast_mut().cast();
-        out.content_type_len = "text/html".len();
+        let content_type = content.content_type();
+        out.content_type.len = content_type.len();
+        out.content_type.data = content_type.as_ptr().cast_mut();
+        out.content_type_len = content.media_type().len();
     }
-    // Pages are per request (the return path, the message): never cached.
+    // Written for this request (the return path, the message, the user):
+    // never cached.
     if r.add_header_out("Cache-Control", "no-store").is_none() {
         return Status::NGX_ERROR;
     }
@@ -193,7 +222,7 @@ fn send_page(r: &mut Request, status: u16, page: &[u8]) -> Status {
     if rc == Status::NGX_ERROR || rc.0 > Status::NGX_OK.0 || r.header_only() {
         return rc;
     }
-    match buffers::memory_chain(r, page) {
+    match buffers::memory_chain(r, body) {
         Some(chain) => r.output_filter(chain),
         None => Status::NGX_ERROR,
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import json
 import os
 import shutil
 import signal
@@ -67,6 +68,28 @@ def wait_for(predicate, timeout=30.0, what="condition"):
 
 def basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+# The id of the module's in-app refusal (core/src/refusal.rs).
+REFUSAL_ID = "_dash_auth_refusal"
+
+
+def router_refusal(r: "Response") -> str | None:
+    """The in-app refusal, as JSON text, when `r` is the module's own Dash reply to a
+    refused `use_pages` router callback (200, the refusal where the page would be);
+    else None. What is in it comes from the module, never from the app."""
+    if r.status != 200 or r.header("Content-Type") != "application/json":
+        return None
+    try:
+        reply = json.loads(r.body)
+        page = reply["response"]["_pages_content"]["children"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(page, dict) or page.get("props", {}).get("id") != REFUSAL_ID:
+        return None
+    assert reply["multi"] is True and set(reply) == {"multi", "response"}, reply
+    assert set(reply["response"]) <= {"_pages_content", "_pages_store"}, reply
+    return json.dumps(page)
 
 
 @dataclass

@@ -40,7 +40,11 @@ def test_mike_login_sections_callbacks_logout(stack, browser):
 
     sign_in(d, "mike", "123456")
     wait(d, EC.url_matches(r"/hr$"))
-    assert "403 Forbidden" in d.find_element(By.TAG_NAME, "body").text
+    # The refusal page: who is signed in, and that hr is not his.
+    assert d.find_element(By.TAG_NAME, "h1").text == "Not your section"
+    assert d.find_element(By.ID, "user").text == "mike"
+    assert d.find_element(By.ID, "section").text == "hr"
+    assert d.find_element(By.ID, "sign-out").is_displayed()
     shot(d, "03-mike-hr-forbidden")
 
     d.get(stack.url("/"))

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from harness import ROOT, Dashboard, Stack, basic
+from harness import ROOT, Dashboard, Stack, basic, router_refusal
 
 EXAMPLES = ROOT / "dashboard/examples"
 PASSWORDS = {"mica": "1234", "mike": "123456", "hana": "hana-pass", "mona": "mona-pass"}
@@ -85,6 +85,19 @@ def expect(stack, cookies, body, allowed, denied, status=403, **kw):
     return r if allowed else None
 
 
+def expect_route(stack, cookies, body, allowed, denied, **kw):
+    """A router callback to a page: users refused it get the module's own Dash reply,
+    the refusal where the page would be (and nothing of the page); the others the page."""
+    for user in denied:
+        r = post(stack, cookies[user], body, **kw)
+        assert router_refusal(r), (user, r.status, r.text[:200])
+        assert "hr-" not in r.text and "marketing-" not in r.text, r.text
+    for user in allowed:
+        r = post(stack, cookies[user], body, **kw)
+        assert r.status == 200 and not router_refusal(r), (user, r.status, r.text[:300])
+    return r if allowed else None
+
+
 def router(path, search=""):
     body = example("router-hr")
     body["inputs"][0]["value"] = path
@@ -148,17 +161,17 @@ def test_escaped_json_is_decoded_before_comparing(cb, cookies):
 
 @pytest.mark.parametrize("path", ["/hr", "/HR", "//hr", "/hr/", "/%68r", "/hr?x=1", "/hr#top", "/hr/sub"])
 def test_router_to_hr(cb, cookies, path):
-    expect(cb, cookies, router(path), allowed=["mica", "hana"], denied=["mike"])
+    expect_route(cb, cookies, router(path), allowed=["mica", "hana"], denied=["mike"])
 
 
 def test_router_path_naming_two_sections_needs_both(cb, cookies):
     # Read raw, "/marketing/../hr" names marketing; normalized, hr. Both count.
-    expect(cb, cookies, router("/marketing/../hr"), allowed=["mica", "mona"], denied=["mike", "hana"])
+    expect_route(cb, cookies, router("/marketing/../hr"), allowed=["mica", "mona"], denied=["mike", "hana"])
 
 
 def test_router_with_a_full_url(cb, cookies):
     # Dash itself fails on this value (500); the module must still refuse it first.
-    expect(cb, cookies, router("https://evil.example/hr"), allowed=[], denied=["mike"])
+    expect_route(cb, cookies, router("https://evil.example/hr"), allowed=[], denied=["mike"])
     assert passes_gateway(cb, cookies["mica"], router("https://evil.example/hr"))
 
 
@@ -174,10 +187,10 @@ def test_relabelled_router_input(cb, cookies):
         {"id": "_pages_location", "property": "search", "value": "/hr"},
         {"id": "_pages_location", "property": "pathname", "value": "/marketing"},
     ]
-    r = expect(cb, cookies, body, allowed=["mica", "hana"], denied=["mike"])
+    r = expect_route(cb, cookies, body, allowed=["mica", "hana"], denied=["mike"])
     assert "hr-graph" in r.text  # Dash did serve the hr page by position
     body["inputs"][0] = {"id": "home-anything", "property": "value", "value": "/hr"}
-    expect(cb, cookies, body, allowed=["mica", "hana"], denied=["mike"])
+    expect_route(cb, cookies, body, allowed=["mica", "hana"], denied=["mike"])
 
 
 def test_reordered_pathname_cannot_hide_behind_search(cb, cookies):
@@ -247,7 +260,7 @@ def test_body_spooled_to_a_temp_file(dashboard, users, directive):
     try:
         c = {u: s.get("/", headers=[f"Authorization: {basic(u, PASSWORDS[u])}"]).cookie() for u in ("mike", "mica")}
         expect(s, c, example("hr-slider"), allowed=["mica"], denied=["mike"])
-        expect(s, c, router("/hr"), allowed=["mica"], denied=["mike"])
+        expect_route(s, c, router("/hr"), allowed=["mica"], denied=["mike"])
         assert post(s, c["mike"], example("marketing-dropdown")).status == 200
     finally:
         s.stop()
@@ -318,10 +331,10 @@ def test_without_exported_registry_paths_in_values_are_still_checked(dashboard, 
     try:
         assert not [l for l in s.conf.read_text().splitlines() if l.strip().startswith("dash_auth_dependencies_file")]
         c = {u: s.get("/", headers=[f"Authorization: {basic(u, PASSWORDS[u])}"]).cookie() for u in ("mike", "mica")}
-        expect(s, c, router("/hr"), allowed=["mica"], denied=["mike"])
+        expect_route(s, c, router("/hr"), allowed=["mica"], denied=["mike"])
         body = router("/hr")
         body["inputs"][0]["property"] = "value"  # relabelled: the value still looks like a path
-        expect(s, c, body, allowed=["mica"], denied=["mike"])
+        expect_route(s, c, body, allowed=["mica"], denied=["mike"])
         assert post(s, c["mike"], router("/marketing")).status == 200
         body = example("marketing-dropdown")
         body["state"] = [{"id": "hr-dept", "property": "value", "value": "sales"}]

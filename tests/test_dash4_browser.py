@@ -20,7 +20,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 
 from chromium import choose, graph_title, shot, sign_in, wait
-from harness import basic
+from harness import REFUSAL_ID, basic, router_refusal
 
 PASSWORDS = {"mica": "1234", "mike": "123456"}
 # dashboard/pages/marketing.py: 8 steps of 0.5 s.
@@ -230,8 +230,8 @@ def test_people_is_section_hr_by_path(stack, cookies):
 
 def test_people_is_section_hr_in_the_router(stack, cookies):
     r = post(stack, cookies["mike"], router("/people"))
-    assert r.status == 403, (r.status, r.text[:200], "is dash_auth_section_paths hr /people; in the config?")
-    assert "hr-people-table" not in r.text
+    assert router_refusal(r), (r.status, r.text[:200], "is dash_auth_section_paths hr /people; in the config?")
+    assert "hr-people" not in r.text
     r = post(stack, cookies["mica"], router("/people"))
     assert r.status == 200 and "hr-people-table" in r.text, r.text[:300]
 
@@ -377,15 +377,18 @@ def test_mica_opens_the_staff_directory(stack, browser):
 
 
 def refused_in_app(d, path, absent_id):
-    """Navigates inside the app; the router's request is refused and the page keeps its content."""
+    """Navigates inside the app; the router's request is answered by the module with the
+    refusal, which the page shows in place of the page asked for."""
     before = len(callback_requests(d))
     push_path(d, path)
-    wait(d, lambda d: len(callback_requests(d)) > before)
+    refusal = wait(d, EC.visibility_of_element_located((By.ID, REFUSAL_ID)))
+    assert "Not your section" in refusal.text and "The hr section" in refusal.text, refusal.text
     routed = callback_requests(d)[before:]
-    assert routed[-1][1] == 403, routed
+    assert routed and all(s == 200 for _, s in routed), routed
     time.sleep(1)
     assert not d.find_elements(By.ID, absent_id)
-    assert d.find_element(By.ID, "marketing-title").is_displayed()
+    assert not d.find_elements(By.ID, "marketing-title")
+    assert d.current_url.endswith(path)
 
 
 def test_mike_is_refused_hr_in_the_browser(stack, browser):
@@ -399,7 +402,8 @@ def test_mike_is_refused_hr_in_the_browser(stack, browser):
     shot(d, "dash4-mike-08-hr-route-refused")
     for path in ("/hr", "/hr/directory"):
         d.get(stack.url(path))
-        wait(d, EC.text_to_be_present_in_element((By.TAG_NAME, "body"), "403 Forbidden"))
+        wait(d, EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Not your section"))
+        assert text_of(d, "user") == "mike" and text_of(d, "section") == "hr"
         assert d.current_url.endswith(path), d.current_url
     shot(d, "dash4-mike-09-hr-directory-forbidden")
 
@@ -410,11 +414,12 @@ def test_mike_is_refused_the_staff_directory_in_the_browser(stack, browser):
     wait(d, EC.url_contains("/login"))
     sign_in(d, "mike", "123456")
     wait(d, EC.url_matches(r"/people$"))
-    wait(d, lambda d: "403 Forbidden" in d.find_element(By.TAG_NAME, "body").text
+    wait(d, lambda d: "Not your section" in d.find_element(By.TAG_NAME, "body").text
          or d.find_elements(By.ID, "hr-people-title"))
     body = d.find_element(By.TAG_NAME, "body").text
     shot(d, "dash4-mike-10-people-forbidden")
-    assert "403 Forbidden" in body and "Staff directory" not in body, body[:300]
+    assert "Not your section" in body and "Staff directory" not in body, body[:300]
+    assert text_of(d, "user") == "mike" and text_of(d, "section") == "hr"
     d.get(stack.url("/marketing"))
     wait(d, EC.visibility_of_element_located((By.ID, "marketing-title")))
     d.execute_script("performance.setResourceTimingBufferSize(10000);")

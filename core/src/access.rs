@@ -98,6 +98,9 @@ pub struct RequestView<'a> {
     /// The client address, for the login failure limit.
     pub client: &'a [u8],
     pub shared: Option<&'a Shared<'a>>,
+    /// The location has an `error_page` for 403: that page, the admin's,
+    /// is shown for a refusal instead of the module's own.
+    pub error_page_403: bool,
 }
 
 /// Who the request is from.

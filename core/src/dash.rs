@@ -32,7 +32,7 @@ pub use components::{cannot_carry, scan_html, scan_json, Leak};
 pub(crate) use json::{Doc, Kind, Number, Val};
 pub use json::{JsonError, MAX_DEPTH, MAX_JSON_LEN};
 pub use registry::{filter_dependencies, Registry, RegistryError};
-pub use request::{check_callback_request, CallbackDenial};
+pub use request::{check_callback_request, pages_router_outputs, CallbackDenial, RouterOutputs};
 pub use response::{
     check_callback_response, index_has_validation_layout, ReplyVia, ResponseDenial,
 };

@@ -51,18 +51,7 @@ impl Policy {
                     "login refused, too many failed attempts",
                 )),
             ),
-            Decision::Forbidden { identity, section } => {
-                let log = Log::info(format!(
-                    "user \"{}\" may not access section \"{}\"",
-                    identity.user.escape_debug(),
-                    section
-                ));
-                Plan::Refuse {
-                    status: 403,
-                    identity: Some(identity),
-                    log: Some(log),
-                }
-            }
+            Decision::Forbidden { identity, section } => self.forbidden(identity, &section, req),
         }
     }
 
@@ -344,10 +333,7 @@ impl Policy {
             self.callbacks.registry.as_deref(),
         ) {
             Ok(()) => Plan::Proceed,
-            Err(denial) => Plan::refuse(
-                denial.status(),
-                Some(Log::user(Level::Info, &identity.user, &denial)),
-            ),
+            Err(denial) => self.refused_callback(identity, body, &denial),
         }
     }
 
@@ -673,12 +659,12 @@ pub(crate) mod tests {
                 },
             ),
             (
-                "forbidden section",
+                "forbidden section, not a browser",
                 &with_login,
                 Method::Get,
                 "/hr/x",
                 mike_c,
-                html,
+                keep,
                 Plan::Refuse {
                     status: 403,
                     identity: Some(mike()),
@@ -927,7 +913,7 @@ pub(crate) mod tests {
                 &["hr", "marketing"],
                 Method::Get,
                 "/hr",
-                html,
+                keep,
                 Plan::Refuse {
                     status: 403,
                     identity: Some(hana(&["marketing"])),
@@ -965,7 +951,7 @@ pub(crate) mod tests {
                 &["marketing"],
                 Method::Get,
                 "/hr",
-                html,
+                keep,
                 Plan::Refuse {
                     status: 403,
                     identity: Some(hana(&["marketing"])),
@@ -1996,5 +1982,210 @@ pub(crate) mod tests {
                 "user \"mike\": login refused, too many failed attempts".into()
             ))
         );
+    }
+
+    /// A browser navigation to a section that is not the user's gets the
+    /// readable page; an API client keeps nginx's 403. The router callback
+    /// refused for the page it routes to gets a Dash reply showing the
+    /// refusal; any other refused callback keeps its 403. Each with the
+    /// twin that goes through.
+    #[test]
+    fn refusals_a_person_can_read() {
+        use crate::plan::Content;
+        let with_login = policy(true);
+        let without = policy(false);
+        let mut prefixed = policy(true);
+        prefixed.sections = Arc::new(
+            Sections::new(["hr", "marketing"])
+                .unwrap()
+                .with_prefix("/app/")
+                .unwrap(),
+        );
+        let mike_c = cookie(&with_login, "mike", &["marketing"]);
+        let mica_c = cookie(&with_login, "mica", &["_all_"]);
+        let mike_c: &[&[u8]] = &[mike_c.as_bytes()];
+        let mica_c: &[&[u8]] = &[mica_c.as_bytes()];
+        let denied = info("user \"mike\" may not access section \"hr\"");
+        let plain = || Plan::Refuse {
+            status: 403,
+            identity: Some(mike()),
+            log: denied.clone(),
+        };
+        let page = |p: &Policy, method, uri, accept: Option<&'static [u8]>, error_page| {
+            let mut v = view(method, uri, mike_c);
+            v.accept = accept;
+            v.error_page_403 = error_page;
+            p.decide(&v)
+        };
+        let html_of = |plan: Plan| match plan {
+            Plan::Answer {
+                status: 403,
+                content: Content::Html(html),
+                identity,
+                log,
+            } => {
+                assert_eq!(identity, mike());
+                assert_eq!(log, denied);
+                html
+            }
+            other => panic!("no refusal page: {other:?}"),
+        };
+
+        // The navigation: who is signed in, which section, home, sign out.
+        let html = html_of(page(&with_login, Method::Get, "/hr/x", Some(HTML), false));
+        assert!(html.contains("<strong id=\"user\">mike</strong>"), "{html}");
+        assert!(html.contains("<strong id=\"section\">hr</strong>"));
+        assert!(html.contains(r#"<a href="/" id="home">"#));
+        assert!(html.contains(r#"<form method="post" action="/logout">"#));
+        assert!(!html.contains("/hr/x"), "only the section's name: {html}");
+        let head = html_of(page(&with_login, Method::Head, "/hr", Some(HTML), false));
+        assert_eq!(
+            head,
+            html_of(page(&with_login, Method::Get, "/HR", Some(HTML), false))
+        );
+        // A section page by its own path is refused under the section's name.
+        let mut people = crate::section::SectionPaths::default();
+        people
+            .add("hr", &["/people"], "nginx.conf:1".into())
+            .unwrap();
+        let mut paths = policy(true);
+        paths.sections = Arc::new(
+            Sections::clone(&with_login.sections)
+                .with_paths(&people)
+                .unwrap(),
+        );
+        let html = html_of(page(&paths, Method::Get, "/people", Some(HTML), false));
+        assert!(html.contains("<strong id=\"section\">hr</strong>") && !html.contains("people"));
+        // Under a Dash prefix, home is the app's root.
+        let html = html_of(page(&prefixed, Method::Get, "/app/hr", Some(HTML), false));
+        assert!(html.contains(r#"<a href="/app/" id="home">"#), "{html}");
+        // Basic only: no logout to post to.
+        let html = html_of(page(&without, Method::Get, "/hr", Some(HTML), false));
+        assert!(
+            !html.contains("<form") && !html.contains("sign-out"),
+            "{html}"
+        );
+
+        // Not a navigation, or the admin's own error page: nginx's 403.
+        for (method, accept) in [
+            (Method::Get, None),
+            (Method::Get, Some(&b"application/json"[..])),
+            (Method::Get, Some(&b"*/*"[..])),
+            (Method::Post, Some(HTML)),
+        ] {
+            assert_eq!(
+                page(&with_login, method, "/hr", accept, false),
+                plain(),
+                "{method:?} {accept:?}"
+            );
+        }
+        assert_eq!(
+            page(&with_login, Method::Get, "/hr", Some(HTML), true),
+            plain()
+        );
+
+        // The twins: mike's own section, and mica's hr.
+        assert_eq!(
+            page(&with_login, Method::Get, "/marketing", Some(HTML), false),
+            allow(mike(), None, ResponseCheck::Page { scan: true })
+        );
+        let mut v = view(Method::Get, "/hr", mica_c);
+        v.accept = Some(HTML);
+        assert_eq!(
+            with_login.decide(&v),
+            allow(mica(), None, ResponseCheck::Page { scan: false })
+        );
+
+        // Inside the app: the router's callback.
+        let router = |path: &str, outputs: &str| {
+            format!(
+                r#"{{"output":".._pages_content.children..._pages_store.data..","outputs":{outputs},"inputs":[{{"id":"_pages_location","property":"pathname","value":"{path}"}},{{"id":"_pages_location","property":"search","value":""}}],"changedPropIds":["_pages_location.pathname"]}}"#
+            )
+        };
+        let both = r#"[{"id":"_pages_content","property":"children"},{"id":"_pages_store","property":"data"}]"#;
+        let content = r#"{"id":"_pages_content","property":"children"}"#;
+        let mut v = view(Method::Post, "/_dash-update-component", &[]);
+        v.content_type = Some(JSON);
+        let body = |p: &Policy, who: &Identity, b: &str| {
+            p.decide_body(&v, BodyOf::Callback(who), Ok(b.as_bytes()))
+        };
+        let routed = info("user \"mike\": callback routes to section \"hr\" through \"route\"");
+        let reply_of = |plan: Plan| match plan {
+            Plan::Answer {
+                status: 200,
+                content: Content::Json(json),
+                identity,
+                log,
+            } => {
+                assert_eq!(identity, mike());
+                assert_eq!(log, routed);
+                serde_json::from_str::<serde_json::Value>(&json).unwrap()
+            }
+            other => panic!("no Dash reply: {other:?}"),
+        };
+        let (mike, mica) = (mike(), mica());
+        let r = reply_of(body(&with_login, &mike, &router("/hr", both)));
+        assert_eq!(r["multi"], true);
+        let page = &r["response"]["_pages_content"]["children"];
+        assert_eq!(page["props"]["id"], crate::refusal::CONTAINER_ID);
+        let text = page.to_string();
+        assert!(text.contains("Not your section"), "{text}");
+        assert!(text.contains("signed in as mike. The hr section"), "{text}");
+        assert_eq!(
+            r["response"]["_pages_store"]["data"]["title"],
+            "Not your section"
+        );
+        assert_eq!(r["response"].as_object().unwrap().len(), 2);
+        // Only the outputs the request names.
+        let r = reply_of(body(
+            &with_login,
+            &mike,
+            &router("/people/../hr?x", content),
+        ));
+        assert!(r["response"].get("_pages_store").is_none(), "{r}");
+        let r = reply_of(body(&prefixed, &mike, &router("/app/hr", both)));
+        assert!(r.to_string().contains(r#""href":"/app/""#), "{r}");
+
+        // Any other refused callback keeps its status: not the router, the
+        // router writing into a section, or a path that cannot be read.
+        let path_in_other = r#"{"output":"marketing-graph.figure","outputs":{"id":"marketing-graph","property":"figure"},"inputs":[{"id":"marketing-dropdown","property":"value","value":"/hr"}]}"#;
+        assert_eq!(
+            body(&with_login, &mike, path_in_other),
+            Plan::refuse(403, routed.clone())
+        );
+        let into_hr = router(
+            "/hr",
+            r#"[{"id":"_pages_content","property":"children"},{"id":"hr-graph","property":"figure"}]"#,
+        );
+        assert_eq!(
+            body(&with_login, &mike, &into_hr),
+            Plan::refuse(
+                403,
+                info("user \"mike\": callback writes to section \"hr\" through \"outputs\"")
+            )
+        );
+        assert!(matches!(
+            body(&with_login, &mike, &router("/%zz", both)),
+            Plan::Refuse { status: 400, .. }
+        ));
+        assert!(matches!(
+            body(
+                &with_login,
+                &mike,
+                std::str::from_utf8(HR_CALLBACK).unwrap()
+            ),
+            Plan::Refuse { status: 403, .. }
+        ));
+
+        // The twins: mike's own page, and mica's hr.
+        assert_eq!(
+            body(&with_login, &mike, &router("/marketing", both)),
+            Plan::Proceed
+        );
+        assert_eq!(
+            body(&with_login, &mica, &router("/hr", both)),
+            Plan::Proceed
+        );
+        assert_eq!(body(&with_login, &mica, path_in_other), Plan::Proceed);
     }
 }

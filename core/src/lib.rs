@@ -23,6 +23,7 @@ pub mod hash;
 pub mod login;
 pub mod plan;
 pub mod rate_limit;
+pub mod refusal;
 pub mod reply;
 pub mod return_path;
 pub mod revocation;

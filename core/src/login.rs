@@ -403,6 +403,8 @@ mod tests {
         assert!(p.contains(r#"action="/login""#));
         assert!(p.contains(r#"<input type="hidden" name="csrf" value="1.tok.sig">"#));
         assert!(!p.contains("{{"));
+        // No favicon request: it would be refused (401) before sign-in.
+        assert!(p.contains(r#"<link rel="icon" href="data:,">"#));
         let p = render_page(DEFAULT_PAGE, "/login", "/", Notice::None, "t");
         assert!(!p.contains("role=\"alert\""));
         // A return path cannot reach into the token's placeholder.

@@ -113,6 +113,50 @@ pub enum Plan {
         set_cookie: String,
         log: Option<Log>,
     },
+    /// A refusal the module writes out itself, never cached: the page a
+    /// browser gets for a section that is not the user's, or the Dash
+    /// reply that says so inside the app. It is the module's, not the
+    /// app's, so no reply check holds it. `identity` is kept for the
+    /// access log.
+    Answer {
+        status: u16,
+        content: Content,
+        identity: Identity,
+        log: Option<Log>,
+    },
+}
+
+/// A body the module writes, with its type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    Html(String),
+    /// A Dash callback reply.
+    Json(String),
+}
+
+impl Content {
+    /// The `Content-Type` header.
+    pub fn content_type(&self) -> &'static str {
+        match self {
+            Content::Html(_) => "text/html; charset=utf-8",
+            Content::Json(_) => "application/json",
+        }
+    }
+
+    /// The type without parameters, which nginx keeps apart
+    /// (`content_type_len`) for the filters that match types.
+    pub fn media_type(&self) -> &'static str {
+        match self {
+            Content::Html(_) => "text/html",
+            Content::Json(_) => "application/json",
+        }
+    }
+
+    pub fn body(&self) -> &[u8] {
+        match self {
+            Content::Html(s) | Content::Json(s) => s.as_bytes(),
+        }
+    }
 }
 
 impl Plan {
@@ -132,7 +176,8 @@ impl Plan {
             Plan::Redirect { log, .. }
             | Plan::Refuse { log, .. }
             | Plan::Page { log, .. }
-            | Plan::Logout { log, .. } => log.as_ref(),
+            | Plan::Logout { log, .. }
+            | Plan::Answer { log, .. } => log.as_ref(),
         }
     }
 }

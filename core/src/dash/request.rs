@@ -591,6 +591,31 @@ pub fn check_callback_request(
     Ok(())
 }
 
+/// The `use_pages` router's outputs a callback request names: Dash's
+/// router writes the page into `_pages_content.children` and its title
+/// into `_pages_store.data`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouterOutputs {
+    /// `_pages_store.data` is named too.
+    pub store: bool,
+}
+
+/// `None` unless the request's `outputs` name the page container,
+/// `_pages_content.children`: only then can a reply show a refusal where
+/// the page would have been. For a body [`check_callback_request`] has read.
+pub fn pages_router_outputs(body: &[u8]) -> Option<RouterOutputs> {
+    let doc = json::Doc::parse(body).ok()?;
+    let body = read_body(doc.root()).ok()?;
+    let names = |id: &str, property: &str| {
+        body.outputs
+            .iter()
+            .any(|e| e.property == property && e.id.as_str() == Some(id))
+    };
+    names("_pages_content", "children").then(|| RouterOutputs {
+        store: names("_pages_store", "data"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -631,6 +656,38 @@ mod tests {
             assert!(!content_type_ok(bad.as_bytes()), "{bad:?}");
         }
         assert!(!content_type_ok(b"application/json\xff"));
+    }
+
+    #[test]
+    fn router_outputs() {
+        let body = |outputs: &str| {
+            format!(
+                r#"{{"output":"_pages_content.children","outputs":{outputs},"inputs":[{{"id":"_pages_location","property":"pathname","value":"/hr"}}]}}"#
+            )
+        };
+        let both = r#"[{"id":"_pages_content","property":"children"},{"id":"_pages_store","property":"data"}]"#;
+        assert_eq!(
+            pages_router_outputs(body(both).as_bytes()),
+            Some(RouterOutputs { store: true })
+        );
+        let single = r#"{"id":"_pages_content","property":"children"}"#;
+        assert_eq!(
+            pages_router_outputs(body(single).as_bytes()),
+            Some(RouterOutputs { store: false })
+        );
+        for other in [
+            r#"{"id":"_pages_content","property":"style"}"#,
+            r#"[{"id":"_pages_store","property":"data"}]"#,
+            r#"{"id":"marketing-graph","property":"children"}"#,
+            r#"{"id":{"type":"_pages_content"},"property":"children"}"#,
+        ] {
+            assert_eq!(
+                pages_router_outputs(body(other).as_bytes()),
+                None,
+                "{other}"
+            );
+        }
+        assert_eq!(pages_router_outputs(b"{"), None);
     }
 
     #[test]
