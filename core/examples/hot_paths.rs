@@ -123,8 +123,18 @@ fn callback_response() -> Case {
 /// scan of any JSON reply), on a 2.5 KB figure reply and a 100 KB page
 /// layout (the router's reply for a report page). `make bench` serves the
 /// same files.
-fn reply_scan(name: &'static str, fixture: &'static str, callback: bool, quick: bool) -> Case {
-    let body = read(&format!("core/tests/fixtures/replies/{fixture}"));
+fn reply_scan(
+    name: &'static str,
+    fixture: &'static str,
+    callback: bool,
+    quick: bool,
+    accented: bool,
+) -> Case {
+    let mut body = read(&format!("core/tests/fixtures/replies/{fixture}"));
+    if accented {
+        // A non-ASCII character, as json.dumps writes one.
+        body.splice(1..1, br#""note":"caf\u00e9","#.iter().copied());
+    }
     let sections = sections();
     let allowed = mike();
     let check = move |body: &[u8]| {
@@ -291,22 +301,26 @@ fn main() {
             "callback-2k5.json",
             true,
             true,
+            false,
         ),
         reply_scan(
             "reply: quick test, 100 KB layout",
             "router-100k.json",
             true,
             true,
+            false,
         ),
         reply_scan(
             "reply: callback check, 2.5 KB",
             "callback-2k5.json",
             true,
             false,
+            false,
         ),
         reply_scan(
             "reply: JSON scan, 100 KB layout",
             "router-100k.json",
+            false,
             false,
             false,
         ),
@@ -315,6 +329,14 @@ fn main() {
             "router-100k.json",
             true,
             false,
+            false,
+        ),
+        reply_scan(
+            "reply: quick test, 100 KB layout with a \\u00e9",
+            "router-100k.json",
+            true,
+            true,
+            true,
         ),
         section_lookup(false),
         section_lookup(true),

@@ -93,15 +93,17 @@ pub fn cannot_carry(body: &[u8], allowed: &[String], sections: &Sections) -> boo
     })
 }
 
-/// True if `body` holds a `\\u` escape of an ASCII character, which could
-/// spell a section's name, its `-` or a quote. Escapes of other characters
-/// cannot: section names are ASCII, and Python's `json.dumps` writes every
-/// other character so, which would otherwise send most non-English replies
-/// to the whole reading.
+/// True if `body` holds a `\\u` escape of a printable ASCII character,
+/// which could spell a section's name, its `-` or a quote. Escapes of other
+/// characters cannot: section names are printable ASCII, and Python's
+/// `json.dumps` writes every non-ASCII character so, which would otherwise
+/// send most non-English replies to the whole reading.
 fn ascii_escape(body: &[u8], escape: &Finder<'_>) -> bool {
     escape.find_iter(body).any(|at| {
         match body.get(at + 2..at + 6) {
-            Some([b'0', b'0', high, _]) => matches!(high, b'0'..=b'7'),
+            // Printable ASCII, 0x20 to 0x7f; control characters spell
+            // nothing that matters.
+            Some([b'0', b'0', high, _]) => matches!(high, b'2'..=b'7'),
             // Cut short: cannot be cleared.
             None => true,
             Some(_) => false,
@@ -722,6 +724,8 @@ mod tests {
                 true,
             ),
             (r#"{"props":{"id":"marketing-x"},"t":"\u00"#, false),
+            (r#"{"props":{"id":"marketing-x"},"t":"a\u001fb"}"#, true),
+            (r#"{"props":{"id":"marketing-x"},"t":"a\u007fb"}"#, false),
             (r#"{"k":"{\"type\":\"hr-row\"}"}"#, false),
             (r#"{"validation_layout":null}"#, false),
             (r#"<script>{"props":{"id":"hr-x"}}</script>"#, false),
