@@ -30,10 +30,11 @@ LAYOUT_100K = "router-100k.json"  # the router's reply carrying a marketing repo
 
 def reply_variants(name: str) -> dict[str, bytes]:
     """The fixture and two variants of it, by file name: `-esc` spells one
-    character as a JSON `\\u` escape (the same reply once decoded, which the
-    byte test cannot clear, so the whole reply is read, as for any reply
-    with escaped non-ASCII text); `-hr` carries one component of hr, which
-    the check must refuse for mike."""
+    ASCII letter as a JSON `\\u` escape (the same reply once decoded; an
+    escaped printable ASCII character could spell a section's name, so the
+    byte test cannot clear it and the whole reply is read: the cost of the
+    slow path); `-hr` carries one component of hr, which the check must
+    refuse for mike."""
     data = (REPLIES / name).read_bytes()
     stem = name.removesuffix(".json")
     if name == CALLBACK_2K5:

@@ -208,9 +208,10 @@ def write_report(out: Path, m: dict, st: dict, rows, rats, scale, notes, profile
   and the callback body is checked for both: Ra and La are the twins, and (R − Ra) and (L − La)
   over the reply's size in KB (1 024 bytes) are the reply check's cost per KB. A byte test
   (`cannot_carry`) clears both replies without reading them as JSON; Rf and Lf are the same replies
-  with one character spelled as a `\\u` escape (the same text once decoded, as Python's `json.dumps`
-  writes any non-ASCII character by default), which the byte test cannot clear, so the reply is read
-  whole. The checks before the rounds include the same replies with one `hr` component: refused
+  with one ASCII letter spelled as a `\\u` escape (the same text once decoded), which the
+  byte test cannot clear (such an escape could spell a section's name), so the reply is read
+  whole: the slow path's cost. Escapes of non-ASCII characters, which Python's `json.dumps`
+  writes by default, do not stop the byte test. The checks before the rounds include the same replies with one `hr` component: refused
   for `{USER}` (403 for the callback, 502 for the layout), passed for `{MICA}`. Holding a reply
   also changes how nginx writes it: a held reply leaves in one buffer, an unchecked 100 KB one in
   a `writev` per proxy buffer (16 `writev` calls per request for La against 6 for L, counting the
