@@ -65,10 +65,13 @@ pub fn carry_out(r: &mut Request, active: &'static Active, plan: Plan) -> Next {
             status,
             location,
             set_cookie,
+            device_cookie,
             ..
         } => {
-            if set_cookie.is_some_and(|c| r.add_header_out("Set-Cookie", &c).is_none()) {
-                return Next::Return(Status::NGX_ERROR);
+            for c in [set_cookie, device_cookie].into_iter().flatten() {
+                if r.add_header_out("Set-Cookie", &c).is_none() {
+                    return Next::Return(Status::NGX_ERROR);
+                }
             }
             redirect(r, status, &location)
         }

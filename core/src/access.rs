@@ -197,13 +197,23 @@ pub enum Decision {
     TooManyAttempts { user: String },
 }
 
+/// How the password came: a Basic client has no cookie jar, so for it the
+/// address of an earlier successful login stands in for the device cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Basic,
+    Form,
+}
+
 /// The result of checking a user name and password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginResult {
-    /// The complete `Set-Cookie` value of the new session.
+    /// The complete `Set-Cookie` value of the new session, and, for a form
+    /// login under a failure limit, that of the device cookie.
     Success {
         identity: Identity,
         set_cookie: String,
+        device_cookie: Option<String>,
     },
     Denied(Decision),
 }
@@ -288,10 +298,16 @@ impl Policy {
                 }
             }
         };
-        match self.login(&credentials.user, credentials.password.as_bytes(), req) {
+        match self.login(
+            &credentials.user,
+            credentials.password.as_bytes(),
+            req,
+            Via::Basic,
+        ) {
             LoginResult::Success {
                 identity,
                 set_cookie,
+                ..
             } => self.admit(identity, req.uri, Some(set_cookie)),
             LoginResult::Denied(d) => d,
         }
@@ -404,11 +420,29 @@ impl Policy {
     /// Checks a user name and password (from a Basic header or the login
     /// form) and mints a session: the failure limit first, then the users
     /// file (through the cache), counting failures.
-    pub fn login(&self, user: &str, password: &[u8], req: &RequestView<'_>) -> LoginResult {
+    ///
+    /// The per-(user, address) and per-address limits hold for everyone.
+    /// The per-user limit is skipped for a client that has shown it is the
+    /// user's own (a device cookie of the user, or for Basic an address of
+    /// an earlier Basic login of the user), so that guessing from elsewhere
+    /// cannot lock the user out of it; everyone else keeps it, so guesses
+    /// spread over many addresses stay capped.
+    pub fn login(
+        &self,
+        user: &str,
+        password: &[u8],
+        req: &RequestView<'_>,
+        via: Via,
+    ) -> LoginResult {
         let attempts = req.shared.and_then(|s| s.attempts.as_ref());
         if let Some(a) = attempts {
-            if a.blocked(Subject::User(user), req.now)
+            let own_client = || {
+                crate::device::vouches(&self.secret, req.cookie_headers, user, req.now)
+                    || (via == Via::Basic && a.known_address(user, req.client, req.now))
+            };
+            if a.blocked(Subject::UserAt(user, req.client), req.now)
                 || a.blocked(Subject::Address(req.client), req.now)
+                || (a.blocked(Subject::User(user), req.now) && !own_client())
             {
                 return LoginResult::Denied(Decision::TooManyAttempts {
                     user: user.to_owned(),
@@ -428,7 +462,15 @@ impl Policy {
                     self.remember_login(user, password, req.now);
                 }
                 if let Some(a) = attempts {
-                    a.succeed(user, req.now);
+                    a.succeed(user, req.client, req.now);
+                    if via == Via::Basic {
+                        a.remember_address(
+                            user,
+                            req.client,
+                            req.now,
+                            req.now.saturating_add(crate::device::LIFETIME),
+                        );
+                    }
                 }
                 found
             }
@@ -438,18 +480,21 @@ impl Policy {
                     AuthFailure::WrongPassword => DenyReason::WrongPassword,
                 };
                 if let Some(a) = attempts {
-                    // Both counters always advance; the message names the first.
+                    // Every counter always advances; the message names the first.
                     let by_user = a.fail(Subject::User(user), req.now);
                     let by_addr = a.fail(Subject::Address(req.client), req.now);
-                    if by_user || by_addr {
-                        reason = DenyReason::LimitReached {
-                            failure,
-                            who: if by_user {
-                                Counter::User
-                            } else {
-                                Counter::ClientAddress
-                            },
-                        };
+                    let by_pair = a.fail(Subject::UserAt(user, req.client), req.now);
+                    let who = if by_user {
+                        Some(Counter::User)
+                    } else if by_addr {
+                        Some(Counter::ClientAddress)
+                    } else if by_pair {
+                        Some(Counter::UserAtAddress)
+                    } else {
+                        None
+                    };
+                    if let Some(who) = who {
+                        reason = DenyReason::LimitReached { failure, who };
                     }
                 }
                 return LoginResult::Denied(Decision::Unauthorized {
@@ -478,6 +523,12 @@ impl Policy {
                 })
             }
         };
+        let device_cookie = match (via, attempts) {
+            (Via::Form, Some(_)) => {
+                crate::device::set_cookie(&self.secret, &found.name, req.now, req.secure)
+            }
+            _ => None,
+        };
         LoginResult::Success {
             identity: Identity {
                 user: found.name.clone(),
@@ -489,6 +540,7 @@ impl Policy {
                 claims.exp.saturating_sub(req.now),
                 req.secure,
             ),
+            device_cookie,
         }
     }
 
@@ -1104,7 +1156,7 @@ mod tests {
         );
         // A login in the same second gets a token after the cut-off.
         let LoginResult::Success { set_cookie, .. } =
-            p.login("mike", b"123456", &view(&[], NOW, Some(&shared)))
+            p.login("mike", b"123456", &view(&[], NOW, Some(&shared)), Via::Basic)
         else {
             panic!("login refused")
         };
@@ -1176,14 +1228,14 @@ mod tests {
         };
         let v = view(&[], NOW, Some(&shared));
         assert!(matches!(
-            p.login("mike", b"x", &v),
+            p.login("mike", b"x", &v, Via::Basic),
             LoginResult::Denied(Decision::Unauthorized {
                 reason: DenyReason::WrongPassword,
                 ..
             })
         ));
         assert!(matches!(
-            p.login("mike", b"x", &v),
+            p.login("mike", b"x", &v, Via::Basic),
             LoginResult::Denied(Decision::Unauthorized {
                 reason: DenyReason::LimitReached {
                     who: Counter::User,
@@ -1193,7 +1245,7 @@ mod tests {
             })
         ));
         assert!(matches!(
-            p.login("mike", b"123456", &v),
+            p.login("mike", b"123456", &v, Via::Basic),
             LoginResult::Denied(Decision::TooManyAttempts { .. })
         ));
         let auth = basic("mike", "123456");
@@ -1205,9 +1257,85 @@ mod tests {
         ));
         // After the cool-down the right password works again.
         assert!(matches!(
-            p.login("mike", b"123456", &view(&[], NOW + 61, Some(&shared))),
+            p.login("mike", b"123456", &view(&[], NOW + 61, Some(&shared)), Via::Basic),
             LoginResult::Success { .. }
         ));
+    }
+
+    /// OWASP's device cookies: guessing from one address locks the user
+    /// out only where no device cookie (or, for Basic, no earlier login
+    /// from that address) shows the client is the user's own.
+    #[test]
+    fn lockout_spares_the_users_own_clients() {
+        use crate::rate_limit::{Attempts, Limit};
+        use crate::shared_table::{tests::zone, Table};
+        let p = policy();
+        let aw = zone(64);
+        let shared = Shared {
+            revocations: None,
+            attempts: Some(Attempts {
+                table: Table::new(&aw).unwrap(),
+                limit: Limit {
+                    max_failures: 3,
+                    window: 60,
+                    cooldown: 60,
+                },
+            }),
+        };
+        fn at<'a>(addr: &'a [u8], cookies: &'a [&'a [u8]], shared: &'a Shared<'a>) -> RequestView<'a> {
+            RequestView {
+                client: addr,
+                ..view(cookies, NOW, Some(shared))
+            }
+        }
+        let ok = |r: LoginResult| matches!(r, LoginResult::Success { .. });
+        let capped =
+            |r: LoginResult| matches!(r, LoginResult::Denied(Decision::TooManyAttempts { .. }));
+        // Earlier, at B: a form login (device cookie) and a Basic login.
+        let LoginResult::Success {
+            device_cookie: Some(device),
+            ..
+        } = p.login("mike", b"123456", &at(b"B", &[], &shared), Via::Form)
+        else {
+            panic!("a form login gets a device cookie");
+        };
+        assert!(device.starts_with("dash_auth_device=") && device.contains("SameSite=Strict"));
+        let pair = device.split(';').next().unwrap_or_default();
+        let jar = [pair.as_bytes()];
+        assert!(matches!(
+            p.login("mike", b"123456", &at(b"B", &[], &shared), Via::Basic),
+            LoginResult::Success {
+                device_cookie: None,
+                ..
+            }
+        ));
+        // Guessing from A, then from C: the per-user limit trips.
+        for addr in [b"A", b"A", b"C"] {
+            assert!(matches!(
+                p.login("mike", b"x", &at(addr, &[], &shared), Via::Form),
+                LoginResult::Denied(Decision::Unauthorized { .. })
+            ));
+        }
+        // The browser with the device cookie, wherever the address and the
+        // pair are not blocked themselves; without it, capped.
+        assert!(ok(p.login("mike", b"123456", &at(b"B", &jar, &shared), Via::Form)));
+        assert!(ok(p.login("mike", b"123456", &at(b"D", &jar, &shared), Via::Basic)));
+        assert!(capped(p.login("mike", b"123456", &at(b"B", &[], &shared), Via::Form)));
+        // The Basic script at its known address; not elsewhere.
+        assert!(ok(p.login("mike", b"123456", &at(b"B", &[], &shared), Via::Basic)));
+        assert!(capped(p.login("mike", b"123456", &at(b"E", &[], &shared), Via::Basic)));
+        // Guesses from the user's own browser still meet the per-address
+        // (and per-pair) limit.
+        for _ in 0..3 {
+            let _ = p.login("mike", b"x", &at(b"G", &jar, &shared), Via::Form);
+        }
+        assert!(capped(p.login("mike", b"123456", &at(b"G", &jar, &shared), Via::Form)));
+        // Mike's device cookie does nothing for mica.
+        for addr in [b"H", b"I", b"J"] {
+            let _ = p.login("mica", b"x", &at(addr, &[], &shared), Via::Form);
+        }
+        assert!(capped(p.login("mica", b"1234", &at(b"B", &jar, &shared), Via::Form)));
+        assert!(ok(p.login("mike", b"123456", &at(b"B", &jar, &shared), Via::Form)));
     }
 
     /// The sections in effect after a reload, and what a refresh writes.

@@ -3,7 +3,7 @@
 //! ([`Policy::decide_body`]). The third, what to do with the app's reply,
 //! is in [`crate::reply`].
 
-use crate::access::{Decision, DenyReason, Identity, LoginResult, Policy, RequestView};
+use crate::access::{Decision, DenyReason, Identity, LoginResult, Policy, RequestView, Via};
 use crate::config::LoginPages;
 use crate::cookie::{expire_cookie, find_cookie};
 use crate::csrf::{self, Provenance, SiteOrigin};
@@ -137,6 +137,7 @@ impl Policy {
                     status: 302,
                     location: login_redirect(&login.path, req.target),
                     set_cookie: None,
+                    device_cookie: None,
                     log: Some(log),
                 };
             }
@@ -362,14 +363,16 @@ impl Policy {
             let log = Log::info(format!("login form refused: {why}"));
             return self.form_page(req, 403, Some(log), page(Notice::FormExpired));
         }
-        match self.login(&form.user, form.password.as_bytes(), req) {
+        match self.login(&form.user, form.password.as_bytes(), req, Via::Form) {
             LoginResult::Success {
                 identity,
                 set_cookie,
+                device_cookie,
             } => Plan::Redirect {
                 status: 303,
                 location: form.return_to.clone(),
                 set_cookie: Some(set_cookie),
+                device_cookie,
                 log: Some(Log::user(
                     Level::Info,
                     &identity.user,
@@ -683,6 +686,7 @@ pub(crate) mod tests {
                     status: 302,
                     location: "/login?return=/hr%3Fx%3D1".into(),
                     set_cookie: None,
+                    device_cookie: None,
                     log: info("no credentials"),
                 },
             ),
@@ -860,6 +864,7 @@ pub(crate) mod tests {
                     status: 302,
                     location: "/login?return=/hr".into(),
                     set_cookie: None,
+                    device_cookie: None,
                     log: gone_log.clone(),
                 },
             ),
@@ -1876,6 +1881,7 @@ pub(crate) mod tests {
             status: 303,
             location,
             set_cookie: Some(c),
+            device_cookie: _,
             log,
         } = p.decide_body(
             &v,

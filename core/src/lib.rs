@@ -17,6 +17,7 @@ pub mod cookie;
 pub mod csrf;
 pub mod dash;
 pub mod decide;
+pub mod device;
 pub mod endpoint;
 pub mod grants;
 pub mod hash;

@@ -87,6 +87,8 @@ pub enum Plan {
         status: u16,
         location: String,
         set_cookie: Option<String>,
+        /// A second `Set-Cookie`: the device cookie of a form login.
+        device_cookie: Option<String>,
         log: Option<Log>,
     },
     /// 401 asking for Basic credentials.

@@ -1,6 +1,9 @@
-//! Login failures per user and per client address: after `max_failures`
-//! failures within `window` seconds, the key is blocked for `cooldown`
-//! seconds (`429`).
+//! Login failures per user, per client address and per (user, address):
+//! after `max_failures` failures within `window` seconds, the key is
+//! blocked for `cooldown` seconds (`429`). The same table remembers, per
+//! (user, address), a successful Basic login, which lets that user's
+//! logins from that address past the per-user count (see
+//! [`crate::device`]).
 //!
 //! One word per key: the start of the current window (or of the block) in
 //! the high 40 bits, the failure count in the low 24.
@@ -81,6 +84,7 @@ impl Limit {
 pub enum Subject<'a> {
     User(&'a str),
     Address(&'a [u8]),
+    UserAt(&'a str, &'a [u8]),
 }
 
 /// Which count reached the limit, for the log line.
@@ -88,6 +92,7 @@ pub enum Subject<'a> {
 pub enum Counter {
     User,
     ClientAddress,
+    UserAtAddress,
 }
 
 impl std::fmt::Display for Counter {
@@ -95,6 +100,7 @@ impl std::fmt::Display for Counter {
         f.write_str(match self {
             Counter::User => "user",
             Counter::ClientAddress => "client address",
+            Counter::UserAtAddress => "user at this client address",
         })
     }
 }
@@ -104,9 +110,27 @@ impl Subject<'_> {
         match self {
             Subject::User(u) => t.tag(b'u', u.as_bytes()),
             Subject::Address(a) => t.tag(b'a', a),
+            Subject::UserAt(u, a) => t.tag(b'p', &user_at(u, a)),
         }
     }
 }
+
+/// Length-prefixed, so ("ab", "c") and ("a", "bc") differ.
+fn user_at(user: &str, addr: &[u8]) -> Vec<u8> {
+    let mut out = (user.len() as u64).to_be_bytes().to_vec();
+    out.extend_from_slice(user.as_bytes());
+    out.extend_from_slice(addr);
+    out
+}
+
+/// The namespace of remembered addresses.
+const KNOWN: u8 = b'k';
+
+/// A remembered address's value: its expiry with the top bit set. A
+/// failure count's start never reaches that bit, so counting failures
+/// sees the entry as the newest of all and evicts it last: flooding the
+/// zone with failures does not make the table forget a script's address.
+const KNOWN_MARK: u64 = 1 << 63;
 
 /// Failure counts in a shared table.
 pub struct Attempts<'a> {
@@ -139,13 +163,41 @@ impl Attempts<'_> {
         update(slot, |s| limit.after_failure(s, now))
     }
 
-    /// A successful login clears the user's count (not the address's).
-    pub fn succeed(&self, user: &str, now: u64) {
-        if let Some(s) = self.table.get(self.table.tag(b'u', user.as_bytes())) {
-            if s != 0 && !self.limit.blocked(s, now) {
-                let tag = self.table.tag(b'u', user.as_bytes());
-                if let Some(v) = self.table.entry(tag, |_| None) {
-                    v.store(0, Ordering::Release);
+    /// Whether `user` logged in successfully from `addr` with Basic within
+    /// the last `device::LIFETIME`.
+    pub fn known_address(&self, user: &str, addr: &[u8], now: u64) -> bool {
+        self.table
+            .get(self.table.tag(KNOWN, &user_at(user, addr)))
+            .is_some_and(|v| v & KNOWN_MARK != 0 && now < v & !KNOWN_MARK)
+    }
+
+    /// Remembers a successful Basic login of `user` from `addr` until
+    /// `until`. Only a remembered address past its time makes room: when
+    /// the chain is full it is not remembered, and the script keeps the
+    /// per-user limit (never the other way round).
+    pub fn remember_address(&self, user: &str, addr: &[u8], now: u64, until: u64) {
+        let tag = self.table.tag(KNOWN, &user_at(user, addr));
+        let expired = |v: u64| {
+            let exp = v & !KNOWN_MARK;
+            (v & KNOWN_MARK != 0 && exp <= now).then_some(exp)
+        };
+        if let Some(v) = self.table.entry(tag, expired) {
+            let _ = v.fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
+                Some(KNOWN_MARK | until.max(cur & !KNOWN_MARK))
+            });
+        }
+    }
+
+    /// A successful login clears the user's count and that of the user at
+    /// this address (not the address's), unless a block is running.
+    pub fn succeed(&self, user: &str, addr: &[u8], now: u64) {
+        for who in [Subject::User(user), Subject::UserAt(user, addr)] {
+            let tag = who.tag(&self.table);
+            if let Some(s) = self.table.get(tag) {
+                if s != 0 && !self.limit.blocked(s, now) {
+                    if let Some(v) = self.table.entry(tag, |_| None) {
+                        v.store(0, Ordering::Release);
+                    }
                 }
             }
         }
@@ -229,12 +281,78 @@ mod tests {
         assert!(!a.blocked(Subject::User("mica"), 102));
         assert!(!a.blocked(addr, 102));
         // A success does not lift a running block, but clears a partial count.
-        a.succeed("mike", 103);
+        a.succeed("mike", b"10.0.0.1", 103);
         assert!(a.blocked(mike, 103));
         assert!(!a.fail(Subject::User("ann"), 100));
-        a.succeed("ann", 100);
+        a.succeed("ann", b"10.0.0.1", 100);
         assert!(!a.fail(Subject::User("ann"), 101));
         assert!(!a.fail(Subject::User("ann"), 102));
         assert!(!a.blocked(Subject::User("ann"), 102));
+    }
+
+    #[test]
+    fn user_at_address_is_its_own_count() {
+        let words = zone(64);
+        let a = Attempts {
+            table: Table::new(&words).unwrap(),
+            limit: L,
+        };
+        let here = Subject::UserAt("mica", b"127.0.0.1");
+        for t in 0..3 {
+            a.fail(here, 100 + t);
+        }
+        assert!(a.blocked(here, 103));
+        assert!(!a.blocked(Subject::UserAt("mica", b"127.0.0.2"), 103));
+        assert!(!a.blocked(Subject::UserAt("mike", b"127.0.0.1"), 103));
+        assert!(!a.blocked(Subject::User("mica"), 103));
+        // Length-prefixed: the name cannot run into the address.
+        assert!(!a.blocked(Subject::UserAt("mica1", b"27.0.0.1"), 103));
+    }
+
+    #[test]
+    fn remembered_addresses_expire_and_are_per_user() {
+        let words = zone(64);
+        let a = Attempts {
+            table: Table::new(&words).unwrap(),
+            limit: L,
+        };
+        assert!(!a.known_address("mica", b"127.0.0.2", 100));
+        a.remember_address("mica", b"127.0.0.2", 100, 200);
+        assert!(a.known_address("mica", b"127.0.0.2", 199));
+        assert!(!a.known_address("mica", b"127.0.0.2", 200));
+        assert!(!a.known_address("mica", b"127.0.0.3", 150));
+        assert!(!a.known_address("mike", b"127.0.0.2", 150));
+        // A failure count of the same pair is a different entry.
+        a.fail(Subject::UserAt("mica", b"127.0.0.2"), 150);
+        assert!(a.known_address("mica", b"127.0.0.2", 150));
+        // Never shortened by a late or slow worker.
+        a.remember_address("mica", b"127.0.0.2", 100, 150);
+        assert!(a.known_address("mica", b"127.0.0.2", 199));
+    }
+
+    #[test]
+    fn failures_do_not_evict_remembered_addresses() {
+        let words = zone(4);
+        let a = Attempts {
+            table: Table::new(&words).unwrap(),
+            limit: L,
+        };
+        a.remember_address("mica", b"127.0.0.2", 100, 10_000);
+        for i in 0..50u32 {
+            a.fail(Subject::Address(&i.to_be_bytes()), 100 + u64::from(i));
+        }
+        assert!(a.known_address("mica", b"127.0.0.2", 200));
+        // A full table of live counts: not remembered, nothing lifted.
+        let words = zone(2);
+        let b = Attempts {
+            table: Table::new(&words).unwrap(),
+            limit: L,
+        };
+        b.remember_address("a", b"x", 100, 10_000);
+        b.remember_address("b", b"x", 100, 10_000);
+        b.remember_address("c", b"x", 100, 10_000);
+        assert!(!b.known_address("c", b"x", 200));
+        b.remember_address("c", b"x", 10_000, 20_000);
+        assert!(b.known_address("c", b"x", 10_001));
     }
 }
