@@ -1155,9 +1155,12 @@ mod tests {
             }
         );
         // A login in the same second gets a token after the cut-off.
-        let LoginResult::Success { set_cookie, .. } =
-            p.login("mike", b"123456", &view(&[], NOW, Some(&shared)), Via::Basic)
-        else {
+        let LoginResult::Success { set_cookie, .. } = p.login(
+            "mike",
+            b"123456",
+            &view(&[], NOW, Some(&shared)),
+            Via::Basic,
+        ) else {
             panic!("login refused")
         };
         let fresh = set_cookie.split(';').next().unwrap().to_owned();
@@ -1257,7 +1260,12 @@ mod tests {
         ));
         // After the cool-down the right password works again.
         assert!(matches!(
-            p.login("mike", b"123456", &view(&[], NOW + 61, Some(&shared)), Via::Basic),
+            p.login(
+                "mike",
+                b"123456",
+                &view(&[], NOW + 61, Some(&shared)),
+                Via::Basic
+            ),
             LoginResult::Success { .. }
         ));
     }
@@ -1282,7 +1290,11 @@ mod tests {
                 },
             }),
         };
-        fn at<'a>(addr: &'a [u8], cookies: &'a [&'a [u8]], shared: &'a Shared<'a>) -> RequestView<'a> {
+        fn at<'a>(
+            addr: &'a [u8],
+            cookies: &'a [&'a [u8]],
+            shared: &'a Shared<'a>,
+        ) -> RequestView<'a> {
             RequestView {
                 client: addr,
                 ..view(cookies, NOW, Some(shared))
@@ -1318,24 +1330,64 @@ mod tests {
         }
         // The browser with the device cookie, wherever the address and the
         // pair are not blocked themselves; without it, capped.
-        assert!(ok(p.login("mike", b"123456", &at(b"B", &jar, &shared), Via::Form)));
-        assert!(ok(p.login("mike", b"123456", &at(b"D", &jar, &shared), Via::Basic)));
-        assert!(capped(p.login("mike", b"123456", &at(b"B", &[], &shared), Via::Form)));
+        assert!(ok(p.login(
+            "mike",
+            b"123456",
+            &at(b"B", &jar, &shared),
+            Via::Form
+        )));
+        assert!(ok(p.login(
+            "mike",
+            b"123456",
+            &at(b"D", &jar, &shared),
+            Via::Basic
+        )));
+        assert!(capped(p.login(
+            "mike",
+            b"123456",
+            &at(b"B", &[], &shared),
+            Via::Form
+        )));
         // The Basic script at its known address; not elsewhere.
-        assert!(ok(p.login("mike", b"123456", &at(b"B", &[], &shared), Via::Basic)));
-        assert!(capped(p.login("mike", b"123456", &at(b"E", &[], &shared), Via::Basic)));
+        assert!(ok(p.login(
+            "mike",
+            b"123456",
+            &at(b"B", &[], &shared),
+            Via::Basic
+        )));
+        assert!(capped(p.login(
+            "mike",
+            b"123456",
+            &at(b"E", &[], &shared),
+            Via::Basic
+        )));
         // Guesses from the user's own browser still meet the per-address
         // (and per-pair) limit.
         for _ in 0..3 {
             let _ = p.login("mike", b"x", &at(b"G", &jar, &shared), Via::Form);
         }
-        assert!(capped(p.login("mike", b"123456", &at(b"G", &jar, &shared), Via::Form)));
+        assert!(capped(p.login(
+            "mike",
+            b"123456",
+            &at(b"G", &jar, &shared),
+            Via::Form
+        )));
         // Mike's device cookie does nothing for mica.
         for addr in [b"H", b"I", b"J"] {
             let _ = p.login("mica", b"x", &at(addr, &[], &shared), Via::Form);
         }
-        assert!(capped(p.login("mica", b"1234", &at(b"B", &jar, &shared), Via::Form)));
-        assert!(ok(p.login("mike", b"123456", &at(b"B", &jar, &shared), Via::Form)));
+        assert!(capped(p.login(
+            "mica",
+            b"1234",
+            &at(b"B", &jar, &shared),
+            Via::Form
+        )));
+        assert!(ok(p.login(
+            "mike",
+            b"123456",
+            &at(b"B", &jar, &shared),
+            Via::Form
+        )));
     }
 
     /// The sections in effect after a reload, and what a refresh writes.

@@ -113,7 +113,11 @@ mod tests {
         let mike = URL_SAFE_NO_PAD.encode("mike");
         parts[0] = &mike;
         let swapped = format!("{COOKIE_NAME}={}", parts.join("."));
-        let later = v.replacen(&(1000 + LIFETIME).to_string(), &(9000 + LIFETIME).to_string(), 1);
+        let later = v.replacen(
+            &(1000 + LIFETIME).to_string(),
+            &(9000 + LIFETIME).to_string(),
+            1,
+        );
         let later = format!("{COOKIE_NAME}={later}");
         for bad in [
             swapped.as_str(),
