@@ -1,0 +1,223 @@
+//! Running core's password checks ([`HashJob`]) on an nginx thread pool,
+//! so that a bcrypt never stalls the worker's event loop.
+//!
+//! The pattern is nginx's own for `aio threads`: the task and its work
+//! live in the request pool; while it runs the request is `blocked`, so
+//! nginx frees nothing of it even if the client goes away or the request
+//! is terminated; the task's completion event comes back on the event
+//! loop, which unblocks the request and calls its `write_event_handler`.
+//! That is the phase engine for a Basic login, which re-enters the ACCESS
+//! handler, and [`form_resumed`] for the login form. Either asks core the
+//! same question again with the verdict. A terminated request has had its
+//! handler replaced by nginx's finalizer, which ends it instead.
+use core::ffi::c_void;
+use core::ptr::NonNull;
+
+use ngx::ffi::{
+    ngx_event_t, ngx_http_request_t, ngx_http_run_posted_requests, ngx_log_t,
+    ngx_thread_task_alloc, ngx_thread_task_post, NGX_OK,
+};
+use ngx::http::Request;
+
+use dash_auth_core::password_check::{HashJob, HashQueue, Ticket, Verdict};
+use dash_auth_core::Identity;
+
+use crate::conf::Active;
+use crate::ctx::RequestCtx;
+use crate::request_body;
+
+thread_local! {
+    /// This worker's checks. Only the event loop's thread touches it; the
+    /// pool's threads see nothing but their own job.
+    static QUEUE: HashQueue = HashQueue::default();
+}
+
+/// Calls `f` with this worker's queue.
+pub fn with_queue<R>(f: impl FnOnce(&HashQueue) -> R) -> R {
+    QUEUE.with(f)
+}
+
+/// What the request does once the verdict is in.
+#[derive(Clone, Copy)]
+pub enum Resume {
+    /// Run the phases again: the ACCESS handler asks core anew.
+    Phases,
+    /// Answer the login form.
+    Form,
+}
+
+/// The job going to the thread and the verdict coming back. The thread
+/// has it between the post and the completion event; the event loop
+/// touches it only after, and nginx's task queue orders the two.
+pub struct Work {
+    job: Option<HashJob>,
+    verdict: Option<Verdict>,
+}
+
+/// A request's check, as the event loop sees it (in the request context).
+#[derive(Clone, Copy)]
+pub struct Pending {
+    work: NonNull<Work>,
+    /// Its place in the worker's queue.
+    ticket: Option<Ticket>,
+    /// Set by the completion event: from then on the work is the loop's.
+    finished: bool,
+}
+
+/// Starts `job` for `r` on the location's pool. `false` if nginx would not
+/// take it (out of memory, or its own queue full): nothing was started and
+/// the job has left the queue.
+pub fn start(r: &mut Request, active: &'static Active, job: HashJob, resume: Resume) -> bool {
+    let ticket = job.ticket();
+    let started = post(r, active, job, resume);
+    if !started {
+        if let Some(t) = ticket {
+            with_queue(|q| q.leave(t));
+        }
+    }
+    started
+}
+
+fn post(r: &mut Request, active: &'static Active, job: HashJob, resume: Resume) -> bool {
+    let ticket = job.ticket();
+    let work = r.pool().allocate(Work {
+        job: Some(job),
+        verdict: None,
+    });
+    let Some(work) = NonNull::new(work) else {
+        return false;
+    };
+    // The request's context holds the work, for the handler that resumes
+    // it; the identity is filled in once someone is let in.
+    let ctx = match RequestCtx::get(r) {
+        Some(ctx) => ctx,
+        None => match RequestCtx::new(active, nobody()).attach(r) {
+            Some(ctx) => ctx,
+            None => return false,
+        },
+    };
+    let req: *mut ngx_http_request_t = r.into();
+    // SAFETY: a request pool; the task lives as long as the request.
+    let task = unsafe { ngx_thread_task_alloc(r.pool().as_ptr(), 0) };
+    // SAFETY: NULL or a zeroed task nginx just allocated.
+    let Some(task) = (unsafe { task.as_mut() }) else {
+        return false;
+    };
+    task.ctx = work.as_ptr().cast();
+    task.handler = Some(run_job);
+    task.event.data = req.cast();
+    task.event.handler = Some(job_done);
+    // SAFETY: the pool exists for the whole cycle; the task is complete.
+    if unsafe { ngx_thread_task_post(active.threads.0.as_ptr(), task) } != NGX_OK as isize {
+        return false;
+    }
+    ctx.hashing = Some(Pending {
+        work,
+        ticket,
+        finished: false,
+    });
+    // SAFETY: a live request; as `aio threads` does, nginx must neither
+    // free it nor send on it until the task's event has run.
+    unsafe {
+        let main = &mut *(*req).main;
+        main.set_blocked(main.blocked() + 1);
+        (*req).set_aio(1);
+        if let Resume::Form = resume {
+            (*req).write_event_handler = Some(form_resumed);
+        }
+    }
+    true
+}
+
+/// On a pool thread: the hash, and nothing else.
+unsafe extern "C" fn run_job(data: *mut c_void, _log: *mut ngx_log_t) {
+    // SAFETY: `data` is the work `post` gave this task; the event loop does
+    // not touch it until the completion event, which follows this call.
+    let Some(work) = (unsafe { data.cast::<Work>().as_mut() }) else {
+        return;
+    };
+    if let Some(job) = work.job.take() {
+        work.verdict = Some(job.run());
+    }
+}
+
+/// Back on the event loop, the task done.
+unsafe extern "C" fn job_done(ev: *mut ngx_event_t) {
+    // SAFETY: nginx passes the task's event, whose data is the request
+    // `post` blocked; blocked, it is still alive.
+    let Some(r) = (unsafe { ev.as_ref() }).and_then(|ev| NonNull::new(ev.data.cast::<ngx_http_request_t>())) else {
+        return;
+    };
+    let r = r.as_ptr();
+    // SAFETY: as above.
+    let req = unsafe { Request::from_ngx_http_request(r) };
+    if let Some(pending) = RequestCtx::get(req).and_then(|ctx| ctx.hashing.as_mut()) {
+        pending.finished = true;
+        if let Some(ticket) = pending.ticket {
+            with_queue(|q| q.leave(ticket));
+        }
+    }
+    // SAFETY: the request is alive (see above); this undoes `post`, then
+    // hands the request back to whatever nginx has it do next, as the
+    // completion of an `aio threads` read does.
+    unsafe {
+        let c = (*r).connection;
+        let main = &mut *(*r).main;
+        main.set_blocked(main.blocked().saturating_sub(1));
+        (*r).set_aio(0);
+        if let Some(handler) = (*r).write_event_handler {
+            handler(r);
+        }
+        ngx_http_run_posted_requests(c);
+    }
+}
+
+/// The login form's answer, now that its password was checked.
+unsafe extern "C" fn form_resumed(r: *mut ngx_http_request_t) {
+    // SAFETY: nginx calls a write event handler with the live request.
+    let req = unsafe { Request::from_ngx_http_request(r) };
+    request_body::login_form_hashed(req);
+}
+
+/// A request whose identity is not known yet.
+fn nobody() -> Identity {
+    Identity {
+        user: String::new(),
+        allowed_resources: Vec::new(),
+    }
+}
+
+/// Where the request's check stands.
+pub enum Progress {
+    /// No check was started for it.
+    None,
+    /// Still running: wait.
+    Running,
+    /// This verdict: ask again with it.
+    Done(Verdict),
+    /// It ended without one (the thread never ran it).
+    Lost,
+}
+
+/// Where the request's check stands; a verdict is handed out once, after
+/// which the request has no check any more.
+pub fn progress(r: &Request) -> Progress {
+    let Some(ctx) = RequestCtx::get(r) else {
+        return Progress::None;
+    };
+    let Some(pending) = ctx.hashing else {
+        return Progress::None;
+    };
+    if !pending.finished {
+        return Progress::Running;
+    }
+    ctx.hashing = None;
+    let mut work = pending.work;
+    // SAFETY: the work is in the request pool, and after the completion
+    // event the thread is done with it.
+    let work = unsafe { work.as_mut() };
+    match work.verdict.take() {
+        Some(v) => Progress::Done(v),
+        None => Progress::Lost,
+    }
+}
