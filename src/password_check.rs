@@ -17,7 +17,9 @@ use ngx::ffi::{
     ngx_event_t, ngx_http_request_t, ngx_http_run_posted_requests, ngx_log_t,
     ngx_thread_task_alloc, ngx_thread_task_post, NGX_OK,
 };
+use ngx::ffi::{ngx_add_timer, ngx_del_timer, NGX_LOG_WARN};
 use ngx::http::Request;
+use ngx::ngx_log_error;
 
 use dash_auth_core::password_check::{HashJob, HashQueue, Ticket, Verdict};
 use dash_auth_core::Identity;
@@ -36,6 +38,9 @@ thread_local! {
 pub fn with_queue<R>(f: impl FnOnce(&HashQueue) -> R) -> R {
     QUEUE.with(f)
 }
+
+/// How often a running check is looked at; see [`job_done`].
+const WATCH_MS: usize = 60_000;
 
 /// What the request does once the verdict is in.
 #[derive(Clone, Copy)]
@@ -111,6 +116,12 @@ fn post(r: &mut Request, active: &'static Active, job: HashJob, resume: Resume) 
     if unsafe { ngx_thread_task_post(active.threads.0.as_ptr(), task) } != NGX_OK as isize {
         return false;
     }
+    // A timer on the task keeps an exiting worker (reload, graceful
+    // shutdown) alive until the check is done: it waits for timers, not
+    // for requests.
+    // SAFETY: the event is the task's, in the request pool, which lives
+    // until the completion event has removed the timer.
+    unsafe { ngx_add_timer(&mut task.event, WATCH_MS) };
     ctx.hashing = Some(Pending {
         work,
         ticket,
@@ -145,9 +156,32 @@ unsafe extern "C" fn run_job(data: *mut c_void, _log: *mut ngx_log_t) {
 unsafe extern "C" fn job_done(ev: *mut ngx_event_t) {
     // SAFETY: nginx passes the task's event, whose data is the request
     // `post` blocked; blocked, it is still alive.
-    let Some(r) = (unsafe { ev.as_ref() }).and_then(|ev| NonNull::new(ev.data.cast::<ngx_http_request_t>())) else {
+    let Some(ev) = (unsafe { ev.as_mut() }) else {
         return;
     };
+    let Some(r) = NonNull::new(ev.data.cast::<ngx_http_request_t>()) else {
+        return;
+    };
+    if ev.timedout() != 0 {
+        // Not the end of the check, only its watch: keep waiting, and
+        // keep the worker with it.
+        ev.set_timedout(0);
+        // SAFETY: as above; the request pool holds the event.
+        let log = unsafe { (*(*r.as_ptr()).connection).log };
+        ngx_log_error!(
+            NGX_LOG_WARN,
+            log,
+            "dash_auth: a password check is still running after {} s",
+            WATCH_MS / 1000
+        );
+        // SAFETY: as above.
+        unsafe { ngx_add_timer(ev, WATCH_MS) };
+        return;
+    }
+    if ev.timer_set() != 0 {
+        // SAFETY: the timer `post` armed on this event.
+        unsafe { ngx_del_timer(ev) };
+    }
     let r = r.as_ptr();
     // SAFETY: as above.
     let req = unsafe { Request::from_ngx_http_request(r) };
