@@ -12,16 +12,19 @@
 //! handler replaced by nginx's finalizer, which ends it instead.
 use core::ffi::c_void;
 use core::ptr::NonNull;
+use std::cell::Cell;
 
+use ngx::ffi::{
+    __priority_which_PRIO_PROCESS, gettid, ngx_add_timer, ngx_del_timer, setpriority, NGX_LOG_WARN,
+};
 use ngx::ffi::{
     ngx_event_t, ngx_http_request_t, ngx_http_run_posted_requests, ngx_log_t,
     ngx_thread_task_alloc, ngx_thread_task_post, NGX_OK,
 };
-use ngx::ffi::{ngx_add_timer, ngx_del_timer, NGX_LOG_WARN};
 use ngx::http::Request;
 use ngx::ngx_log_error;
 
-use dash_auth_core::password_check::{HashJob, HashQueue, Ticket, Verdict};
+use dash_auth_core::password_check::{HashJob, HashQueue, Ticket, Verdict, HASH_NICE};
 use dash_auth_core::Identity;
 
 use crate::conf::Active;
@@ -140,8 +143,34 @@ fn post(r: &mut Request, active: &'static Active, job: HashJob, resume: Resume) 
     true
 }
 
+thread_local! {
+    /// This pool thread runs at [`HASH_NICE`] already.
+    static LOWERED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Hashes share the CPUs with the workers' event loops: at the lowest
+/// priority, a burst of logins takes only what sessions leave over, and
+/// the queue bound turns a backlog into 503s instead of slow pages.
+fn lower_priority() {
+    LOWERED.with(|done| {
+        if !done.get() {
+            done.set(true);
+            // SAFETY: plain syscalls on the calling thread; on Linux a nice
+            // value is per thread, so nothing else is slowed.
+            let _ = unsafe {
+                setpriority(
+                    __priority_which_PRIO_PROCESS,
+                    gettid().unsigned_abs(),
+                    HASH_NICE,
+                )
+            };
+        }
+    });
+}
+
 /// On a pool thread: the hash, and nothing else.
 unsafe extern "C" fn run_job(data: *mut c_void, _log: *mut ngx_log_t) {
+    lower_priority();
     // SAFETY: `data` is the work `post` gave this task; the event loop does
     // not touch it until the completion event, which follows this call.
     let Some(work) = (unsafe { data.cast::<Work>().as_mut() }) else {

@@ -7,8 +7,8 @@ use ngx::ffi::{
 use ngx::http::Request;
 use ngx::ngx_log_error;
 
-use dash_auth_core::plan::{Content, Form, Inspect, Level, Log, Plan};
 use dash_auth_core::password_check::HashJob;
+use dash_auth_core::plan::{Content, Form, Inspect, Level, Log, Plan};
 use dash_auth_core::Identity;
 
 use crate::buffers;
@@ -65,8 +65,7 @@ pub fn carry_out(r: &mut Request, active: &'static Active, plan: Plan) -> Next {
         Plan::Proceed => Next::Return(Status::NGX_OK),
         Plan::Hash(job) => Next::Hash(job),
         Plan::Busy { retry_after, .. } => {
-            if r
-                .add_header_out("Retry-After", &retry_after.to_string())
+            if r.add_header_out("Retry-After", &retry_after.to_string())
                 .is_none()
             {
                 return Next::Return(Status::NGX_ERROR);

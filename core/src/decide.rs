@@ -445,7 +445,9 @@ impl Policy {
     pub fn unhashed(&self, why: Unhashed) -> Plan {
         Plan::Busy {
             retry_after: RETRY_AFTER,
-            log: Log::error(format!("login refused with 503: password check failed: {why}")),
+            log: Log::error(format!(
+                "login refused with 503: password check failed: {why}"
+            )),
         }
     }
 }
@@ -1891,7 +1893,11 @@ pub(crate) mod tests {
         };
         assert_eq!(retry_after, 1);
         assert_eq!(log.level, Level::Warn);
-        assert!(log.text.contains("2 password checks already queued"), "{}", log.text);
+        assert!(
+            log.text.contains("2 password checks already queued"),
+            "{}",
+            log.text
+        );
         // A session cookie never waits for the queue.
         let c = cookie(&p, "mike", &["marketing"]);
         let cookies = [c.as_bytes()];

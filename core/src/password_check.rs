@@ -31,6 +31,10 @@ pub const DEFAULT_HASH_QUEUE: usize = 32;
 /// set: nginx's `default` one, as for `aio threads`.
 pub const DEFAULT_THREAD_POOL: &str = "default";
 
+/// The nice value of the threads that hash: the lowest priority, so that
+/// sessions' requests always go first.
+pub const HASH_NICE: i32 = 19;
+
 /// Seconds a refused login is told to wait (`Retry-After`): the queue
 /// drains in about that long at its default size.
 pub const RETRY_AFTER: u64 = 1;
@@ -284,11 +288,13 @@ mod tests {
             ("mike", "123456"),
             ("mike", ""),
         ] {
-            let inline = users
-                .authenticate(user, password.as_bytes())
-                .map(|_| ());
+            let inline = users.authenticate(user, password.as_bytes()).map(|_| ());
             let verdict = users.job(user, password.as_bytes()).run();
-            assert_eq!(verdict.outcome_for(user, password.as_bytes()), inline, "{user}");
+            assert_eq!(
+                verdict.outcome_for(user, password.as_bytes()),
+                inline,
+                "{user}"
+            );
         }
     }
 

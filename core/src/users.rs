@@ -9,8 +9,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::grants::ALL;
-use crate::password_check::HashJob;
 use crate::hash::{HashError, PasswordHash};
+use crate::password_check::HashJob;
 use crate::section::{valid_section_name, Sections};
 
 /// Longest user name accepted, in bytes.
