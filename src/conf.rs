@@ -53,6 +53,9 @@ pub struct Active {
     pub zone: Option<Zone>,
     /// Where password checks run.
     pub threads: ThreadPool,
+    /// The location has an `error_page` for 403, which then wins over the
+    /// module's refusal page.
+    pub error_page_403: bool,
 }
 
 /// Why a directive was refused. Printed after `"<directive>" directive`.
@@ -144,6 +147,7 @@ pub unsafe extern "C" fn merge_loc_conf(
         policy,
         zone,
         threads,
+        error_page_403: cf.has_error_page(403),
     }));
     NGX_CONF_OK
 }

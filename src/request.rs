@@ -1,8 +1,8 @@
 //! The plain view of an `ngx_http_request_t` that core decides on: the
 //! headers it reads, the method, the paths, the connection, the clock and
 //! the shared zone. Built here and nowhere else.
-use ngx::ffi::{ngx_http_err_page_t, NGX_HTTP_GET, NGX_HTTP_HEAD, NGX_HTTP_POST};
-use ngx::http::{HttpModuleLocationConf, NgxHttpCoreModule, Request};
+use ngx::ffi::{NGX_HTTP_GET, NGX_HTTP_HEAD, NGX_HTTP_POST};
+use ngx::http::Request;
 
 use dash_auth_core::csrf::FromHeaders;
 use dash_auth_core::endpoint::Method;
@@ -151,30 +151,10 @@ fn build<R>(
         now: now(),
         client: client_addr(r),
         shared: Some(&shared),
-        error_page_403: error_page_403(r),
+        error_page_403: active.error_page_403,
         hashing,
     };
     f(&view)
-}
-
-/// Whether the location lists 403 in an `error_page`.
-fn error_page_403(r: &Request) -> bool {
-    let Some(clcf) = NgxHttpCoreModule::location_conf(r) else {
-        return false;
-    };
-    // SAFETY: NULL or the location's array of `error_page` entries, built
-    // at configuration time and never changed after.
-    let Some(pages) = (unsafe { clcf.error_pages.as_ref() }) else {
-        return false;
-    };
-    if pages.elts.is_null() {
-        return false;
-    }
-    // SAFETY: `elts` holds `nelts` initialised `ngx_http_err_page_t`.
-    let pages = unsafe {
-        core::slice::from_raw_parts(pages.elts.cast::<ngx_http_err_page_t>(), pages.nelts)
-    };
-    pages.iter().any(|p| p.status == 403)
 }
 
 fn method(r: &Request) -> Method {

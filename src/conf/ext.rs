@@ -10,13 +10,13 @@ use std::path::PathBuf;
 
 use ngx::core::{NgxStr, NGX_CONF_ERROR};
 use ngx::ffi::{
-    ngx_array_push, ngx_conf_full_name, ngx_conf_t, ngx_http_add_variable, ngx_http_handler_pt,
-    ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_http_request_t, ngx_http_variable_t, ngx_int_t,
-    ngx_parse_size, ngx_parse_time, ngx_shared_memory_add, ngx_shm_zone_init_pt, ngx_shm_zone_t,
-    ngx_str_t, ngx_thread_pool_add, ngx_thread_pool_t, ngx_uint_t, NGX_ERROR, NGX_LOG_EMERG,
-    NGX_OK,
+    ngx_array_push, ngx_conf_full_name, ngx_conf_t, ngx_http_add_variable, ngx_http_err_page_t,
+    ngx_http_handler_pt, ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_http_request_t,
+    ngx_http_variable_t, ngx_int_t, ngx_parse_size, ngx_parse_time, ngx_shared_memory_add,
+    ngx_shm_zone_init_pt, ngx_shm_zone_t, ngx_str_t, ngx_thread_pool_add, ngx_thread_pool_t,
+    ngx_uint_t, NGX_ERROR, NGX_LOG_EMERG, NGX_OK,
 };
-use ngx::http::{HttpModuleMainConf, NgxHttpCoreModule};
+use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
 use ngx::ngx_conf_log_error;
 
 pub trait NgxConfExt {
@@ -45,6 +45,9 @@ pub trait NgxConfExt {
     /// `default`; any other undeclared name fails the configuration
     /// with the file and line of the directive being parsed.
     fn thread_pool(&self, name: &str) -> Option<ThreadPool>;
+    /// Whether the location being merged lists `status` in an
+    /// `error_page` (the core module's own merge has run by then).
+    fn has_error_page(&self, status: ngx_int_t) -> bool;
     /// Appends `handler` to the ACCESS phase (postconfiguration only).
     fn add_access_handler(&self, handler: AccessHandler) -> bool;
     /// Declares the variable `name` (preconfiguration only); nginx owns it.
@@ -167,6 +170,25 @@ impl NgxConfExt for ngx_conf_t {
         // SAFETY: a configuration being parsed; the name lives in its pool.
         let tp = unsafe { ngx_thread_pool_add(cf, &mut name) };
         core::ptr::NonNull::new(tp).map(ThreadPool)
+    }
+
+    fn has_error_page(&self, status: ngx_int_t) -> bool {
+        let Some(clcf) = NgxHttpCoreModule::location_conf(self) else {
+            return false;
+        };
+        // SAFETY: NULL or the location's array of `error_page` entries, built
+        // by the core module's directive and merge.
+        let Some(pages) = (unsafe { clcf.error_pages.as_ref() }) else {
+            return false;
+        };
+        if pages.elts.is_null() {
+            return false;
+        }
+        // SAFETY: `elts` holds `nelts` initialised `ngx_http_err_page_t`.
+        let pages = unsafe {
+            core::slice::from_raw_parts(pages.elts.cast::<ngx_http_err_page_t>(), pages.nelts)
+        };
+        pages.iter().any(|p| p.status == status)
     }
 
     fn add_access_handler(&self, handler: AccessHandler) -> bool {
