@@ -12,21 +12,24 @@
 //! handler replaced by nginx's finalizer, which ends it instead.
 use core::ffi::c_void;
 use core::ptr::NonNull;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 
 use ngx::ffi::{
-    __priority_which_PRIO_PROCESS, gettid, ngx_add_timer, ngx_del_timer, setpriority, NGX_LOG_WARN,
-};
-use ngx::ffi::{
-    ngx_event_t, ngx_http_request_t, ngx_http_run_posted_requests, ngx_log_t,
-    ngx_thread_task_alloc, ngx_thread_task_post, NGX_OK,
+    __priority_which_PRIO_PROCESS, gettid, ngx_add_timer, ngx_del_timer, ngx_event_t,
+    ngx_http_request_t, ngx_http_run_posted_requests, ngx_log_t, ngx_post_event, ngx_posted_events,
+    ngx_thread_task_alloc, ngx_thread_task_post, ngx_thread_task_t, setpriority, NGX_LOG_WARN,
+    NGX_OK,
 };
 use ngx::http::Request;
 use ngx::ngx_log_error;
 
-use dash_auth_core::password_check::{HashJob, HashQueue, Ticket, Verdict, HASH_NICE};
+use dash_auth_core::password_check::{
+    HashJob, HashQueue, Ticket, Verdict, HASHES_AT_ONCE, HASH_NICE,
+};
 use dash_auth_core::Identity;
 
+use crate::conf::ext::ThreadPool;
 use crate::conf::Active;
 use crate::ctx::RequestCtx;
 use crate::request_body;
@@ -68,8 +71,96 @@ pub struct Pending {
     work: NonNull<Work>,
     /// Its place in the worker's queue.
     ticket: Option<Ticket>,
+    /// Handed to the pool (not waiting in `WAITING`).
+    running: bool,
     /// Set by the completion event: from then on the work is the loop's.
     finished: bool,
+}
+
+/// A task and the pool it is for, waiting for its turn.
+struct Waiting {
+    task: NonNull<ngx_thread_task_t>,
+    pool: ThreadPool,
+}
+
+thread_local! {
+    /// This worker's tasks in the pool now.
+    static RUNNING: Cell<usize> = const { Cell::new(0) };
+    /// This worker's tasks waiting for a turn, oldest first.
+    static WAITING: RefCell<VecDeque<Waiting>> = const { RefCell::new(VecDeque::new()) };
+}
+
+/// Where [`submit`] put a task.
+#[derive(PartialEq, Eq)]
+enum Turn {
+    Running,
+    Waiting,
+    Refused,
+}
+
+/// Hands `task` to its pool if fewer than [`HASHES_AT_ONCE`] of this
+/// worker's run, else keeps it waiting.
+fn submit(task: NonNull<ngx_thread_task_t>, pool: ThreadPool) -> Turn {
+    if RUNNING.get() >= HASHES_AT_ONCE {
+        let kept = WAITING.with(|w| {
+            w.try_borrow_mut()
+                .map(|mut w| w.push_back(Waiting { task, pool }))
+                .is_ok()
+        });
+        return if kept { Turn::Waiting } else { Turn::Refused };
+    }
+    // SAFETY: the pool exists for the whole cycle; the task is complete
+    // and lives in the pool of a request that stays blocked until its
+    // completion event.
+    if unsafe { ngx_thread_task_post(pool.0.as_ptr(), task.as_ptr()) } != NGX_OK as isize {
+        return Turn::Refused;
+    }
+    RUNNING.set(RUNNING.get() + 1);
+    Turn::Running
+}
+
+fn mark_running(task: NonNull<ngx_thread_task_t>) {
+    // SAFETY: the task's event data is its request, blocked, so alive.
+    let r = unsafe { (*task.as_ptr()).event.data.cast::<ngx_http_request_t>() };
+    if r.is_null() {
+        return;
+    }
+    // SAFETY: as above.
+    let req = unsafe { Request::from_ngx_http_request(r) };
+    if let Some(p) = RequestCtx::get(req).and_then(|ctx| ctx.hashing.as_mut()) {
+        p.running = true;
+    }
+}
+
+/// A turn is free: the oldest waiting task takes it. One nginx refuses
+/// ends at once, without a verdict (its completion event is posted).
+fn next_turn() {
+    while RUNNING.get() < HASHES_AT_ONCE {
+        let next = WAITING.with(|w| w.try_borrow_mut().ok().and_then(|mut w| w.pop_front()));
+        let Some(next) = next else {
+            return;
+        };
+        match submit(next.task, next.pool) {
+            Turn::Running => mark_running(next.task),
+            // Not while a turn is free.
+            Turn::Waiting => return,
+            Turn::Refused => fail(next.task),
+        }
+    }
+}
+
+/// Ends a waiting task nginx would not take: its completion event runs
+/// from the loop's queue of posted events, finds no verdict and answers
+/// the login with 503.
+fn fail(task: NonNull<ngx_thread_task_t>) {
+    // SAFETY: the task's event, in the pool of its blocked request; the
+    // posted queue is the event loop's, this thread's.
+    unsafe {
+        ngx_post_event(
+            &mut (*task.as_ptr()).event,
+            core::ptr::addr_of_mut!(ngx_posted_events),
+        )
+    };
 }
 
 /// Starts `job` for `r` on the location's pool. `false` if nginx would not
@@ -115,9 +206,24 @@ fn post(r: &mut Request, active: &'static Active, job: HashJob, resume: Resume) 
     task.handler = Some(run_job);
     task.event.data = req.cast();
     task.event.handler = Some(job_done);
-    // SAFETY: the pool exists for the whole cycle; the task is complete.
-    if unsafe { ngx_thread_task_post(active.threads.0.as_ptr(), task) } != NGX_OK as isize {
-        return false;
+    // Known before the task can start, for `submit` to mark it running.
+    ctx.hashing = Some(Pending {
+        work,
+        ticket,
+        running: false,
+        finished: false,
+    });
+    match submit(NonNull::from(&mut *task), active.threads) {
+        Turn::Running => {
+            if let Some(p) = ctx.hashing.as_mut() {
+                p.running = true;
+            }
+        }
+        Turn::Waiting => {}
+        Turn::Refused => {
+            ctx.hashing = None;
+            return false;
+        }
     }
     // A timer on the task keeps an exiting worker (reload, graceful
     // shutdown) alive until the check is done: it waits for timers, not
@@ -125,11 +231,6 @@ fn post(r: &mut Request, active: &'static Active, job: HashJob, resume: Resume) 
     // SAFETY: the event is the task's, in the request pool, which lives
     // until the completion event has removed the timer.
     unsafe { ngx_add_timer(&mut task.event, WATCH_MS) };
-    ctx.hashing = Some(Pending {
-        work,
-        ticket,
-        finished: false,
-    });
     // SAFETY: a live request; as `aio threads` does, nginx must neither
     // free it nor send on it until the task's event has run.
     unsafe {
@@ -218,6 +319,10 @@ unsafe extern "C" fn job_done(ev: *mut ngx_event_t) {
         pending.finished = true;
         if let Some(ticket) = pending.ticket {
             with_queue(|q| q.leave(ticket));
+        }
+        if pending.running {
+            RUNNING.set(RUNNING.get().saturating_sub(1));
+            next_turn();
         }
     }
     // SAFETY: the request is alive (see above); this undoes `post`, then

@@ -73,11 +73,15 @@ def test_the_worker_serves_others_while_a_password_is_hashed(stack1, mica_cookie
     cookie = mica_cookie_of(stack1)
     login = slow_login(stack1, "wrong")
     time.sleep(SETTLE)
-    # Same worker, while the hash runs: a session, a static file and a fast login.
+    # Same worker, while the hash runs: a session's page and layout, the login page.
     assert stack1.get("/hr", headers=[f"Cookie: example_jwt={cookie}"]).status == 200
-    assert stack1.get("/marketing", headers=[f"Authorization: {basic('mike', '123456')}"]).status == 200
+    assert stack1.get("/_dash-layout", headers=[f"Cookie: example_jwt={cookie}"]).status == 200
+    assert stack1.get("/login").status == 200
     assert login.poll() is None, "the slow login ended first: the worker waited for its hash"
+    # A login's check waits for its turn behind the running one (one per worker).
+    fast = background(stack1, headers=[f"Authorization: {basic('mike', '123456')}"])
     assert finish(login)[:2] == (0, "401")
+    assert finish(fast)[:2] == (0, "200")
     # Its twin: the right password, also checked on the pool, signs in.
     assert finish(slow_login(stack1))[:2] == (0, "200")
 

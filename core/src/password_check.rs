@@ -31,6 +31,13 @@ pub const DEFAULT_HASH_QUEUE: usize = 32;
 /// set: nginx's `default` one, as for `aio threads`.
 pub const DEFAULT_THREAD_POOL: &str = "default";
 
+/// Checks one worker hands to the thread pool at once; the others wait
+/// their turn in the worker, in order. One per worker: with
+/// `worker_processes auto` that is one hash per core, which is all the
+/// cores can do, and more threads hashing would only take turns with the
+/// event loops.
+pub const HASHES_AT_ONCE: usize = 1;
+
 /// The nice value of the threads that hash: the lowest priority, so that
 /// sessions' requests always go first.
 pub const HASH_NICE: i32 = 19;
