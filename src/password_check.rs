@@ -37,7 +37,7 @@ use crate::request_body;
 thread_local! {
     /// This worker's checks. Only the event loop's thread touches it; the
     /// pool's threads see nothing but their own job.
-    static QUEUE: HashQueue = HashQueue::default();
+    static QUEUE: HashQueue = const { HashQueue::new() };
 }
 
 /// Calls `f` with this worker's queue.
@@ -86,6 +86,10 @@ struct Waiting {
 thread_local! {
     /// This worker's tasks in the pool now.
     static RUNNING: Cell<usize> = const { Cell::new(0) };
+    /// Requests waiting for the verdict of a check of the same login,
+    /// with its ticket.
+    static FOLLOWERS: RefCell<Vec<(Ticket, NonNull<ngx_http_request_t>)>> =
+        const { RefCell::new(Vec::new()) };
     /// This worker's tasks waiting for a turn, oldest first.
     static WAITING: RefCell<VecDeque<Waiting>> = const { RefCell::new(VecDeque::new()) };
 }
@@ -179,6 +183,7 @@ pub fn start(r: &mut Request, active: &'static Active, job: HashJob, resume: Res
 
 fn post(r: &mut Request, active: &'static Active, job: HashJob, resume: Resume) -> bool {
     let ticket = job.ticket();
+    let joins = job.joins();
     let work = r.pool().allocate(Work {
         job: Some(job),
         verdict: None,
@@ -196,6 +201,30 @@ fn post(r: &mut Request, active: &'static Active, job: HashJob, resume: Resume) 
         },
     };
     let req: *mut ngx_http_request_t = r.into();
+    if let Some(leader) = joins {
+        // The same login is being checked: its verdict will answer this
+        // request too (see `job_done`).
+        let Some(follower) = NonNull::new(req) else {
+            return false;
+        };
+        let kept = FOLLOWERS.with(|f| {
+            f.try_borrow_mut()
+                .map(|mut f| f.push((leader, follower)))
+                .is_ok()
+        });
+        if !kept {
+            return false;
+        }
+        ctx.hashing = Some(Pending {
+            work,
+            ticket: None,
+            running: false,
+            finished: false,
+        });
+        // SAFETY: a live request.
+        unsafe { block(req, resume) };
+        return true;
+    }
     // SAFETY: a request pool; the task lives as long as the request.
     let task = unsafe { ngx_thread_task_alloc(r.pool().as_ptr(), 0) };
     // SAFETY: NULL or a zeroed task nginx just allocated.
@@ -231,17 +260,71 @@ fn post(r: &mut Request, active: &'static Active, job: HashJob, resume: Resume) 
     // SAFETY: the event is the task's, in the request pool, which lives
     // until the completion event has removed the timer.
     unsafe { ngx_add_timer(&mut task.event, WATCH_MS) };
-    // SAFETY: a live request; as `aio threads` does, nginx must neither
-    // free it nor send on it until the task's event has run.
+    // SAFETY: a live request.
+    unsafe { block(req, resume) };
+    true
+}
+
+/// As `aio threads` does: nginx must neither free the request nor send on
+/// it until [`unblock`].
+///
+/// # Safety
+/// `r` is a live request.
+unsafe fn block(r: *mut ngx_http_request_t, resume: Resume) {
+    // SAFETY: the caller's.
     unsafe {
-        let main = &mut *(*req).main;
+        let main = &mut *(*r).main;
         main.set_blocked(main.blocked() + 1);
-        (*req).set_aio(1);
+        (*r).set_aio(1);
         if let Resume::Form = resume {
-            (*req).write_event_handler = Some(form_resumed);
+            (*r).write_event_handler = Some(form_resumed);
         }
     }
-    true
+}
+
+/// Undoes [`block`], then hands the request back to whatever nginx has it
+/// do next, as the completion of an `aio threads` read does.
+///
+/// # Safety
+/// `r` is a live request that [`block`] blocked.
+unsafe fn unblock(r: *mut ngx_http_request_t) {
+    // SAFETY: the caller's.
+    unsafe {
+        let c = (*r).connection;
+        let main = &mut *(*r).main;
+        main.set_blocked(main.blocked().saturating_sub(1));
+        (*r).set_aio(0);
+        if let Some(handler) = (*r).write_event_handler {
+            handler(r);
+        }
+        ngx_http_run_posted_requests(c);
+    }
+}
+
+/// Hands the verdict of the check `leader` to the requests that sent the
+/// same login meanwhile, and resumes them.
+fn answer_followers(leader: Ticket, verdict: Option<&Verdict>) {
+    let mine: Vec<NonNull<ngx_http_request_t>> = FOLLOWERS.with(|f| {
+        let Ok(mut f) = f.try_borrow_mut() else {
+            return Vec::new();
+        };
+        let (mine, rest) = f.drain(..).partition(|(t, _)| *t == leader);
+        *f = rest;
+        mine.into_iter().map(|(_, r)| r).collect()
+    });
+    for r in mine {
+        let r = r.as_ptr();
+        // SAFETY: a follower is blocked, so alive.
+        let req = unsafe { Request::from_ngx_http_request(r) };
+        if let Some(pending) = RequestCtx::get(req).and_then(|ctx| ctx.hashing.as_mut()) {
+            let mut work = pending.work;
+            // SAFETY: the follower's own work, which no thread touches.
+            unsafe { work.as_mut() }.verdict = verdict.cloned();
+            pending.finished = true;
+        }
+        // SAFETY: as above.
+        unsafe { unblock(r) };
+    }
 }
 
 thread_local! {
@@ -324,20 +407,15 @@ unsafe extern "C" fn job_done(ev: *mut ngx_event_t) {
             RUNNING.set(RUNNING.get().saturating_sub(1));
             next_turn();
         }
-    }
-    // SAFETY: the request is alive (see above); this undoes `post`, then
-    // hands the request back to whatever nginx has it do next, as the
-    // completion of an `aio threads` read does.
-    unsafe {
-        let c = (*r).connection;
-        let main = &mut *(*r).main;
-        main.set_blocked(main.blocked().saturating_sub(1));
-        (*r).set_aio(0);
-        if let Some(handler) = (*r).write_event_handler {
-            handler(r);
+        if let Some(ticket) = pending.ticket {
+            // SAFETY: the thread is done with the work: this event follows
+            // the task's handler.
+            let verdict = unsafe { pending.work.as_ref() }.verdict.as_ref();
+            answer_followers(ticket, verdict);
         }
-        ngx_http_run_posted_requests(c);
     }
+    // SAFETY: the request is alive (see above).
+    unsafe { unblock(r) };
 }
 
 /// The login form's answer, now that its password was checked.

@@ -124,6 +124,21 @@ def test_past_the_queue_bound_a_login_gets_503(dashboard, users, mica_cookie_of)
         s.stop()
 
 
+def test_the_same_login_sent_at_once_is_one_check(dashboard, users):
+    """With room for one check, four copies of one login on four connections all get
+    in: they wait for the one check instead of queueing a hash each."""
+    s = one_worker(dashboard, users, EXTRA_SERVER="dash_auth_hash_queue 1;")
+    try:
+        copies = [slow_login(s) for _ in range(3)] + [form_login(s, "slow", SLOW_PASSWORD)]
+        time.sleep(SETTLE)
+        # Twin: another login does need a check of its own, and there is no room.
+        other = s.get("/marketing", headers=[f"Authorization: {basic('slow', 'wrong')}"])
+        assert other.status == 503, other
+        assert [finish(p)[:2] for p in copies] == [(0, "200")] * 3 + [(0, "303")]
+    finally:
+        s.stop()
+
+
 @pytest.mark.parametrize("http2", [False, True], ids=["http1", "http2"])
 def test_a_client_that_leaves_during_its_check(stack1, http2):
     pids = stack1.worker_pids()

@@ -480,6 +480,9 @@ impl Policy {
             (Some(u), _) => Ok(u),
             (None, Hashing::Inline) => self.users.authenticate(user, password),
             (None, Hashing::Offload(queue)) => {
+                if let Some(leader) = queue.same_login(user, password) {
+                    return LoginResult::Hash(self.users.job(user, password).joining(leader));
+                }
                 let in_flight = queue.len();
                 let ticket = (in_flight < self.hash_queue)
                     .then(|| queue.enter(user, req.client, password))

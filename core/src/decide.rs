@@ -1939,11 +1939,28 @@ pub(crate) mod tests {
             panic!("still refused once the checks ended")
         };
         queue.leave(job.ticket().unwrap());
-        // The same login sent at once several times counts once.
+        // The same login sent at once several times is one check: the
+        // copies join it, past the bound too.
+        p.hash_queue = 1;
+        v.authorization = Some(&good);
+        let Plan::Hash(leader) = p.decide(&v) else {
+            panic!("mike's own login")
+        };
+        assert_eq!(leader.joins(), None);
         for _ in 0..4 {
-            v.authorization = Some(&good);
-            assert!(matches!(p.decide(&v), Plan::Hash(_)), "mike's own login");
+            let Plan::Hash(copy) = p.decide(&v) else {
+                panic!("mike's login sent again")
+            };
+            assert_eq!((copy.joins(), copy.ticket()), (leader.ticket(), None));
         }
+        assert_eq!(queue.len(), 1);
+        let verdict = leader.run();
+        queue.leave(verdict.ticket().unwrap());
+        v.hashing = Hashing::Done(&verdict);
+        assert!(
+            matches!(p.decide(&v), Plan::Allow { .. }),
+            "a copy, with the verdict"
+        );
 
         // The form: a job, then the redirect with the cookie.
         let queue = HashQueue::default();

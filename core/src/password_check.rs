@@ -68,6 +68,9 @@ pub struct HashJob {
     target: PasswordHash,
     known: bool,
     ticket: Option<Ticket>,
+    /// The same login is being checked under this ticket: wait for its
+    /// verdict instead of hashing again.
+    joins: Option<Ticket>,
 }
 
 // Never the password.
@@ -90,7 +93,21 @@ impl HashJob {
             target,
             known,
             ticket: None,
+            joins: None,
         }
+    }
+
+    pub(crate) fn joining(self, leader: Ticket) -> HashJob {
+        HashJob {
+            joins: Some(leader),
+            ..self
+        }
+    }
+
+    /// The check whose verdict answers this one too, when the same login
+    /// is already being checked.
+    pub fn joins(&self) -> Option<Ticket> {
+        self.joins
     }
 
     pub(crate) fn with_ticket(self, ticket: Ticket) -> HashJob {
@@ -230,6 +247,13 @@ impl fmt::Debug for HashQueue {
 }
 
 impl HashQueue {
+    pub const fn new() -> HashQueue {
+        HashQueue {
+            entries: RefCell::new(Vec::new()),
+            next: Cell::new(0),
+        }
+    }
+
     /// Checks queued or running.
     pub fn len(&self) -> usize {
         // Never borrowed across a call; if it were, count it as full.
@@ -252,6 +276,24 @@ impl HashQueue {
             .enumerate()
             .filter(|&(i, e)| !mine.iter().take(i).any(|earlier| earlier.same_login(e)))
             .count()
+    }
+
+    /// The ticket of a check of the same login (user and password) now in
+    /// the queue: a second copy waits for its verdict. A client that sends
+    /// the same credentials on many connections at once (a browser with
+    /// Basic, a script's pool) then costs one hash, not one per connection.
+    pub(crate) fn same_login(&self, user: &str, password: &[u8]) -> Option<Ticket> {
+        let entries = self.entries.try_borrow().ok()?;
+        let probe = Entry {
+            ticket: Ticket(0),
+            user: user.to_owned(),
+            client: Vec::new(),
+            password: Zeroizing::new(password.to_vec()),
+        };
+        entries
+            .iter()
+            .find(|e| e.same_login(&probe))
+            .map(|e| e.ticket)
     }
 
     pub(crate) fn enter(&self, user: &str, client: &[u8], password: &[u8]) -> Option<Ticket> {
@@ -350,6 +392,17 @@ mod tests {
         }
         assert!(q.is_empty());
         assert_eq!(q.pending(Subject::User("mike")), 0);
+    }
+
+    #[test]
+    fn the_same_login_joins_the_check_in_flight() {
+        let q = HashQueue::default();
+        let a = q.enter("mike", b"10.0.0.1", b"123456").unwrap();
+        assert_eq!(q.same_login("mike", b"123456"), Some(a));
+        assert_eq!(q.same_login("mike", b"1234567"), None);
+        assert_eq!(q.same_login("mika", b"123456"), None);
+        q.leave(a);
+        assert_eq!(q.same_login("mike", b"123456"), None);
     }
 
     #[test]
