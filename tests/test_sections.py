@@ -5,6 +5,9 @@ import pytest
 
 from harness import ROOT
 
+# Each test over HTTP/1.1 and over HTTP/2 (conftest.py).
+pytestmark = pytest.mark.usefixtures("both_protocols")
+
 HR_SPELLINGS = ["/hr", "/hr/", "/hr/x", "/HR", "//hr", "/marketing/../hr", "/%68r", "/hr?x=1", "/Hr/",
                 "/./hr", "/marketing/%2e%2e/hr", "/%2Fhr"]
 OPEN_PATHS = ["/", "/_dash-layout", "/_dash-dependencies", "/assets/none.css", "/nosuchsection"]
