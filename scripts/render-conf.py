@@ -82,7 +82,9 @@ def render(text: str, env: dict, defaults: dict = DEFAULTS) -> str:
         if name in env:
             return env[name]
         if name in defaults:
-            return render(defaults[name], env, {k: v for k, v in defaults.items() if k != name})
+            out = render(defaults[name], env, {k: v for k, v in defaults.items() if k != name})
+            # A default that is one placeholder alone ("${HTTPS_PORT}") is a value, not lines.
+            return out[:-1] if out.endswith("\n") and not defaults[name].endswith("\n") else out
         raise KeyError(f"template needs ${{{name}}}, which is not set")
 
     def sub(m):
