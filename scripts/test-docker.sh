@@ -64,6 +64,7 @@ teardown() {
     else
         compose down -v --remove-orphans >/dev/null 2>&1 || true
         COMPOSE_PROJECT_NAME=$COMPOSE_PROJECT_NAME-busy compose down -v --remove-orphans >/dev/null 2>&1 || true
+        docker rmi "$COMPOSE_PROJECT_NAME-busy_nginx" "$COMPOSE_PROJECT_NAME-busy_dashboard" >/dev/null 2>&1 || true
         rm -rf "$copy"
     fi
     say "$([ $rc -eq 0 ] && echo passed || echo FAILED) in $((SECONDS - t0)) s"
@@ -94,6 +95,9 @@ say "docker-compose build in $((SECONDS - t)) s"
 t=$SECONDS
 compose up -d
 say "docker-compose up -d in $((SECONDS - t)) s"
+for service in nginx dashboard; do
+    say "image $service: $(docker image inspect -f '{{.Size}}' "${COMPOSE_PROJECT_NAME}_$service" | awk '{printf "%d MB", $1 / 1e6}')"
+done
 
 # 4. The checks, from the host. NGINX_BIN/MODULE_SO: the harness's curl is
 # used, not its local nginx, so no local build is needed.

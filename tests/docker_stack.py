@@ -237,9 +237,12 @@ def test_sessions_survive_down_and_up(cookies):
 def test_a_taken_port_fails_up_with_a_clear_message():
     """A second stack on the same ports: `up` ends at once, naming the port."""
     busy = {"COMPOSE_PROJECT_NAME": f"{PROJECT}-busy"}
+    # The same images under the second project's names: nothing is rebuilt.
+    for service in ("nginx", "dashboard"):
+        docker("tag", image(service), f"{PROJECT}-busy_{service}")
     try:
         start = time.monotonic()
-        r = compose("up", "-d", check=False, env=busy, timeout=300)
+        r = compose("up", "-d", "--no-build", check=False, env=busy, timeout=300)
         took = time.monotonic() - start
         assert r.returncode != 0, r.stdout + r.stderr
         out = r.stdout + r.stderr
@@ -248,6 +251,8 @@ def test_a_taken_port_fails_up_with_a_clear_message():
         assert took < 120, took
     finally:
         compose("down", "-v", "--remove-orphans", check=False, env=busy)
+        for service in ("nginx", "dashboard"):
+            docker("rmi", f"{PROJECT}-busy_{service}", check=False)
 
 
 def test_logs_have_no_emergency_alert_or_crash():
