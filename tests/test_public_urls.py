@@ -1,5 +1,6 @@
 """The URLs people and apps see: the http -> https redirect, the Host the app is
 sent (Dash builds its page meta tags from it), and HTTP/2 on the https port."""
+import contextlib
 import re
 
 import pytest
@@ -39,6 +40,17 @@ def test_redirect_to_443_names_no_port(public):
     r = curl(public["443"].url("/hr?x=1", https=False), headers=["Host: dash.example:80"])
     assert r.status == 301
     assert r.header("Location") == "https://dash.example/hr?x=1"
+
+
+@pytest.mark.parametrize("protocol", ["http1.1", "h2"])
+def test_login_redirect_is_relative(public, protocol):
+    """Behind a port mapping nginx's own port is not the browser's: a relative
+    Location keeps the browser on the address it used."""
+    s = public["8443"]
+    with over_http2() if protocol == "h2" else contextlib.nullcontext():
+        r = s.get("/hr", headers=["Accept: text/html", "Host: 127.0.0.1:8443"])
+    assert r.status == 302
+    assert r.header("Location") == "/login?return=/hr"
 
 
 @pytest.mark.parametrize("protocol", ["http1.1", "h2"])
