@@ -2,7 +2,9 @@
 #   make run    the demo: nginx + module in front of the Dash app (https://localhost:8443)
 #   make test   every test: core unit tests, then the integration suite against the
 #               vendored nginx 1.28.3 and again against Debian's /usr/sbin/nginx
-.PHONY: run test check test-unit test-integration test-debian module-debian build setup clean fmt clippy soak test-valgrind bench fuzz fuzz-smoke
+# and, as root with a Docker engine (installed and started when missing):
+#   make test-docker  docker-compose build + up of a clean copy, checked from the host
+.PHONY: run test test-docker check test-unit test-integration test-debian module-debian build setup clean fmt clippy soak test-valgrind bench fuzz fuzz-smoke
 
 DEBIAN_MODULE := target/debian/release/libngx_http_dash_auth_module.so
 
@@ -30,6 +32,10 @@ test-unit:
 # Real nginx with the module, in front of the real dashboard under gunicorn, driven by curl.
 test-integration:
 	.venv/bin/python -m pytest tests -q
+
+# The compose stack as users run it: scripts/test-docker.sh, tests/docker_stack.py.
+test-docker:
+	scripts/test-docker.sh
 
 # The module built for Debian 12's nginx package, loaded into /usr/sbin/nginx.
 module-debian:

@@ -6,6 +6,8 @@
 # (its conf_flags file), and builds the module against that tree. The result,
 # target/debian/release/libngx_http_dash_auth_module.so, has the module
 # signature /usr/sbin/nginx expects, so `load_module` accepts it.
+#
+#   --prepare  only the packages and the configured tree (a cached image layer)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -38,6 +40,7 @@ if [ ! -f "$tree/objs/ngx_auto_config.h" ] || [ "$(cat "$tree/.version" 2>/dev/n
     echo "$version" >"$tree/.version"
 fi
 
+[ "${1:-}" = "--prepare" ] && exit 0
 NGINX_SOURCE_DIR="$tree" NGINX_BUILD_DIR="$tree/objs" \
     cargo build --release --target-dir "$root/target/debian" --quiet
 echo "MODULE_SO=$root/target/debian/release/libngx_http_dash_auth_module.so"

@@ -9,9 +9,15 @@ A placeholder alone on its line stands for whole lines: empty, the line is left
 out; several lines, each is indented like the placeholder. That is how the
 EXTRA_* placeholders add directives at the http, server or location level, and
 how ZONE, SECTION_PATHS or DEPENDENCIES can leave their directive out.
+
+HTTP/2 is spelled the way the nginx that will run the config takes it: `http2 on;`
+from 1.25.1 (HTTP2), `listen ... ssl http2` before (LISTEN_SSL). The version is
+NGINX_VERSION when set, else what `$NGINX_BIN -v` prints; with neither, the
+current spelling. Setting HTTP2="" and LISTEN_SSL=ssl turns HTTP/2 off.
 """
 import os
 import re
+import subprocess
 import sys
 
 NAME = r"\$\{([A-Z][A-Z0-9_]*)\}"
@@ -21,8 +27,12 @@ PLACEHOLDER = re.compile(rf"^([ \t]*){NAME}[ \t]*(?:\n|\Z)|{NAME}", re.M)
 # Placeholders that may be left unset.
 DEFAULTS = {
     "WORKER_PROCESSES": "auto",
+    "ERROR_LOG": "logs/error.log",
+    "ACCESS_LOG": "logs/access.log",
     "ZONE": "dash_auth_zone dash_auth 1m;",
     "LISTEN_SSL": "ssl",
+    "HTTP2": "http2 on;",
+    "PUBLIC_HTTPS_PORT": "${HTTPS_PORT}",
     "REALM": "Dash dashboard",
     "COOKIE_NAME": "example_jwt",
     "TOKEN_TTL": "1h",
@@ -40,12 +50,42 @@ DEFAULTS = {
 }
 
 
+# The first release with the `http2` directive; before it, a `listen` parameter.
+HTTP2_DIRECTIVE = (1, 25, 1)
+
+
+def nginx_version(env) -> tuple | None:
+    text = env.get("NGINX_VERSION")
+    if not text and env.get("NGINX_BIN"):
+        try:
+            out = subprocess.run([env["NGINX_BIN"], "-v"], capture_output=True, text=True, timeout=30)
+        except OSError as e:
+            raise KeyError(f"cannot run NGINX_BIN to learn its version: {e}") from e
+        text = out.stderr + out.stdout
+    if not text:
+        return None
+    m = re.search(r"(?:nginx/)?(\d+)\.(\d+)\.(\d+)", text)
+    if not m:
+        raise KeyError(f"cannot read an nginx version from {text.strip()!r}")
+    return tuple(int(x) for x in m.groups())
+
+
+def version_defaults(env, defaults: dict = DEFAULTS) -> dict:
+    """DEFAULTS with HTTP/2 spelled for the nginx in `env`."""
+    version = nginx_version(env)
+    if version is None or version >= HTTP2_DIRECTIVE:
+        return dict(defaults)
+    return {**defaults, "LISTEN_SSL": "ssl http2", "HTTP2": ""}
+
+
 def render(text: str, env: dict, defaults: dict = DEFAULTS) -> str:
     def value(name):
         if name in env:
             return env[name]
         if name in defaults:
-            return render(defaults[name], env, {k: v for k, v in defaults.items() if k != name})
+            out = render(defaults[name], env, {k: v for k, v in defaults.items() if k != name})
+            # A default that is one placeholder alone ("${HTTPS_PORT}") is a value, not lines.
+            return out[:-1] if out.endswith("\n") and not defaults[name].endswith("\n") else out
         raise KeyError(f"template needs ${{{name}}}, which is not set")
 
     def sub(m):
@@ -64,7 +104,7 @@ def main():
     with open(sys.argv[1]) as f:
         text = f.read()
     try:
-        out = render(text, os.environ)
+        out = render(text, os.environ, version_defaults(os.environ))
     except KeyError as e:
         sys.exit(f"render-conf.py: {sys.argv[1]}: {e.args[0]}")
     with open(sys.argv[2], "w") as f:

@@ -2,11 +2,14 @@
 # Installs and builds everything the demo and the tests need. Idempotent: a
 # second run only rebuilds what changed.
 #
-#   scripts/setup.sh          apt packages, Python venv, module + nginx build
+#   scripts/setup.sh             apt packages, Python venv, module + nginx build
+#   scripts/setup.sh --no-build  the same without Rust (make test-docker builds in images)
 #
 # Environment: VENV (default .venv), CARGO_PROFILE (default release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+BUILD=1
+[ "${1:-}" = "--no-build" ] && BUILD=0
 
 APT_PACKAGES=(libclang-dev libpcre2-dev zlib1g-dev libssl-dev pkg-config openssl curl ca-certificates chromium chromium-driver)
 
@@ -25,7 +28,7 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
     [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
 fi
-if ! command -v cargo >/dev/null 2>&1; then
+if ((BUILD)) && ! command -v cargo >/dev/null 2>&1; then
     echo "setup: cargo not found: install Rust 1.88 or newer (https://rustup.rs)" >&2
     exit 1
 fi
@@ -54,6 +57,7 @@ if [ ! -x tests/tools/node_modules/.bin/dockerfilelint ]; then
     npm ci --prefix tests/tools --silent --no-audit --no-fund >/dev/null
 fi
 
+((BUILD)) || exit 0
 for tool in clippy fmt; do
     if ! cargo "$tool" --version >/dev/null 2>&1; then
         echo "setup: cargo $tool not found: \`make check\` needs it (rustup component add clippy rustfmt)" >&2

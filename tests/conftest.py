@@ -1,6 +1,6 @@
 import pytest
 
-from harness import Dashboard, Stack
+from harness import Dashboard, Stack, over_http2
 
 
 @pytest.fixture(scope="session")
@@ -13,6 +13,18 @@ def dashboard(workdir):
     d = Dashboard(workdir)
     yield d
     d.stop()
+
+
+@pytest.fixture(scope="module", params=["http1.1", "h2"])
+def both_protocols(request):
+    """A module marked `usefixtures("both_protocols")` runs twice: its https requests
+    over HTTP/1.1, then over HTTP/2, where bodies come in DATA frames and the
+    Cookie header may come split in several."""
+    if request.param == "h2":
+        with over_http2():
+            yield request.param
+    else:
+        yield request.param
 
 
 @pytest.fixture(scope="session")

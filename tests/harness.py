@@ -7,6 +7,7 @@ talks to it with the curl binary.
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib.util
 import json
 import os
@@ -116,14 +117,31 @@ class Response:
         return self.body.decode("utf-8", "replace")
 
 
+# The HTTP version curl speaks over https: "1.1", or "2" (over_http2). curl
+# would pick h2 by itself wherever the server offers it; plain http stays 1.1.
+HTTPS_VERSION = {"version": "1.1"}
+
+
+@contextlib.contextmanager
+def over_http2():
+    """Every https request in the block goes over HTTP/2, or fails."""
+    before = HTTPS_VERSION["version"]
+    HTTPS_VERSION["version"] = "2"
+    try:
+        yield
+    finally:
+        HTTPS_VERSION["version"] = before
+
+
 def curl(url: str, *, method: str | None = None, headers: list[str] | tuple = (),
          data: bytes | None = None, extra: list[str] | tuple = (), timeout: float = 30) -> Response:
     timeout *= SLOW
     """One request with the curl binary. `headers` are raw `Name: value` lines."""
+    want = HTTPS_VERSION["version"] if url.startswith("https:") else "1.1"
     with tempfile.TemporaryDirectory() as tmp:
         hfile, bfile = os.path.join(tmp, "h"), os.path.join(tmp, "b")
-        cmd = ["curl", "-sS", "-k", "--path-as-is", "-o", bfile, "-D", hfile, "-w", "%{http_code}",
-               "--max-time", str(timeout)]
+        cmd = ["curl", "-sS", "-k", "--path-as-is", "-o", bfile, "-D", hfile, "-w", "%{http_code} %{http_version}",
+               "--max-time", str(timeout), "--http2" if want == "2" else "--http1.1"]
         if method:
             cmd += ["-X", method]
         for h in headers:
@@ -137,7 +155,10 @@ def curl(url: str, *, method: str | None = None, headers: list[str] | tuple = ()
         out = subprocess.run(cmd, capture_output=True)
         if out.returncode != 0:
             raise RuntimeError(f"curl failed ({out.returncode}): {out.stderr.decode()}")
-        status = int(out.stdout.decode() or 0)
+        code, _, version = out.stdout.decode().partition(" ")
+        status = int(code or 0)
+        if status and version != want:
+            raise RuntimeError(f"asked curl for HTTP/{want}, got HTTP/{version}: {url}")
         raw = Path(hfile).read_bytes().decode("latin-1")
         # With redirects or 100-continue there may be several header blocks: keep the last.
         block = [b for b in raw.split("\r\n\r\n") if b.strip()][-1]
@@ -260,7 +281,7 @@ class Stack:
         """Writes conf/nginx.conf from the template. `env` and `overrides` set its
         placeholders, e.g. REALM="Team board" or EXTRA_SERVER="dash_auth_basic_cache off;"."""
         env = {k: v for k, v in os.environ.items() if k not in RENDER_DEFAULTS}
-        env.update(MODULE_PATH=MODULE_SO, LISTEN_ADDR="127.0.0.1:", HTTP_PORT=str(self.http_port),
+        env.update(NGINX_BIN=NGINX_BIN, MODULE_PATH=MODULE_SO, LISTEN_ADDR="127.0.0.1:", HTTP_PORT=str(self.http_port),
                    HTTPS_PORT=str(self.https_port), DASH_UPSTREAM=f"127.0.0.1:{self.upstream.port}",
                    USERS_FILE=str(self.users), SECRET_FILE=str(self.prefix / "secrets/secret"),
                    TLS_CERT=str(self.prefix / "secrets/tls.crt"), TLS_KEY=str(self.prefix / "secrets/tls.key"),

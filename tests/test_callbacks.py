@@ -11,6 +11,9 @@ import pytest
 
 from harness import ROOT, Dashboard, Stack, basic, router_refusal
 
+# Each test over HTTP/1.1 and over HTTP/2 (conftest.py).
+pytestmark = pytest.mark.usefixtures("both_protocols")
+
 EXAMPLES = ROOT / "dashboard/examples"
 PASSWORDS = {"mica": "1234", "mike": "123456", "hana": "hana-pass", "mona": "mona-pass"}
 

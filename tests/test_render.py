@@ -2,6 +2,8 @@
 import os
 import subprocess
 
+import pytest
+
 from harness import ROOT
 
 RENDER = ROOT / "scripts/render-conf.py"
@@ -51,3 +53,37 @@ def test_a_placeholder_alone_on_its_line_is_whole_lines(tmp_path):
     _, conf = render(tmp_path, "listen ${LISTEN_ADDR}${HTTPS_PORT} ${LISTEN_SSL}; # $host ${host}\n",
                      LISTEN_ADDR="127.0.0.1:", HTTPS_PORT="8443")
     assert conf == "listen 127.0.0.1:8443 ssl; # $host ${host}\n"
+
+
+@pytest.mark.parametrize("version, listen, http2", [("1.22.1", "ssl http2", False), ("1.25.0", "ssl http2", False),
+                                                   ("1.25.1", "ssl", True), ("1.28.3", "ssl", True)])
+def test_http2_is_spelled_for_the_nginx_version(tmp_path, version, listen, http2):
+    """`listen ... http2` before 1.25.1, the `http2` directive from then on."""
+    r, conf = render(tmp_path, (ROOT / "nginx-conf/nginx.conf.template").read_text(), NGINX_VERSION=version,
+                     **REQUIRED)
+    assert r.returncode == 0, r.stderr
+    lines = conf.splitlines()
+    assert f"        listen 443 {listen};" in lines
+    assert ("        http2 on;" in lines) == http2
+
+
+def test_http2_version_from_the_binary(tmp_path):
+    """NGINX_BIN is asked with -v; one that cannot say fails the rendering."""
+    fake = tmp_path / "nginx"
+    fake.write_text("#!/bin/sh\necho 'nginx version: nginx/1.22.1' >&2\n")
+    fake.chmod(0o755)
+    template = (ROOT / "nginx-conf/nginx.conf.template").read_text()
+    r, conf = render(tmp_path, template, NGINX_BIN=str(fake), **REQUIRED)
+    assert r.returncode == 0 and "        listen 443 ssl http2;" in conf.splitlines(), r.stderr
+    fake.write_text("#!/bin/sh\necho 'no idea' >&2\n")
+    r, _ = render(tmp_path, template, NGINX_BIN=str(fake), **REQUIRED)
+    assert r.returncode != 0 and "version" in r.stderr
+
+
+def test_redirect_port_left_out_for_443_only(tmp_path):
+    _, conf = render(tmp_path, (ROOT / "nginx-conf/nginx.conf.template").read_text(), **REQUIRED)
+    assert "return 301 https://$host$https_port_in_url$request_uri;" in conf
+    assert "map 443 $https_port_in_url {" in conf and 'default ":443";' in conf
+    env = {**REQUIRED, "PUBLIC_HTTPS_PORT": "8443"}
+    _, conf = render(tmp_path, (ROOT / "nginx-conf/nginx.conf.template").read_text(), **env)
+    assert "map 8443 $https_port_in_url {" in conf

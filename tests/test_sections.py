@@ -5,6 +5,9 @@ import pytest
 
 from harness import ROOT
 
+# Each test over HTTP/1.1 and over HTTP/2 (conftest.py).
+pytestmark = pytest.mark.usefixtures("both_protocols")
+
 HR_SPELLINGS = ["/hr", "/hr/", "/hr/x", "/HR", "//hr", "/marketing/../hr", "/%68r", "/hr?x=1", "/Hr/",
                 "/./hr", "/marketing/%2e%2e/hr", "/%2Fhr"]
 OPEN_PATHS = ["/", "/_dash-layout", "/_dash-dependencies", "/assets/none.css", "/nosuchsection"]
@@ -72,3 +75,14 @@ def test_with_basic_on_every_request_sections_still_apply(stack):
     from harness import basic
     assert stack.get("/hr", headers=[f"Authorization: {basic('mike', '123456')}"]).status == 403
     assert stack.get("/hr", headers=[f"Authorization: {basic('mica', '1234')}"]).status == 200
+
+
+def test_the_token_in_a_second_cookie_header(stack, mike_cookie, mica_cookie):
+    """Browsers send cookies over HTTP/2 as one `cookie` header each; a token after
+    another cookie, in a header of its own, still counts."""
+    split = ["Cookie: theme=dark; lang=en", f"Cookie: example_jwt={mike_cookie}"]
+    assert stack.get("/marketing", headers=split).status == 200
+    assert stack.get("/hr", headers=split).status == 403
+    split = ["Cookie: theme=dark", f"Cookie: example_jwt={mica_cookie}", "Cookie: lang=en"]
+    assert stack.get("/hr", headers=split).status == 200
+    assert stack.get("/hr", headers=["Cookie: theme=dark", "Cookie: lang=en"]).status == 401
