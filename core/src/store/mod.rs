@@ -14,8 +14,11 @@
 //! - `revoked`: sorted set, member = user name, score = cut-off (Unix
 //!   seconds); members older than the token lifetime are pruned and the
 //!   key expires with it. Read whole at start-up and after a reconnect.
-//! - `logouts`: stream of `u` (user) and `c` (cut-off), capped, expiring
-//!   with the token lifetime; polled for the logouts made since.
+//! - `events`: stream, capped and expiring with the token lifetime, polled
+//!   for what happened since: a logout (`u` user, `c` cut-off), or a
+//!   failure count that reached its limit (`k` = `user`, `addr` or `pair`,
+//!   `u`, `a` address, `n` limit, `w` window, `d` cool-down), sent by the
+//!   instance whose failure reached it, so that every instance blocks.
 //! - `fail:user:<user>`, `fail:addr:<address>`, `fail:pair:<address>/<user>`:
 //!   failure counts, expiring with the failure window.
 
@@ -52,7 +55,7 @@ const MAX_QUEUED: usize = 4096;
 const MAX_PENDING: usize = 65_536;
 /// Stream entries read per poll.
 const READ_BATCH: usize = 1000;
-/// The `logouts` stream's approximate cap.
+/// The `events` stream's approximate cap.
 const STREAM_CAP: &str = "100000";
 
 /// Waits before reconnect attempt number `failures + 1`.
@@ -342,7 +345,7 @@ pub struct Client {
     out: Vec<u8>,
     input: Vec<u8>,
     expects: VecDeque<(Expect, u64)>,
-    /// The newest `logouts` entry seen; `None` until the load is done.
+    /// The newest `events` entry seen; `None` until the load is done.
     last_id: Option<Vec<u8>>,
     polling: bool,
     next_poll: u64,
@@ -476,7 +479,7 @@ impl Client {
     }
 
     fn send_revocation(&mut self, user: &str, cutoff: u64, now_ms: u64, now: u64) {
-        let (revoked, logouts) = (self.key("revoked"), self.key("logouts"));
+        let (revoked, logouts) = (self.key("revoked"), self.key("events"));
         let h = self.settings.horizon.to_string();
         let c = cutoff.to_string();
         let oldest = format!("({}", now.saturating_sub(self.settings.horizon));
@@ -535,11 +538,53 @@ impl Client {
         }
     }
 
+    /// Tells every instance that `who` reached the limit: only the
+    /// instance whose failure made the count exactly the limit sends it.
+    fn send_block(&mut self, who: &Who, limit: &Limit, now_ms: u64) {
+        let events = self.key("events");
+        let h = self.settings.horizon.to_string();
+        let (kind, user, addr): (&[u8], &[u8], &[u8]) = match who {
+            Who::User(u) => (b"user", u.as_bytes(), b""),
+            Who::Address(a) => (b"addr", b"", a),
+            Who::UserAt(u, a) => (b"pair", u.as_bytes(), a),
+        };
+        let (n, w, d) = (
+            limit.max_failures.to_string(),
+            limit.window.to_string(),
+            limit.cooldown.to_string(),
+        );
+        self.send(
+            &[
+                b"XADD",
+                &events,
+                b"MAXLEN",
+                b"~",
+                STREAM_CAP.as_bytes(),
+                b"*",
+                b"k",
+                kind,
+                b"u",
+                user,
+                b"a",
+                addr,
+                b"n",
+                n.as_bytes(),
+                b"w",
+                w.as_bytes(),
+                b"d",
+                d.as_bytes(),
+            ],
+            Expect::Ack,
+            now_ms,
+        );
+        self.send(&[b"EXPIRE", &events, h.as_bytes()], Expect::Ack, now_ms);
+    }
+
     fn poll(&mut self, now_ms: u64) {
         let Some(id) = self.last_id.clone() else {
             return;
         };
-        let logouts = self.key("logouts");
+        let logouts = self.key("events");
         let n = READ_BATCH.to_string();
         self.send(
             &[b"XREAD", b"COUNT", n.as_bytes(), b"STREAMS", &logouts, &id],
@@ -570,7 +615,7 @@ impl Client {
         }
         // The stream's end first, then the set: a logout written between
         // the two is in the set, one written after is read from the stream.
-        let logouts = self.key("logouts");
+        let logouts = self.key("events");
         self.send(
             &[b"XREVRANGE", &logouts, b"+", b"-", b"COUNT", b"1"],
             Expect::LastId,
@@ -745,6 +790,9 @@ impl Client {
                 let Value::Int(n) = v else {
                     return Err("unexpected reply to INCR");
                 };
+                if n == i64::from(limit.max_failures) {
+                    self.send_block(&who, &limit, now_ms);
+                }
                 merges.push(Merge::Count {
                     who,
                     count: u64::try_from(n).unwrap_or(0),
@@ -775,19 +823,40 @@ fn entry_id(e: &Value) -> Option<&[u8]> {
     array(e)?.first().and_then(bulk)
 }
 
+/// A stream entry's merge: a logout, or a count that reached its limit.
 fn logout_entry(e: &Value) -> Option<Merge> {
     let fields = array(array(e)?.get(1)?)?;
-    let (mut user, mut cutoff) = (None, None);
-    for kv in fields.chunks(2) {
-        match (kv.first().and_then(bulk)?, kv.get(1).and_then(bulk)?) {
-            (b"u", u) => user = std::str::from_utf8(u).ok(),
-            (b"c", c) => cutoff = score(c),
-            _ => {}
-        }
+    let get = |name: &[u8]| {
+        fields
+            .chunks(2)
+            .find(|kv| kv.first().and_then(bulk) == Some(name))
+            .and_then(|kv| kv.get(1).and_then(bulk))
+    };
+    let text = |name: &[u8]| get(name).and_then(|v| std::str::from_utf8(v).ok());
+    let number = |name: &[u8]| text(name).and_then(|v| v.parse::<u64>().ok());
+    if let Some(kind) = get(b"k") {
+        let user = text(b"u").map(str::to_owned);
+        let addr = get(b"a").map(<[u8]>::to_vec);
+        let who = match kind {
+            b"user" => Who::User(user?),
+            b"addr" => Who::Address(addr?),
+            b"pair" => Who::UserAt(user?, addr?),
+            _ => return None,
+        };
+        let limit = Limit {
+            max_failures: u32::try_from(number(b"n")?).ok().filter(|n| *n > 0)?,
+            window: number(b"w")?,
+            cooldown: number(b"d")?,
+        };
+        return Some(Merge::Count {
+            who,
+            count: u64::from(limit.max_failures),
+            limit,
+        });
     }
     Some(Merge::Cutoff {
-        user: user?.to_owned(),
-        cutoff: cutoff?,
+        user: text(b"u")?.to_owned(),
+        cutoff: get(b"c").and_then(score)?,
     })
 }
 
@@ -796,7 +865,7 @@ fn score(s: &[u8]) -> Option<u64> {
     let s = std::str::from_utf8(s).ok()?;
     s.parse::<u64>().ok().or_else(|| {
         let f = s.parse::<f64>().ok()?;
-        (f.is_finite() && f >= 0.0 && f < 1.8e19).then_some(f as u64)
+        (0.0..1.8e19).contains(&f).then_some(f as u64)
     })
 }
 

@@ -150,20 +150,13 @@ fn start_up_authenticates_then_loads_live_cutoffs() {
     let cmds = commands(&mut c);
     assert_eq!(
         cmds,
-        [vec![
-            "XREAD",
-            "COUNT",
-            "1000",
-            "STREAMS",
-            "p:logouts",
-            "7-1"
-        ]]
+        [vec!["XREAD", "COUNT", "1000", "STREAMS", "p:events", "7-1"]]
     );
     // One poll at a time.
     c.tick(150, 10_000, vec![]);
     assert!(commands(&mut c).is_empty());
     let r = c.received(
-        b"*1\r\n*2\r\n$9\r\np:logouts\r\n*1\r\n*2\r\n$3\r\n8-0\r\n*4\r\n$1\r\nu\r\n$3\r\nbob\r\n$1\r\nc\r\n$5\r\n10000\r\n",
+        b"*1\r\n*2\r\n$8\r\np:events\r\n*1\r\n*2\r\n$3\r\n8-0\r\n*4\r\n$1\r\nu\r\n$3\r\nbob\r\n$1\r\nc\r\n$5\r\n10000\r\n",
         160,
     );
     assert_eq!(
@@ -226,17 +219,7 @@ fn logouts_are_sent_and_replayed_after_an_outage() {
     assert_eq!(cmds[2][1..], ["p:revoked", "3600"]);
     assert_eq!(
         cmds[3][1..],
-        [
-            "p:logouts",
-            "MAXLEN",
-            "~",
-            "100000",
-            "*",
-            "u",
-            "mike",
-            "c",
-            "10001"
-        ]
+        ["p:events", "MAXLEN", "~", "100000", "*", "u", "mike", "c", "10001"]
     );
 
     // Redis goes away: one error line, then none while it stays away.
@@ -296,6 +279,10 @@ fn replay_forgets_what_no_token_outlives() {
 #[test]
 fn failures_count_across_instances() {
     let (mut c, _) = up(b"*0\r\n");
+    // The first poll, answered: the next is not due before 206 ms.
+    c.tick(5, 10_000, vec![]);
+    commands(&mut c);
+    c.received(b"*-1\r\n", 6);
     let fail = Event::Failed {
         who: Who::User("mike".into()),
         limit: L,
@@ -305,15 +292,35 @@ fn failures_count_across_instances() {
     let cmds = commands(&mut c);
     assert_eq!(cmds[0], ["INCR", "p:fail:user:mike"]);
     assert_eq!(cmds[1], ["EXPIRE", "p:fail:user:mike", "60", "NX"]);
-    let r = c.received(b":3\r\n:0\r\n", 12);
+    let r = c.received(b":2\r\n:0\r\n", 12);
     assert_eq!(
         r.merges,
         [Merge::Count {
             who: Who::User("mike".into()),
-            count: 3,
+            count: 2,
             limit: L
         }]
     );
+    assert!(commands(&mut c).is_empty());
+    // The failure that makes the count the limit tells every instance.
+    c.tick(13, 10_000, vec![fail.clone()]);
+    commands(&mut c);
+    let r = c.received(b":3\r\n:0\r\n", 14);
+    assert_eq!(r.merges.len(), 1);
+    let cmds = commands(&mut c);
+    assert_eq!(
+        cmds[0][1..],
+        [
+            "p:events", "MAXLEN", "~", "100000", "*", "k", "user", "u", "mike", "a", "", "n", "3",
+            "w", "60", "d", "120"
+        ]
+    );
+    assert_eq!(cmds[1][0], "EXPIRE");
+    // Past the limit, nobody says it again.
+    c.tick(15, 10_000, vec![fail.clone()]);
+    commands(&mut c);
+    c.received(b":4\r\n:0\r\n", 16);
+    assert!(commands(&mut c).is_empty());
     c.tick(
         20,
         10_000,
@@ -369,6 +376,58 @@ fn timeouts_and_garbage_end_the_connection() {
     c.tick(10, 10_000, vec![]);
     let r = c.received(b":1\r\n", 11);
     assert!(r.close && r.log.unwrap().text.contains("XREAD"));
+}
+
+#[test]
+fn blocks_from_other_instances_are_read_from_the_stream() {
+    let (mut c, _) = up(b"*0\r\n");
+    c.tick(10, 10_000, vec![]);
+    commands(&mut c);
+    let entry = |fields: &[&str]| {
+        let mut s = format!("*2\r\n$3\r\n9-0\r\n*{}\r\n", fields.len());
+        for f in fields {
+            s += &format!("${}\r\n{f}\r\n", f.len());
+        }
+        s
+    };
+    let entries = [
+        entry(&[
+            "k", "pair", "u", "mike", "a", "10.0.0.1", "n", "3", "w", "60", "d", "120",
+        ]),
+        entry(&[
+            "k", "addr", "u", "", "a", "10.0.0.2", "n", "3", "w", "60", "d", "120",
+        ]),
+        // Malformed ones are skipped.
+        entry(&["k", "pair", "u", "mike", "n", "3", "w", "60", "d", "120"]),
+        entry(&[
+            "k", "user", "u", "x", "a", "", "n", "0", "w", "60", "d", "120",
+        ]),
+        entry(&[
+            "k", "what", "u", "x", "a", "", "n", "3", "w", "60", "d", "120",
+        ]),
+    ];
+    let reply = format!(
+        "*1\r\n*2\r\n$8\r\np:events\r\n*{}\r\n{}",
+        entries.len(),
+        entries.concat()
+    );
+    let r = c.received(reply.as_bytes(), 20);
+    assert!(!r.close);
+    assert_eq!(
+        r.merges,
+        [
+            Merge::Count {
+                who: Who::UserAt("mike".into(), b"10.0.0.1".to_vec()),
+                count: 3,
+                limit: L
+            },
+            Merge::Count {
+                who: Who::Address(b"10.0.0.2".to_vec()),
+                count: 3,
+                limit: L
+            }
+        ]
+    );
 }
 
 #[test]
