@@ -26,6 +26,10 @@ keepalive, a 13-byte static file.
           the byte test cannot clear: the whole reply is read
     G     cookie and cached Basic with a 10-user and a 100 000-user file;
           `nginx -t` time with each file
+    S0/S  the Redis store (bench/store.py, after the rest, with nginx
+          instances and a redis-server of its own): the cookie path without
+          and with `dash_auth_redis`; then 100 logouts on one instance, each
+          timed until another instance refuses the cookie (median, worst)
 
 BENCH_CASES=A,B,F0,F1 runs only those cases (with BENCH_OUT elsewhere, to
 keep docs/bench as the full run left it).
@@ -42,7 +46,8 @@ callgrind counts their instructions per request, and those of R, Ra, Rf, L,
 La and Lf (bench/callgrind_profile.py).
 
 Writes docs/bench/results.md, results.png, results.json, profile-perf.txt and
-profile-callgrind.txt. Reports figures; never fails on them.
+profile-callgrind.txt, and store.json for the store. Reports figures; never
+fails on them.
 `bench.py --report` rewrites results.md and results.png from results.json.
 
 This file only runs the steps in order. The rest of bench/:
@@ -54,6 +59,7 @@ This file only runs the steps in order. The rest of bench/:
     stats.py       medians per case, ratios per round, the targets
     report.py      results.md, results.png, the machine description
     perf_profile.py, callgrind_profile.py   the two profiles
+    store.py       the Redis store's cases and logout propagation
 """
 from __future__ import annotations
 
@@ -175,6 +181,17 @@ def main():
         log(f"work directory kept: {w}")
     else:
         shutil.rmtree(w, ignore_errors=True)
+
+    if not ONLY or "S" in ONLY:
+        import store  # noqa: PLC0415 (its own nginx instances and Redis, after the main ones are gone)
+        log("the Redis store: cookie path with and without it, then logout propagation")
+        res = store.run()
+        with (OUT / "results.md").open("a") as f:
+            f.write(store.report(res))
+        (OUT / "store.json").write_text(json.dumps(res, indent=1))
+        p = res["propagation_ms"]
+        print(f"{'logout propagation A -> B (median / worst of ' + str(p['logouts']) + ')':<60} "
+              f"{p['median']:7.0f} / {p['worst']:.0f} ms")
 
     print()
     for r in rats:

@@ -250,3 +250,18 @@ def test_good_directive_passes_nginx_t(dashboard, tmp_path):
         assert r.returncode == 0, r.stderr
     finally:
         s.stop()
+
+
+def test_reload_keeps_the_store_consistent(instances, redis):
+    a, b = pair(instances, redis)
+    mike, mica = login(a, "mike", "123456"), login(a, "mica", "1234")
+    logout(a, mike)
+    until(lambda: status(b, "/marketing", mike) == 401, 1.0, "B refusing mike")
+    b.reload()
+    # The new workers connect and load; the old ones have closed theirs.
+    connected(redis, workers(a) + workers(b))
+    for _ in range(8):
+        assert status(b, "/marketing", mike) == 401
+        assert status(b, "/", mica) == 200
+    logout(a, mica)
+    until(lambda: status(b, "/", mica) == 401, 1.0, "reloaded B refusing mica")
