@@ -176,6 +176,10 @@ def test_restarted_instance_loads_the_live_cutoffs(instances, redis):
     mike, mica = login(a, "mike", "123456"), login(a, "mica", "1234")
     logout(a, mike)
     until(lambda: status(b, "/marketing", mike) == 401, 1.0, "B refusing mike")
+    # Many other live cut-offs: the load takes several pages.
+    now = int(time.time())
+    others = [x for i in range(3000) for x in (str(now), f"user{i}")]
+    assert redis.cli("ZADD", "t:revoked", *others) == "3000"
     b.stop()
     # A new B: an empty zone, and the logout long past in the stream.
     c = instances(redis, like=a)

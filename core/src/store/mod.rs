@@ -13,7 +13,7 @@
 //! Keys (under the configured prefix, `dash_auth:` by default):
 //! - `revoked`: sorted set, member = user name, score = cut-off (Unix
 //!   seconds); members older than the token lifetime are pruned and the
-//!   key expires with it. Read whole at start-up and after a reconnect.
+//!   key expires with it. Read (`ZSCAN`, by pages) at start-up and after a reconnect.
 //! - `events`: stream, capped and expiring with the token lifetime, polled
 //!   for what happened since: a logout (`u` user, `c` cut-off), or a
 //!   failure count that reached its limit (`k` = `user`, `addr` or `pair`,
@@ -53,6 +53,8 @@ const MAX_OWN: usize = 100_000;
 const MAX_QUEUED: usize = 4096;
 /// Commands awaiting a reply before the connection counts as stuck.
 const MAX_PENDING: usize = 65_536;
+/// Members asked for per page of the start-up load.
+const SCAN_BATCH: &str = "1000";
 /// Stream entries read per poll.
 const READ_BATCH: usize = 1000;
 /// The `events` stream's approximate cap.
@@ -300,7 +302,7 @@ enum Expect {
     Auth,
     Ack,
     LastId,
-    Load,
+    Scan,
     Poll,
     Count { who: Who, limit: Limit },
 }
@@ -580,6 +582,17 @@ impl Client {
         self.send(&[b"EXPIRE", &events, h.as_bytes()], Expect::Ack, now_ms);
     }
 
+    /// One page of the start-up load: pages keep each reply small, so
+    /// that no read parses megabytes on the event loop.
+    fn send_scan(&mut self, cursor: &[u8], now_ms: u64) {
+        let revoked = self.key("revoked");
+        self.send(
+            &[b"ZSCAN", &revoked, cursor, b"COUNT", SCAN_BATCH.as_bytes()],
+            Expect::Scan,
+            now_ms,
+        );
+    }
+
     fn poll(&mut self, now_ms: u64) {
         let Some(id) = self.last_id.clone() else {
             return;
@@ -613,27 +626,17 @@ impl Client {
         for (u, c) in own {
             self.send_revocation(&u, c, now_ms, now);
         }
-        // The stream's end first, then the set: a logout written between
-        // the two is in the set, one written after is read from the stream.
+        // The stream's end first, then the set: a logout written before the
+        // scan ends is in the set (ZSCAN returns every member present from
+        // its start to its end), one written after the stream's end is read
+        // from the stream.
         let logouts = self.key("events");
         self.send(
             &[b"XREVRANGE", &logouts, b"+", b"-", b"COUNT", b"1"],
             Expect::LastId,
             now_ms,
         );
-        let revoked = self.key("revoked");
-        let from = now.saturating_sub(horizon).to_string();
-        self.send(
-            &[
-                b"ZRANGEBYSCORE",
-                &revoked,
-                from.as_bytes(),
-                b"+inf",
-                b"WITHSCORES",
-            ],
-            Expect::Load,
-            now_ms,
-        );
+        self.send_scan(b"0", now_ms);
         let queued: Vec<Event> = self.queued.drain(..).collect();
         for e in queued {
             if let Event::Failed { limit, at, .. } = &e {
@@ -739,16 +742,18 @@ impl Client {
                 self.last_id = Some(id);
                 Ok(())
             }
-            Expect::Load => {
-                let Value::Array(Some(items)) = v else {
-                    return Err("unexpected reply to ZRANGEBYSCORE");
+            Expect::Scan => {
+                let Some([Value::Bulk(Some(cursor)), Value::Array(Some(items))]) = array(&v) else {
+                    return Err("unexpected reply to ZSCAN");
                 };
                 for pair in items.chunks(2) {
                     let (Some(m), Some(s)) =
                         (pair.first().and_then(bulk), pair.get(1).and_then(bulk))
                     else {
-                        return Err("unexpected reply to ZRANGEBYSCORE");
+                        return Err("unexpected reply to ZSCAN");
                     };
+                    // Members past the token lifetime not yet pruned are
+                    // dropped by `Revocations::merge`.
                     if let (Ok(user), Some(cutoff)) = (std::str::from_utf8(m), score(s)) {
                         merges.push(Merge::Cutoff {
                             user: user.to_owned(),
@@ -756,7 +761,12 @@ impl Client {
                         });
                     }
                 }
-                self.next_poll = now_ms;
+                if cursor.as_slice() == b"0" {
+                    self.next_poll = now_ms;
+                } else {
+                    let next = cursor.clone();
+                    self.send_scan(&next, now_ms);
+                }
                 Ok(())
             }
             Expect::Poll => {

@@ -42,15 +42,24 @@ fn names(cmds: &[Vec<String>]) -> Vec<&str> {
     cmds.iter().map(|c| c[0].as_str()).collect()
 }
 
+/// A ZSCAN reply: the cursor, then `items`, an array in RESP.
+fn scan(cursor: &str, items: &[u8]) -> Vec<u8> {
+    [
+        format!("*2\r\n${}\r\n{cursor}\r\n", cursor.len()).as_bytes(),
+        items,
+    ]
+    .concat()
+}
+
 /// A client connected at t=0 whose load returned `load` (RESP bytes).
 fn up(load: &[u8]) -> (Client, Vec<Merge>) {
     let mut c = Client::new(settings(None));
     assert_eq!(c.tick(0, 10_000, vec![]).0, Action::Connect);
     c.connected(0, 10_000);
     let cmds = commands(&mut c);
-    assert_eq!(names(&cmds), ["XREVRANGE", "ZRANGEBYSCORE"]);
-    assert_eq!(cmds[1][1..], ["p:revoked", "6400", "+inf", "WITHSCORES"]);
-    let r = c.received(&[b"*0\r\n".as_slice(), load].concat(), 1);
+    assert_eq!(names(&cmds), ["XREVRANGE", "ZSCAN"]);
+    assert_eq!(cmds[1][1..], ["p:revoked", "0", "COUNT", "1000"]);
+    let r = c.received(&[b"*0\r\n".as_slice(), &scan("0", load)].concat(), 1);
     assert!(!r.close, "{:?}", r.log);
     (c, r.merges)
 }
@@ -125,25 +134,33 @@ fn start_up_authenticates_then_loads_live_cutoffs() {
     assert_eq!(c.tick(50, 10_000, vec![]).0, Action::Nothing);
     c.connected(60, 10_000);
     let cmds = commands(&mut c);
-    assert_eq!(names(&cmds), ["AUTH", "XREVRANGE", "ZRANGEBYSCORE"]);
+    assert_eq!(names(&cmds), ["AUTH", "XREVRANGE", "ZSCAN"]);
     assert_eq!(cmds[0][1], "s3cret");
-    let r = c.received(
-        b"+OK\r\n*1\r\n*2\r\n$3\r\n7-1\r\n*4\r\n$1\r\nu\r\n$4\r\nmike\r\n$1\r\nc\r\n$4\r\n9000\r\n*4\r\n$4\r\nmike\r\n$4\r\n9000\r\n$3\r\nann\r\n$4\r\n9500\r\n",
-        70,
-    );
+    // The load comes in pages: a cursor other than 0 asks for the next.
+    let mut bytes =
+        b"+OK\r\n*1\r\n*2\r\n$3\r\n7-1\r\n*4\r\n$1\r\nu\r\n$4\r\nmike\r\n$1\r\nc\r\n$4\r\n9000\r\n"
+            .to_vec();
+    bytes.extend(scan("17", b"*2\r\n$4\r\nmike\r\n$4\r\n9000\r\n"));
+    let r = c.received(&bytes, 70);
     assert!(!r.close && r.log.is_none());
     assert_eq!(
         r.merges,
-        [
-            Merge::Cutoff {
-                user: "mike".into(),
-                cutoff: 9000
-            },
-            Merge::Cutoff {
-                user: "ann".into(),
-                cutoff: 9500
-            }
-        ]
+        [Merge::Cutoff {
+            user: "mike".into(),
+            cutoff: 9000
+        }]
+    );
+    assert_eq!(
+        commands(&mut c),
+        [vec!["ZSCAN", "p:revoked", "17", "COUNT", "1000"]]
+    );
+    let r = c.received(&scan("0", b"*2\r\n$3\r\nann\r\n$4\r\n9500\r\n"), 80);
+    assert_eq!(
+        r.merges,
+        [Merge::Cutoff {
+            user: "ann".into(),
+            cutoff: 9500
+        }]
     );
     // Then polls the stream from the newest entry at load time.
     c.tick(100, 10_000, vec![]);
@@ -248,10 +265,7 @@ fn logouts_are_sent_and_replayed_after_an_outage() {
         .map(|c| c[4].as_str())
         .collect();
     assert_eq!(zadds, ["ann", "mike"]);
-    assert_eq!(
-        names(&cmds)[cmds.len() - 2..],
-        ["XREVRANGE", "ZRANGEBYSCORE"]
-    );
+    assert_eq!(names(&cmds)[cmds.len() - 2..], ["XREVRANGE", "ZSCAN"]);
     // The first good reply ends the outage, with one line.
     let r = c.received(b":1\r\n", 330);
     assert_eq!(r.log.unwrap().text, "redis 127.0.0.1:6379 is back");
@@ -436,7 +450,11 @@ fn replies_may_arrive_in_pieces() {
     c.tick(0, 10_000, vec![]);
     c.connected(0, 10_000);
     commands(&mut c);
-    let all = b"*0\r\n*2\r\n$4\r\nmike\r\n$4\r\n9000\r\n";
+    let all = [
+        b"*0\r\n".as_slice(),
+        &scan("0", b"*2\r\n$4\r\nmike\r\n$4\r\n9000\r\n"),
+    ]
+    .concat();
     let mut merges = Vec::new();
     for b in all.chunks(3) {
         let r = c.received(b, 1);
