@@ -26,7 +26,10 @@ keepalive, a 13-byte static file.
           the byte test cannot clear: the whole reply is read
     G     cookie and cached Basic with a 10-user and a 100 000-user file;
           `nginx -t` time with each file
-    S0/S  the Redis store (bench/store.py, after the rest, with nginx
+    S     B beside a storm of 20 failed logins per second (bench/storm.py):
+          p99 and requests/s with the storm against without
+    P     Basic logins per second with 2 workers, cache off (bench/storm.py)
+    RD0/RD the Redis store (bench/store.py, after the rest, with nginx
           instances and a redis-server of its own): the cookie path without
           and with `dash_auth_redis`; then 100 logouts on one instance, each
           timed until another instance refuses the cookie (median, worst)
@@ -76,6 +79,7 @@ from configs import (MICA, MICA_PASSWORD, PASSWORD, USER, prepare_workdir, rende
 from processes import AuthService, Nginx, cache_supported, cpu_ticks, fuzzers_running, run_case, time_nginx_t, wrk
 from report import chart_title, machine, plot, write_report
 from stats import ratios, summarize
+import storm
 from harness import basic, curl, free_port  # after settings (see its docstring)
 
 
@@ -120,6 +124,7 @@ def main():
     log(f"nginx -t: 10 users {scale['nginx_t_10_s']:.3f} s, {LARGE_USERS} users {scale['nginx_t_large_s']:.3f} s")
 
     nginx = service = None
+    storm_data = logins = None
     rounds: list[dict] = []
     fuzz_rounds = 0
     perf_data, perf_md = None, ""
@@ -138,6 +143,8 @@ def main():
         log("checks passed: every case answers 200 with its body, and refuses what it must")
 
         rounds, fuzz_rounds = measure(cases, ports, nginx, service)
+        if not ONLY or "S" in ONLY:
+            storm_data = storm.storm_rounds(cookie, ports["B"], nginx, log)
         if PROFILE:
             perf_data, perf_md = perf(cases, ports, nginx, w)
         if fuzz_rounds:
@@ -153,6 +160,9 @@ def main():
             nginx.stop()
         if service:
             service.stop()
+    if not ONLY or "P" in ONLY:
+        logins = storm.logins_per_second(w, log)
+    storm_md = storm.markdown(storm_data, logins)
 
     if not fuzz_rounds and (fuzz_start or fuzzers_running()):
         notes.append("fuzzer processes ran during part of the run: figures may be noisy")
@@ -173,16 +183,16 @@ def main():
     (OUT / "results.json").write_text(json.dumps({
         "machine": m, "notes": notes, "settings": st,
         "cases": rows, "ratios": rats, "users_scale": scale, "rounds": rounds, "profile": profile_data,
-        "perf": perf_data,
+        "perf": perf_data, "storm": storm_data, "logins": logins,
     }, indent=1, ensure_ascii=False))
     plot(rows, OUT / "results.png", chart_title(m, st))
-    write_report(OUT, m, st, rows, rats, scale, notes, profile_md + "\n" + perf_md, cache)
+    write_report(OUT, m, st, rows, rats, scale, notes, storm_md + "\n" + profile_md + "\n" + perf_md, cache)
     if KEEP:
         log(f"work directory kept: {w}")
     else:
         shutil.rmtree(w, ignore_errors=True)
 
-    if not ONLY or "S" in ONLY:
+    if not ONLY or "RD" in ONLY:
         import store  # noqa: PLC0415 (its own nginx instances and Redis, after the main ones are gone)
         log("the Redis store: cookie path with and without it, then logout propagation")
         res = store.run()
@@ -196,6 +206,10 @@ def main():
     print()
     for r in rats:
         print(f"{r['name']:<60} {r['median']:10.3f} {r['unit']:<3} {r['verdict']}")
+    if storm_data:
+        print(f"{'S: cookie p99 beside a login storm / alone':<60} {storm_data['p99_ratio']:10.3f} x")
+    if logins:
+        print(f"{'P: Basic logins per second, 2 workers':<60} {logins['rps']:10.1f}")
     print(f"{'nginx -t with ' + str(LARGE_USERS) + ' users':<60} {scale['nginx_t_large_s']:10.3f} s")
     print(f"wrote {OUT / 'results.md'} and {OUT / 'results.png'}")
 
@@ -298,7 +312,7 @@ def rerender():
 
     data = json.loads((OUT / "results.json").read_text())
     rows, m, st = data["cases"], data["machine"], data["settings"]
-    profile_md = ""
+    profile_md = storm.markdown(data.get("storm"), data.get("logins")) + "\n"
     if data.get("profile"):
         profile_md = callgrind_profile._markdown(data["profile"], {r["id"]: r for r in rows})
     if data.get("perf"):

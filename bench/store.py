@@ -1,9 +1,9 @@
 """The Redis store (`dash_auth_redis`) under `make bench`: the cookie path
-with the store configured against the same server without it (cases S0 and
-S, interleaved rounds, one pinned worker each), and how long a logout on one
+with the store configured against the same server without it (cases RD0 and
+RD, interleaved rounds, one pinned worker each), and how long a logout on one
 instance takes to be refused on another, over 100 logouts.
 
-Run by bench.py after its cases (BENCH_CASES without S skips it), or alone:
+Run by bench.py after its cases (BENCH_CASES without RD skips it), or alone:
 `bench/.venv/bin/python bench/store.py` (after scripts/build-debian-module.sh).
 """
 from __future__ import annotations
@@ -135,9 +135,9 @@ def run(w: Path | None = None) -> dict:
         c = Client(pa)
         cookie = login(c, MICA, MICA_PASSWORD)
         c.close()
-        cases = [Case("S0", "module, cookie, /bench.txt, no store", "S0", headers={"Cookie": cookie}),
-                 Case("S", "module, cookie, /bench.txt, Redis store configured", "S", headers={"Cookie": cookie})]
-        servers = {"S0": (p0, plain), "S": (pa, sa)}
+        cases = [Case("RD0", "module, cookie, /bench.txt, no store", "RD0", headers={"Cookie": cookie}),
+                 Case("RD", "module, cookie, /bench.txt, Redis store configured", "RD", headers={"Cookie": cookie})]
+        servers = {"RD0": (p0, plain), "RD": (pa, sa)}
         for case in cases:
             r = Client(servers[case.id][0]).request("GET", case.path, case.headers)
             assert r.status == 200, (case.id, r.status)
@@ -164,7 +164,7 @@ def run(w: Path | None = None) -> dict:
             shutil.rmtree(w, ignore_errors=True)
     med = lambda case, k: statistics.median(r[case][k] for r in rounds)  # noqa: E731
     out = {
-        "cases": {cid: {k: med(cid, k) for k in ("rps", "p50_us", "p99_us", "nginx_cpu_us")} for cid in ("S0", "S")},
+        "cases": {cid: {k: med(cid, k) for k in ("rps", "p50_us", "p99_us", "nginx_cpu_us")} for cid in ("RD0", "RD")},
         "propagation_ms": {"logouts": len(times), "median": statistics.median(times) * 1e3,
                            "worst": max(times) * 1e3, "best": min(times) * 1e3},
         "rounds": rounds,
@@ -174,7 +174,7 @@ def run(w: Path | None = None) -> dict:
 
 
 def report(res: dict) -> str:
-    s0, s = res["cases"]["S0"], res["cases"]["S"]
+    s0, s = res["cases"]["RD0"], res["cases"]["RD"]
     p = res["propagation_ms"]
     lines = [
         "",
@@ -185,9 +185,9 @@ def report(res: dict) -> str:
         "",
         "| case | requests/s | p50 µs | p99 µs | nginx CPU µs/req |",
         "|---|---|---|---|---|",
-        f"| S0 module, cookie, no store | {s0['rps']:.0f} | {s0['p50_us']:.0f} | {s0['p99_us']:.0f} | "
+        f"| RD0 module, cookie, no store | {s0['rps']:.0f} | {s0['p50_us']:.0f} | {s0['p99_us']:.0f} | "
         f"{s0['nginx_cpu_us']:.2f} |",
-        f"| S module, cookie, Redis store configured | {s['rps']:.0f} | {s['p50_us']:.0f} | {s['p99_us']:.0f} | "
+        f"| RD module, cookie, Redis store configured | {s['rps']:.0f} | {s['p50_us']:.0f} | {s['p99_us']:.0f} | "
         f"{s['nginx_cpu_us']:.2f} |",
         "",
         f"Logout propagation, A to B through one loopback Redis, over {p['logouts']} logouts (from the logout's "

@@ -33,6 +33,7 @@ DEFAULTS = {
     "SESSION_MAX_AGE": "12h",
     "LOGIN_LIMIT": "10 5m 5m",
     "DEPENDENCIES": "dash_auth_dependencies_file ${DASH_DEPENDENCIES};",
+    "EXTRA_MAIN": "",
     "EXTRA_HTTP": "",
     "EXTRA_SERVER": "",
     "EXTRA_LOCATION": "",

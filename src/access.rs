@@ -1,10 +1,17 @@
 //! The ACCESS phase handler: the request's view goes to core once, and the
-//! plan that comes back is carried out.
+//! plan that comes back is carried out. A Basic login whose password must
+//! be hashed waits for the thread pool, and comes back here with the
+//! verdict (see `password_check.rs`).
 use ngx::core::Status;
 use ngx::ffi::{ngx_http_request_t, ngx_int_t};
 use ngx::http::{HttpModuleLocationConf, Request};
 
+use dash_auth_core::password_check::{Hashing, Unhashed};
+use dash_auth_core::RequestView;
+
+use crate::conf::Active;
 use crate::ctx::RequestCtx;
+use crate::password_check::{self, with_queue, Progress, Resume};
 use crate::request::with_view;
 use crate::respond::{carry_out, finalize, Next};
 use crate::{request_body, DashAuthModule};
@@ -25,7 +32,18 @@ fn handle(r: &mut Request) -> Status {
             return Status(status);
         }
     }
-    let plan = with_view(r, active, |view| active.policy.decide(view));
+    let decide = |view: &RequestView<'_>| active.policy.decide(view);
+    let plan = match password_check::progress(r) {
+        // Woken before its check is done: keep waiting.
+        Progress::Running => return Status::NGX_AGAIN,
+        Progress::Done(verdict) => with_view(r, active, Hashing::Done(&verdict), decide),
+        Progress::Lost => active.policy.unhashed(Unhashed::Lost),
+        Progress::None => with_queue(|q| with_view(r, active, Hashing::Offload(q), decide)),
+    };
+    next(r, active, plan)
+}
+
+fn next(r: &mut Request, active: &'static Active, plan: dash_auth_core::Plan) -> Status {
     match carry_out(r, active, plan) {
         Next::Return(status) => status,
         Next::Sent(rc) => {
@@ -33,5 +51,13 @@ fn handle(r: &mut Request) -> Status {
             Status::NGX_DONE
         }
         Next::ReadBody(of) => request_body::start(r, of),
+        // The phases stop here; the check's completion runs them again.
+        Next::Hash(job) => {
+            if password_check::start(r, active, job, Resume::Phases) {
+                Status::NGX_AGAIN
+            } else {
+                next(r, active, active.policy.unhashed(Unhashed::NotQueued))
+            }
+        }
     }
 }

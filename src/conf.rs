@@ -30,7 +30,7 @@ use crate::shm::Zone;
 use crate::{conf_msg, DashAuthModule};
 
 pub mod ext;
-use ext::{parse_size, parse_time, NgxConfExt};
+use ext::{parse_size, parse_time, NgxConfExt, ThreadPool};
 
 /// The `http` block's configuration: shared zones belong there, as in
 /// nginx's own modules.
@@ -65,6 +65,11 @@ pub struct LocConf {
 pub struct Active {
     pub policy: Policy,
     pub zone: Option<Zone>,
+    /// Where password checks run.
+    pub threads: ThreadPool,
+    /// The location has an `error_page` for 403, which then wins over the
+    /// module's refusal page.
+    pub error_page_403: bool,
 }
 
 /// Why a directive was refused. Printed after `"<directive>" directive`.
@@ -144,16 +149,28 @@ pub unsafe extern "C" fn merge_loc_conf(
         Some(Setting::On(zone)) => Some(*zone),
         _ => None,
     };
-    match settings.policy(zone.is_some()) {
-        Ok(policy) => {
-            if let (Some(p), Some(main)) = (&policy, DashAuthModule::main_conf_mut(cf)) {
-                main.horizon = main.horizon.max(p.token_horizon());
-            }
-            *active = policy.map(|policy| Arc::new(Active { policy, zone }));
-            NGX_CONF_OK
+    let policy = match settings.policy(zone.is_some()) {
+        Ok(Some(policy)) => policy,
+        Ok(None) => {
+            *active = None;
+            return NGX_CONF_OK;
         }
-        Err(e) => cf.emerg(&e),
+        Err(e) => return cf.emerg(&e),
+    };
+    if let Some(main) = DashAuthModule::main_conf_mut(cf) {
+        main.horizon = main.horizon.max(policy.token_horizon());
     }
+    let pool = settings.thread_pool();
+    let Some(threads) = cf.thread_pool(&pool) else {
+        return cf.emerg(&format_args!("cannot use thread pool \"{pool}\""));
+    };
+    *active = Some(Arc::new(Active {
+        policy,
+        zone,
+        threads,
+        error_page_403: cf.has_error_page(403),
+    }));
+    NGX_CONF_OK
 }
 
 const ANY_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF;
@@ -172,7 +189,7 @@ const fn command(name: ngx_str_t, args: u32, set: Handler) -> ngx_command_t {
     }
 }
 
-pub static mut COMMANDS: [ngx_command_t; 27] = [
+pub static mut COMMANDS: [ngx_command_t; 29] = [
     ngx_command_t {
         name: ngx_string!("dash_auth_redis"),
         type_: (NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE) as ngx_uint_t,
@@ -208,6 +225,16 @@ pub static mut COMMANDS: [ngx_command_t; 27] = [
         cmd_login_limit,
     ),
     command(ngx_string!("dash_auth"), NGX_CONF_TAKE1, cmd_dash_auth),
+    command(
+        ngx_string!("dash_auth_thread_pool"),
+        NGX_CONF_TAKE1,
+        cmd_thread_pool,
+    ),
+    command(
+        ngx_string!("dash_auth_hash_queue"),
+        NGX_CONF_TAKE1,
+        cmd_hash_queue,
+    ),
     command(
         ngx_string!("dash_auth_user_file"),
         NGX_CONF_TAKE1,
@@ -551,6 +578,19 @@ one_value!(cmd_login_page, login_page, |cf| {
 });
 
 one_value!(cmd_max_age, max_age, |cf| Ok(Setting::On(time_arg(cf, 1)?)));
+
+one_value!(cmd_thread_pool, thread_pool, |cf| {
+    let name = config::thread_pool(arg1(cf)?)?;
+    // Added here, not only at the merge, so that nginx names this line
+    // if no `thread_pool` declares it.
+    cf.thread_pool(&name)
+        .ok_or_else(|| DirectiveError::InvalidParameter(name.clone()))?;
+    Ok(Setting::On(name))
+});
+
+one_value!(cmd_hash_queue, hash_queue, |cf| Ok(Setting::On(
+    config::hash_queue(arg1(cf)?)?
+)));
 
 one_value!(cmd_login_limit, login_limit, |cf| {
     let first = arg1(cf)?;

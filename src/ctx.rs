@@ -10,6 +10,7 @@ pub use dash_auth_core::endpoint::ResponseCheck;
 use dash_auth_core::plan::Held;
 
 use crate::conf::Active;
+use crate::password_check::Pending;
 use crate::DashAuthModule;
 
 pub struct RequestCtx {
@@ -32,6 +33,8 @@ pub struct RequestCtx {
     /// The bound on the held reply.
     pub reply_max: usize,
     pub response_body: Vec<u8>,
+    /// The password check the request waits for, or waited for.
+    pub hashing: Option<Pending>,
 }
 
 impl RequestCtx {
@@ -46,6 +49,7 @@ impl RequestCtx {
             holding: None,
             reply_max: 0,
             response_body: Vec::new(),
+            hashing: None,
         }
     }
 

@@ -8,6 +8,7 @@
 //! - `respond.rs`: carrying out a plan (headers, status, page, log line);
 //! - `access.rs`: the ACCESS phase handler;
 //! - `request_body.rs`: reading a Dash callback or login-form body first;
+//! - `password_check.rs`: password checks on nginx's thread pool;
 //! - `response_filter.rs`: holding back and judging the app's replies;
 //! - `conf.rs` (+ `conf/ext.rs`, the config-time FFI): the directives;
 //! - `shm.rs`: the `dash_auth_zone` shared memory;
@@ -27,6 +28,7 @@ mod access;
 mod buffers;
 mod conf;
 mod ctx;
+mod password_check;
 mod request;
 mod request_body;
 mod respond;

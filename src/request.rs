@@ -1,24 +1,36 @@
 //! The plain view of an `ngx_http_request_t` that core decides on: the
 //! headers it reads, the method, the paths, the connection, the clock and
 //! the shared zone. Built here and nowhere else.
-use ngx::ffi::{ngx_http_err_page_t, NGX_HTTP_GET, NGX_HTTP_HEAD, NGX_HTTP_POST};
-use ngx::http::{HttpModuleLocationConf, NgxHttpCoreModule, Request};
+use ngx::ffi::{NGX_HTTP_GET, NGX_HTTP_HEAD, NGX_HTTP_POST};
+use ngx::http::Request;
 
 use dash_auth_core::csrf::FromHeaders;
 use dash_auth_core::endpoint::Method;
+use dash_auth_core::password_check::Hashing;
 use dash_auth_core::RequestView;
 
 use crate::conf::Active;
 use crate::respond::Body;
 use crate::shm::Zone;
 
-/// Calls `f` with the view of `r` under the location's policy.
-pub fn with_view<R>(r: &Request, active: &Active, f: impl FnOnce(&RequestView<'_>) -> R) -> R {
-    with_headers(r, active, f)
+/// Calls `f` with the view of `r` under the location's policy; `hashing`
+/// says where a password would be checked.
+pub fn with_view<R>(
+    r: &Request,
+    active: &Active,
+    hashing: Hashing<'_>,
+    f: impl FnOnce(&RequestView<'_>) -> R,
+) -> R {
+    with_headers(r, active, hashing, f)
 }
 
 /// The view with every header core reads.
-fn with_headers<R>(r: &Request, active: &Active, f: impl FnOnce(&RequestView<'_>) -> R) -> R {
+fn with_headers<R>(
+    r: &Request,
+    active: &Active,
+    hashing: Hashing<'_>,
+    f: impl FnOnce(&RequestView<'_>) -> R,
+) -> R {
     // A request rarely carries more than one Cookie header (HTTP/2 may
     // split them), so the first few are kept on the stack.
     let mut inline: [&[u8]; 4] = [&[]; 4];
@@ -72,7 +84,7 @@ fn with_headers<R>(r: &Request, active: &Active, f: impl FnOnce(&RequestView<'_>
         upgrade,
         from,
     };
-    build(r, active, headers, active.zone, f)
+    build(r, active, headers, active.zone, hashing, f)
 }
 
 /// The view for a body that was asked for.
@@ -86,11 +98,12 @@ pub fn with_body_view<R>(
     r: &Request,
     active: &Active,
     of: Body,
+    hashing: Hashing<'_>,
     f: impl FnOnce(&RequestView<'_>) -> R,
 ) -> R {
     match of {
-        Body::Callback => build(r, active, Credentials::default(), None, f),
-        Body::Form(_) => with_headers(r, active, f),
+        Body::Callback => build(r, active, Credentials::default(), None, hashing, f),
+        Body::Form(_) => with_headers(r, active, hashing, f),
     }
 }
 
@@ -109,6 +122,7 @@ fn build<R>(
     active: &Active,
     headers: Credentials<'_>,
     zone: Option<Zone>,
+    hashing: Hashing<'_>,
     f: impl FnOnce(&RequestView<'_>) -> R,
 ) -> R {
     let (revocations, attempts) = zone.map(|z| z.tables()).unwrap_or_default();
@@ -137,29 +151,10 @@ fn build<R>(
         now: now(),
         client: client_addr(r),
         shared: Some(&shared),
-        error_page_403: error_page_403(r),
+        error_page_403: active.error_page_403,
+        hashing,
     };
     f(&view)
-}
-
-/// Whether the location lists 403 in an `error_page`.
-fn error_page_403(r: &Request) -> bool {
-    let Some(clcf) = NgxHttpCoreModule::location_conf(r) else {
-        return false;
-    };
-    // SAFETY: NULL or the location's array of `error_page` entries, built
-    // at configuration time and never changed after.
-    let Some(pages) = (unsafe { clcf.error_pages.as_ref() }) else {
-        return false;
-    };
-    if pages.elts.is_null() {
-        return false;
-    }
-    // SAFETY: `elts` holds `nelts` initialised `ngx_http_err_page_t`.
-    let pages = unsafe {
-        core::slice::from_raw_parts(pages.elts.cast::<ngx_http_err_page_t>(), pages.nelts)
-    };
-    pages.iter().any(|p| p.status == 403)
 }
 
 fn method(r: &Request) -> Method {

@@ -13,10 +13,13 @@ use ngx::ffi::{
 use ngx::http::{HttpModuleLocationConf, Request};
 
 use dash_auth_core::login::MAX_FORM_LEN;
-use dash_auth_core::plan::{BodyError, BodyOf, Form};
+use dash_auth_core::password_check::{Hashing, Unhashed};
+use dash_auth_core::plan::{BodyError, BodyOf, Form, Plan};
 
 use crate::buffers::{collect, single_memory};
+use crate::conf::Active;
 use crate::ctx::RequestCtx;
+use crate::password_check::{self, with_queue, Progress, Resume};
 use crate::request::with_body_view;
 use crate::respond::{carry_out, finalize, Body, Next};
 use crate::DashAuthModule;
@@ -69,7 +72,7 @@ unsafe extern "C" fn callback_ready(r: *mut ngx_http_request_t) {
         // request ends here, as after the login form.
         Next::Sent(rc) => return finalize(req, rc),
         Next::Return(status) => status,
-        Next::ReadBody(_) => Status::NGX_ERROR,
+        Next::ReadBody(_) | Next::Hash(_) => Status::NGX_ERROR,
     };
     if let Some(ctx) = RequestCtx::get(req) {
         ctx.access_status = Some(status.0);
@@ -90,7 +93,7 @@ fn callback_verdict(r: &mut Request) -> Next {
     let mut copy = Vec::new();
     let body = body_bytes(r, ctx.body_max, &mut copy);
     let of = BodyOf::Callback(&ctx.identity);
-    let plan = with_body_view(r, active, Body::Callback, |view| {
+    let plan = with_body_view(r, active, Body::Callback, Hashing::Inline, |view| {
         active.policy.decide_body(view, of, body)
     });
     carry_out(r, active, plan)
@@ -100,28 +103,64 @@ fn callback_verdict(r: &mut Request) -> Next {
 unsafe extern "C" fn login_form_ready(r: *mut ngx_http_request_t) {
     // SAFETY: nginx calls the post handler with the live request.
     let req = unsafe { Request::from_ngx_http_request(r) };
-    let rc = form_answer(req, Form::Login);
-    finalize(req, rc);
+    let rc = with_queue(|q| form_answer(req, Form::Login, Hashing::Offload(q)));
+    if let Some(rc) = rc {
+        finalize(req, rc);
+    }
+}
+
+/// The login form again, once its password check is done (the request's
+/// write handler while it waits): the body is still the request's.
+pub fn login_form_hashed(r: &mut Request) {
+    let rc = match password_check::progress(r) {
+        Progress::Running => return,
+        Progress::Done(verdict) => form_answer(r, Form::Login, Hashing::Done(&verdict)),
+        Progress::Lost | Progress::None => answer_unhashed(r, Unhashed::Lost),
+    };
+    if let Some(rc) = rc {
+        finalize(r, rc);
+    }
 }
 
 unsafe extern "C" fn logout_form_ready(r: *mut ngx_http_request_t) {
     // SAFETY: nginx calls the post handler with the live request.
     let req = unsafe { Request::from_ngx_http_request(r) };
-    let rc = form_answer(req, Form::Logout);
-    finalize(req, rc);
+    if let Some(rc) = form_answer(req, Form::Logout, Hashing::Inline) {
+        finalize(req, rc);
+    }
 }
 
-fn form_answer(r: &mut Request, form: Form) -> Status {
+/// The form's answer to finalize the request with; `None` while its
+/// password is being checked.
+fn form_answer(r: &mut Request, form: Form, hashing: Hashing<'_>) -> Option<Status> {
     let Some(active) = DashAuthModule::location_conf(r).and_then(|c| c.active.as_deref()) else {
-        return Status::NGX_ERROR;
+        return Some(Status::NGX_ERROR);
     };
     let mut copy = Vec::new();
     let body = body_bytes(r, MAX_FORM_LEN, &mut copy);
-    let plan = with_body_view(r, active, Body::Form(form), |view| {
+    let plan = with_body_view(r, active, Body::Form(form), hashing, |view| {
         active.policy.decide_body(view, BodyOf::Form(form), body)
     });
+    carried_out(r, active, plan)
+}
+
+fn carried_out(r: &mut Request, active: &'static Active, plan: Plan) -> Option<Status> {
     match carry_out(r, active, plan) {
-        Next::Return(status) | Next::Sent(status) => status,
-        Next::ReadBody(_) => Status::NGX_ERROR,
+        Next::Return(status) | Next::Sent(status) => Some(status),
+        Next::ReadBody(_) => Some(Status::NGX_ERROR),
+        Next::Hash(job) => {
+            if password_check::start(r, active, job, Resume::Form) {
+                None
+            } else {
+                carried_out(r, active, active.policy.unhashed(Unhashed::NotQueued))
+            }
+        }
     }
+}
+
+fn answer_unhashed(r: &mut Request, why: Unhashed) -> Option<Status> {
+    let Some(active) = DashAuthModule::location_conf(r).and_then(|c| c.active.as_deref()) else {
+        return Some(Status::NGX_ERROR);
+    };
+    carried_out(r, active, active.policy.unhashed(why))
 }

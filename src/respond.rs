@@ -7,6 +7,7 @@ use ngx::ffi::{
 use ngx::http::Request;
 use ngx::ngx_log_error;
 
+use dash_auth_core::password_check::HashJob;
 use dash_auth_core::plan::{Content, Form, Inspect, Level, Log, Plan};
 use dash_auth_core::Identity;
 
@@ -24,6 +25,8 @@ pub enum Next {
     Sent(Status),
     /// Read the request body before going on.
     ReadBody(Body),
+    /// Check this password on the thread pool, then ask again.
+    Hash(HashJob),
 }
 
 /// Which body is being read; the post handler asks core about it.
@@ -60,6 +63,15 @@ pub fn carry_out(r: &mut Request, active: &'static Active, plan: Plan) -> Next {
             inspect,
         } => allow(r, active, identity, set_cookie, inspect),
         Plan::Proceed => Next::Return(Status::NGX_OK),
+        Plan::Hash(job) => Next::Hash(job),
+        Plan::Busy { retry_after, .. } => {
+            if r.add_header_out("Retry-After", &retry_after.to_string())
+                .is_none()
+            {
+                return Next::Return(Status::NGX_ERROR);
+            }
+            Next::Return(http(503))
+        }
         Plan::ReadForm(form) => Next::ReadBody(Body::Form(form)),
         Plan::Redirect {
             status,

@@ -14,6 +14,7 @@ use crate::cookie::{all_values, find_cookie, set_cookie, CookieLookup};
 use crate::csrf::FromHeaders;
 use crate::endpoint::{Method, UncheckedRoutes};
 use crate::grants;
+use crate::password_check::{HashJob, Hashing, DEFAULT_HASH_QUEUE};
 use crate::rate_limit::{Attempts, Counter, Limit, Subject};
 use crate::revocation::{self, Revocations};
 use crate::section::Sections;
@@ -47,6 +48,9 @@ pub struct Policy {
     pub limit: Option<Limit>,
     /// Routes let through although what they run cannot be checked.
     pub unchecked: Arc<UncheckedRoutes>,
+    /// Password checks queued or running per worker past which a login
+    /// that needs one is refused with 503.
+    pub hash_queue: usize,
 }
 
 /// State shared by every worker (the module keeps it in shared memory):
@@ -101,6 +105,9 @@ pub struct RequestView<'a> {
     /// The location has an `error_page` for 403: that page, the admin's,
     /// is shown for a refusal instead of the module's own.
     pub error_page_403: bool,
+    /// Where a password would be hashed, or the verdict of this request's
+    /// hash when it was asked again after one.
+    pub hashing: Hashing<'a>,
 }
 
 /// Who the request is from.
@@ -195,6 +202,11 @@ pub enum Decision {
     Forbidden { identity: Identity, section: String },
     /// 429: too many failed logins for this user or client address.
     TooManyAttempts { user: String },
+    /// The password must be hashed first: run the job off the event loop,
+    /// then ask again with its verdict.
+    Hash(HashJob),
+    /// 503: the worker's password-check queue is full.
+    Busy { user: String, in_flight: usize },
 }
 
 /// How the password came: a Basic client has no cookie jar, so for it the
@@ -215,6 +227,8 @@ pub enum LoginResult {
         set_cookie: String,
         device_cookie: Option<String>,
     },
+    /// Hash the password first (see [`Decision::Hash`]).
+    Hash(HashJob),
     Denied(Decision),
 }
 
@@ -248,6 +262,7 @@ impl Policy {
             login: None,
             limit: Some(DEFAULT_LOGIN_LIMIT),
             unchecked: Arc::default(),
+            hash_queue: DEFAULT_HASH_QUEUE,
         }
     }
 
@@ -309,6 +324,7 @@ impl Policy {
                 set_cookie,
                 ..
             } => self.admit(identity, req.uri, Some(set_cookie)),
+            LoginResult::Hash(job) => Decision::Hash(job),
             LoginResult::Denied(d) => d,
         }
     }
@@ -440,9 +456,17 @@ impl Policy {
                 crate::device::vouches(&self.secret, req.cookie_headers, user, req.now)
                     || (via == Via::Basic && a.known_address(user, req.client, req.now))
             };
-            if a.blocked(Subject::UserAt(user, req.client), req.now)
-                || a.blocked(Subject::Address(req.client), req.now)
-                || (a.blocked(Subject::User(user), req.now) && !own_client())
+            // A check still running may yet be a failure.
+            let blocked = |who| {
+                let pending = match req.hashing {
+                    Hashing::Offload(queue) => queue.pending(who),
+                    Hashing::Inline | Hashing::Done(_) => 0,
+                };
+                a.blocked_with(who, req.now, pending)
+            };
+            if blocked(Subject::UserAt(user, req.client))
+                || blocked(Subject::Address(req.client))
+                || (blocked(Subject::User(user)) && !own_client())
             {
                 return LoginResult::Denied(Decision::TooManyAttempts {
                     user: user.to_owned(),
@@ -452,9 +476,25 @@ impl Policy {
         let cached = self
             .cached_login(user, password, req.now)
             .and_then(|hit| hit.then(|| self.users.get(user)).flatten());
-        let verified = match cached {
-            Some(u) => Ok(u),
-            None => self.users.authenticate(user, password),
+        let verified = match (cached, req.hashing) {
+            (Some(u), _) => Ok(u),
+            (None, Hashing::Inline) => self.users.authenticate(user, password),
+            (None, Hashing::Offload(queue)) => {
+                let in_flight = queue.len();
+                let ticket = (in_flight < self.hash_queue)
+                    .then(|| queue.enter(user, req.client, password))
+                    .flatten();
+                return match ticket {
+                    Some(t) => LoginResult::Hash(self.users.job(user, password).with_ticket(t)),
+                    None => LoginResult::Denied(Decision::Busy {
+                        user: user.to_owned(),
+                        in_flight,
+                    }),
+                };
+            }
+            (None, Hashing::Done(verdict)) => verdict
+                .outcome_for(user, password)
+                .and_then(|()| self.users.get(user).ok_or(AuthFailure::UnknownUser)),
         };
         let found = match verified {
             Ok(found) => {

@@ -16,6 +16,7 @@ use crate::csrf::SiteOrigin;
 use crate::dash::Registry;
 use crate::endpoint::UncheckedRoutes;
 use crate::login;
+use crate::password_check::{DEFAULT_HASH_QUEUE, DEFAULT_THREAD_POOL};
 use crate::rate_limit::{self, Limit};
 use crate::return_path;
 use crate::section::{PathsConflict, SectionError, SectionPaths, Sections};
@@ -136,6 +137,8 @@ pub struct Settings {
     pub max_age: Setting<u64>,
     pub login_limit: Setting<Limit>,
     pub allow_unchecked: Setting<Arc<UncheckedRoutes>>,
+    pub thread_pool: Setting<String>,
+    pub hash_queue: Setting<usize>,
 }
 
 /// Why a directive's argument was refused. Printed after
@@ -261,6 +264,24 @@ pub fn cache_entries(n: &str) -> Result<usize, ValueError> {
         .ok_or_else(|| ValueError::InvalidSize(n.to_owned()))
 }
 
+/// `dash_auth_hash_queue n`: password checks queued or running per
+/// worker, at least one. nginx's own thread queue takes at most 65536.
+pub fn hash_queue(n: &str) -> Result<usize, ValueError> {
+    n.parse::<usize>()
+        .ok()
+        .filter(|&n| (1..=65536).contains(&n))
+        .ok_or_else(|| ValueError::InvalidParameter(n.to_owned()))
+}
+
+/// `dash_auth_thread_pool name`: a pool named by `thread_pool`, or
+/// nginx's `default`.
+pub fn thread_pool(name: &str) -> Result<String, ValueError> {
+    if name.is_empty() || name.bytes().any(|b| b.is_ascii_control() || b == b' ') {
+        return Err(ValueError::InvalidParameter(name.to_owned()));
+    }
+    Ok(name.to_owned())
+}
+
 /// `dash_auth_zone name size`: `bytes` as nginx parsed `shown`.
 pub fn zone_size(bytes: Option<usize>, shown: &str) -> Result<usize, ValueError> {
     bytes
@@ -308,6 +329,8 @@ impl Settings {
             max_age,
             login_limit,
             allow_unchecked,
+            thread_pool,
+            hash_queue,
         } = self;
         let Settings {
             realm: p_realm,
@@ -334,6 +357,8 @@ impl Settings {
             max_age: p_max_age,
             login_limit: p_login_limit,
             allow_unchecked: p_allow_unchecked,
+            thread_pool: p_thread_pool,
+            hash_queue: p_hash_queue,
         } = parent;
         realm.inherit(p_realm);
         users.inherit(p_users);
@@ -359,6 +384,13 @@ impl Settings {
         max_age.inherit(p_max_age);
         login_limit.inherit(p_login_limit);
         allow_unchecked.inherit(p_allow_unchecked);
+        thread_pool.inherit(p_thread_pool);
+        hash_queue.inherit(p_hash_queue);
+    }
+
+    /// The name of the nginx thread pool password checks run on.
+    pub fn thread_pool(&self) -> String {
+        self.thread_pool.value_or(DEFAULT_THREAD_POOL.to_owned())
     }
 
     /// The policy of a location, after [`inherit`](Settings::inherit):
@@ -442,6 +474,7 @@ impl Settings {
             login,
             limit: self.login_limit.or(Some(DEFAULT_LOGIN_LIMIT)),
             unchecked: self.allow_unchecked.value_or(Arc::default()),
+            hash_queue: self.hash_queue.value_or(DEFAULT_HASH_QUEUE),
         }))
     }
 }
@@ -709,6 +742,14 @@ mod tests {
             );
         }
         assert_eq!(nonzero_time(0), Err(ValueError::ZeroTime));
+        assert_eq!(hash_queue("1"), Ok(1));
+        assert_eq!(hash_queue("65536"), Ok(65536));
+        for bad in ["0", "-1", "65537", "x", ""] {
+            assert!(hash_queue(bad).is_err(), "{bad}");
+        }
+        assert_eq!(thread_pool("dash_auth"), Ok("dash_auth".into()));
+        assert!(thread_pool("").is_err());
+        assert!(thread_pool("a b").is_err());
         assert_eq!(cache_entries("16"), Ok(16));
         for bad in ["0", "1k", "-1", ""] {
             assert!(cache_entries(bad).is_err(), "{bad}");

@@ -14,6 +14,7 @@ use crate::login::{
     logout_token, parse_form, render_logout_page, render_page, return_from_query, wants_login_page,
     Notice, MAX_FORM_LEN,
 };
+use crate::password_check::{Unhashed, RETRY_AFTER};
 use crate::plan::{BodyError, BodyOf, Form, Inspect, Level, Log, Plan};
 use crate::return_path::login_redirect;
 
@@ -52,6 +53,8 @@ impl Policy {
                 )),
             ),
             Decision::Forbidden { identity, section } => self.forbidden(identity, &section, req),
+            Decision::Hash(job) => Plan::Hash(job),
+            Decision::Busy { user, in_flight } => busy(&user, in_flight),
         }
     }
 
@@ -379,6 +382,8 @@ impl Policy {
                     "signed in with the login form",
                 )),
             },
+            LoginResult::Hash(job) => Plan::Hash(job),
+            LoginResult::Denied(Decision::Busy { user, in_flight }) => busy(&user, in_flight),
             LoginResult::Denied(Decision::TooManyAttempts { user }) => self.form_page(
                 req,
                 429,
@@ -432,6 +437,35 @@ impl Policy {
 fn provenance(login: &LoginPages, req: &RequestView<'_>) -> Provenance {
     let own = SiteOrigin::of_request(req.secure, req.host);
     csrf::provenance(req.from, own.as_ref(), &login.origins)
+}
+
+impl Policy {
+    /// A login whose password check could not be run: refused like an
+    /// overload, and logged as the module's failure.
+    pub fn unhashed(&self, why: Unhashed) -> Plan {
+        Plan::Busy {
+            retry_after: RETRY_AFTER,
+            log: Log::error(format!(
+                "login refused with 503: password check failed: {why}"
+            )),
+        }
+    }
+}
+
+/// A login refused because the worker's password checks are at their
+/// bound; the client is to come back shortly, as for any overload.
+fn busy(user: &str, in_flight: usize) -> Plan {
+    Plan::Busy {
+        retry_after: RETRY_AFTER,
+        log: Log::user(
+            Level::Warn,
+            user,
+            format_args!(
+                "login refused with 503: {in_flight} password checks already queued or \
+                 running in this worker (dash_auth_hash_queue)"
+            ),
+        ),
+    }
 }
 
 fn callback_too_large(identity: &Identity, max: usize) -> Log {
@@ -1796,6 +1830,142 @@ pub(crate) mod tests {
         let s = p.shared(Table::new(&rw), Table::new(&aw));
         assert!(s.attempts.is_none() && s.revocations.is_some());
         let _: Option<Revocations<'_>> = s.revocations;
+    }
+
+    #[test]
+    fn passwords_are_checked_off_the_event_loop() {
+        use crate::password_check::{HashQueue, Hashing};
+        let mut p = policy(true);
+        p.hash_queue = 2;
+        let limit = |max_failures| {
+            Some(Limit {
+                max_failures,
+                window: 60,
+                cooldown: 60,
+            })
+        };
+        let (rw, aw, aw3) = (zone(64), zone(64), zone(64));
+        p.limit = limit(10);
+        let shared = p.shared(Table::new(&rw), Table::new(&aw));
+        p.limit = limit(3);
+        let shared3 = p.shared(Table::new(&rw), Table::new(&aw3));
+        let queue = HashQueue::default();
+        let good = basic("mike", "123456");
+        let mut v = view(Method::Get, "/marketing", &[]);
+        v.shared = Some(&shared);
+        v.authorization = Some(&good);
+        v.hashing = Hashing::Offload(&queue);
+
+        // Basic: a job, then the same question with its verdict.
+        let Plan::Hash(job) = p.decide(&v) else {
+            panic!("no job for an uncached Basic login")
+        };
+        assert_eq!(queue.len(), 1);
+        let verdict = job.run();
+        queue.leave(verdict.ticket().unwrap());
+        v.hashing = Hashing::Done(&verdict);
+        assert!(matches!(
+            p.decide(&v),
+            Plan::Allow {
+                set_cookie: Some(_),
+                ..
+            }
+        ));
+        // A verdict answers only for its own password.
+        let wrong = basic("mike", "nope");
+        v.authorization = Some(&wrong);
+        assert!(matches!(p.decide(&v), Plan::Challenge { .. }));
+
+        // The bound: past two checks in flight, 503 with Retry-After.
+        v.hashing = Hashing::Offload(&queue);
+        let guesses: Vec<Vec<u8>> = ["a", "b", "c"].iter().map(|g| basic("mika", g)).collect();
+        let mut jobs = Vec::new();
+        for g in &guesses[..2] {
+            v.authorization = Some(g);
+            let Plan::Hash(job) = p.decide(&v) else {
+                panic!("no job under the bound")
+            };
+            jobs.push(job);
+        }
+        v.authorization = Some(&guesses[2]);
+        let Plan::Busy { retry_after, log } = p.decide(&v) else {
+            panic!("no 503 past the bound")
+        };
+        assert_eq!(retry_after, 1);
+        assert_eq!(log.level, Level::Warn);
+        assert!(
+            log.text.contains("2 password checks already queued"),
+            "{}",
+            log.text
+        );
+        // A session cookie never waits for the queue.
+        let c = cookie(&p, "mike", &["marketing"]);
+        let cookies = [c.as_bytes()];
+        let mut with_cookie = view(Method::Get, "/marketing", &cookies);
+        with_cookie.hashing = Hashing::Offload(&queue);
+        assert_eq!(
+            p.decide(&with_cookie),
+            allow(mike(), None, ResponseCheck::Page { scan: true })
+        );
+        for job in jobs {
+            queue.leave(job.ticket().unwrap());
+        }
+
+        // Checks still running count as failures: with one counted and
+        // two distinct guesses running, the limit of 3 is reached.
+        p.hash_queue = 8;
+        v.shared = Some(&shared3);
+        let counted = basic("hana", "x");
+        v.authorization = Some(&counted);
+        v.hashing = Hashing::Inline;
+        assert!(matches!(p.decide(&v), Plan::Challenge { .. }));
+        v.hashing = Hashing::Offload(&queue);
+        let running = [basic("hana", "y"), basic("hana", "z")];
+        let mut jobs = Vec::new();
+        for g in &running {
+            v.authorization = Some(g);
+            let Plan::Hash(job) = p.decide(&v) else {
+                panic!("no job under the limit")
+            };
+            jobs.push(job);
+        }
+        let g = basic("hana", "w");
+        v.authorization = Some(&g);
+        assert!(matches!(p.decide(&v), Plan::Refuse { status: 429, .. }));
+        for job in jobs {
+            queue.leave(job.ticket().unwrap());
+        }
+        let Plan::Hash(job) = p.decide(&v) else {
+            panic!("still refused once the checks ended")
+        };
+        queue.leave(job.ticket().unwrap());
+        // The same login sent at once several times counts once.
+        for _ in 0..4 {
+            v.authorization = Some(&good);
+            assert!(matches!(p.decide(&v), Plan::Hash(_)), "mike's own login");
+        }
+
+        // The form: a job, then the redirect with the cookie.
+        let queue = HashQueue::default();
+        let mut f = view(Method::Post, "/login", &[]);
+        f.content_type = Some(FORM);
+        f.shared = Some(&shared);
+        same_origin(&mut f);
+        f.hashing = Hashing::Offload(&queue);
+        let body: Result<&[u8], BodyError> = Ok(b"username=mica&password=1234&return=%2Fhr");
+        let Plan::Hash(job) = p.decide_body(&f, BodyOf::Form(Form::Login), body.clone()) else {
+            panic!("no job for the form")
+        };
+        let verdict = job.run();
+        f.hashing = Hashing::Done(&verdict);
+        assert!(matches!(
+            p.decide_body(&f, BodyOf::Form(Form::Login), body),
+            Plan::Redirect {
+                status: 303,
+                set_cookie: Some(_),
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use crate::access::Identity;
 use crate::endpoint::ResponseCheck;
+use crate::password_check::HashJob;
 
 /// How loud a log line is; the module maps it to nginx's levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +79,15 @@ pub enum Plan {
     },
     /// The body was checked: go on as already allowed.
     Proceed,
+    /// Check a password off the event loop: run the job on a thread, then
+    /// ask the same question again ([`Policy::decide`](crate::Policy::decide)
+    /// for a Basic login, [`Policy::decide_body`](crate::Policy::decide_body)
+    /// for the form) with its verdict in
+    /// [`Hashing::Done`](crate::password_check::Hashing::Done).
+    Hash(HashJob),
+    /// 503 with `Retry-After`: the worker's password checks are at their
+    /// bound.
+    Busy { retry_after: u64, log: Log },
     /// Read one of the module's forms, at most
     /// [`MAX_FORM_LEN`](crate::login::MAX_FORM_LEN) bytes, then ask
     /// [`Policy::decide_body`](crate::Policy::decide_body).
@@ -173,8 +183,8 @@ impl Plan {
     /// The log line the plan carries, if any.
     pub fn log(&self) -> Option<&Log> {
         match self {
-            Plan::Allow { .. } | Plan::Proceed | Plan::ReadForm(_) => None,
-            Plan::Challenge { log, .. } => Some(log),
+            Plan::Allow { .. } | Plan::Proceed | Plan::ReadForm(_) | Plan::Hash(_) => None,
+            Plan::Challenge { log, .. } | Plan::Busy { log, .. } => Some(log),
             Plan::Redirect { log, .. }
             | Plan::Refuse { log, .. }
             | Plan::Page { log, .. }

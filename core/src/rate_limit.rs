@@ -43,6 +43,23 @@ impl Limit {
         count >= u64::from(self.max_failures) && now < start.saturating_add(self.cooldown)
     }
 
+    /// Refused now, were `pending` checks still running to fail too? A
+    /// count whose window has passed counts as none.
+    pub fn blocked_with(&self, state: u64, now: u64, pending: u64) -> bool {
+        if self.blocked(state, now) {
+            return true;
+        }
+        let (start, count) = unpack(state);
+        let max = u64::from(self.max_failures);
+        // A block whose cool-down is over starts the count afresh.
+        let count = if state == 0 || count >= max || now >= start.saturating_add(self.window) {
+            0
+        } else {
+            count
+        };
+        pending > 0 && count.saturating_add(pending) >= max
+    }
+
     /// The state after one more failure, and whether it starts a block.
     pub fn after_failure(&self, state: u64, now: u64) -> (u64, bool) {
         let (start, count) = unpack(state);
@@ -143,6 +160,13 @@ impl Attempts<'_> {
         self.table
             .get(who.tag(&self.table))
             .is_some_and(|s| self.limit.blocked(s, now))
+    }
+
+    /// [`blocked`](Attempts::blocked), counting `pending` password checks
+    /// of `who` still running as failures.
+    pub fn blocked_with(&self, who: Subject<'_>, now: u64, pending: usize) -> bool {
+        let state = self.table.get(who.tag(&self.table)).unwrap_or(0);
+        self.limit.blocked_with(state, now, pending as u64)
     }
 
     /// Counts a failure; `true` if it starts a block (to be logged).
@@ -284,6 +308,24 @@ mod tests {
         // After it, counting starts over.
         let (s, b) = L.after_failure(s, 1140);
         assert!(!b && !L.blocked(s, 1140));
+    }
+
+    #[test]
+    fn running_checks_count_as_failures_until_they_end() {
+        assert!(!L.blocked_with(0, 1000, 0));
+        assert!(!L.blocked_with(0, 1000, 2));
+        assert!(L.blocked_with(0, 1000, 3));
+        let (s, _) = L.after_failure(0, 1000);
+        assert!(!L.blocked_with(s, 1010, 1));
+        assert!(L.blocked_with(s, 1010, 2));
+        // The window passed: the old failure no longer counts.
+        assert!(!L.blocked_with(s, 1060, 2));
+        let (s, _) = L.after_failure(s, 1010);
+        let (s, _) = L.after_failure(s, 1020);
+        assert!(L.blocked_with(s, 1020, 0));
+        // The block is over: counting starts afresh.
+        assert!(!L.blocked_with(s, 1140, 1));
+        assert!(L.blocked_with(s, 1140, 3));
     }
 
     #[test]

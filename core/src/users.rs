@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::grants::ALL;
 use crate::hash::{HashError, PasswordHash};
+use crate::password_check::HashJob;
 use crate::section::{valid_section_name, Sections};
 
 /// Longest user name accepted, in bytes.
@@ -377,6 +378,15 @@ impl UsersFile {
                 std::hint::black_box(self.dummy.verify(std::hint::black_box(password)));
                 Err(AuthFailure::UnknownUser)
             }
+        }
+    }
+
+    /// The check [`authenticate`](UsersFile::authenticate) makes, as a job
+    /// to run on another thread: against the user's hash, or the dummy.
+    pub fn job(&self, user: &str, password: &[u8]) -> HashJob {
+        match self.users.get(user) {
+            Some(u) => HashJob::new(user, password, u.hash.clone(), true),
+            None => HashJob::new(user, password, self.dummy.clone(), false),
         }
     }
 }

@@ -10,12 +10,13 @@ use std::path::PathBuf;
 
 use ngx::core::{NgxStr, NGX_CONF_ERROR};
 use ngx::ffi::{
-    ngx_array_push, ngx_conf_full_name, ngx_conf_t, ngx_http_add_variable, ngx_http_handler_pt,
-    ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_http_request_t, ngx_http_variable_t, ngx_int_t,
-    ngx_parse_size, ngx_parse_time, ngx_shared_memory_add, ngx_shm_zone_init_pt, ngx_shm_zone_t,
-    ngx_str_t, ngx_uint_t, NGX_ERROR, NGX_LOG_EMERG, NGX_OK,
+    ngx_array_push, ngx_conf_full_name, ngx_conf_t, ngx_http_add_variable, ngx_http_err_page_t,
+    ngx_http_handler_pt, ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_http_request_t,
+    ngx_http_variable_t, ngx_int_t, ngx_parse_size, ngx_parse_time, ngx_shared_memory_add,
+    ngx_shm_zone_init_pt, ngx_shm_zone_t, ngx_str_t, ngx_thread_pool_add, ngx_thread_pool_t,
+    ngx_uint_t, NGX_ERROR, NGX_LOG_EMERG, NGX_OK,
 };
-use ngx::http::{HttpModuleMainConf, NgxHttpCoreModule};
+use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
 use ngx::ngx_conf_log_error;
 
 pub trait NgxConfExt {
@@ -41,6 +42,14 @@ pub trait NgxConfExt {
         tag: *mut c_void,
         init: ngx_shm_zone_init_pt,
     ) -> Option<*mut ngx_shm_zone_t>;
+    /// The thread pool `name`: the one a `thread_pool` directive declares,
+    /// or a new one nginx makes with its defaults if the name is
+    /// `default`; any other undeclared name fails the configuration
+    /// with the file and line of the directive being parsed.
+    fn thread_pool(&self, name: &str) -> Option<ThreadPool>;
+    /// Whether the location being merged lists `status` in an
+    /// `error_page` (the core module's own merge has run by then).
+    fn has_error_page(&self, status: ngx_int_t) -> bool;
     /// Appends `handler` to the ACCESS phase (postconfiguration only).
     fn add_access_handler(&self, handler: AccessHandler) -> bool;
     /// Declares the variable `name` (preconfiguration only); nginx owns it.
@@ -52,6 +61,16 @@ pub trait NgxConfExt {
 }
 
 pub type AccessHandler = extern "C" fn(*mut ngx_http_request_t) -> ngx_int_t;
+
+/// A pool of nginx's `thread_pool` module.
+#[derive(Clone, Copy)]
+pub struct ThreadPool(pub core::ptr::NonNull<ngx_thread_pool_t>);
+
+// SAFETY: set at configuration time and only passed to
+// `ngx_thread_task_post` afterwards, by the event loop's thread.
+unsafe impl Send for ThreadPool {}
+// SAFETY: as above.
+unsafe impl Sync for ThreadPool {}
 
 /// nginx's time syntax (`90`, `5m`, `1h 30m`), in seconds. Zero is a
 /// value here; directives for which it means nothing refuse it themselves
@@ -159,6 +178,44 @@ impl NgxConfExt for ngx_conf_t {
             z.init = init;
         }
         Some(zone)
+    }
+
+    fn thread_pool(&self, name: &str) -> Option<ThreadPool> {
+        // nginx keeps the name's pointer: it must live as long as the cycle.
+        // SAFETY: the configuration's pool is the cycle's.
+        let data = unsafe { ngx::ffi::ngx_pnalloc(self.pool, name.len()) }.cast::<u8>();
+        if data.is_null() {
+            return None;
+        }
+        // SAFETY: `data` has room for `name.len()` bytes and is not `name`.
+        unsafe { core::ptr::copy_nonoverlapping(name.as_ptr(), data, name.len()) };
+        let mut name = ngx_str_t {
+            len: name.len(),
+            data,
+        };
+        let cf = core::ptr::from_ref(self).cast_mut();
+        // SAFETY: a configuration being parsed; the name lives in its pool.
+        let tp = unsafe { ngx_thread_pool_add(cf, &mut name) };
+        core::ptr::NonNull::new(tp).map(ThreadPool)
+    }
+
+    fn has_error_page(&self, status: ngx_int_t) -> bool {
+        let Some(clcf) = NgxHttpCoreModule::location_conf(self) else {
+            return false;
+        };
+        // SAFETY: NULL or the location's array of `error_page` entries, built
+        // by the core module's directive and merge.
+        let Some(pages) = (unsafe { clcf.error_pages.as_ref() }) else {
+            return false;
+        };
+        if pages.elts.is_null() {
+            return false;
+        }
+        // SAFETY: `elts` holds `nelts` initialised `ngx_http_err_page_t`.
+        let pages = unsafe {
+            core::slice::from_raw_parts(pages.elts.cast::<ngx_http_err_page_t>(), pages.nelts)
+        };
+        pages.iter().any(|p| p.status == status)
     }
 
     fn add_access_handler(&self, handler: AccessHandler) -> bool {
