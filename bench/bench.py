@@ -29,6 +29,10 @@ keepalive, a 13-byte static file.
     S     B beside a storm of 20 failed logins per second (bench/storm.py):
           p99 and requests/s with the storm against without
     P     Basic logins per second with 2 workers, cache off (bench/storm.py)
+    RD0/RD the Redis store (bench/store.py, after the rest, with nginx
+          instances and a redis-server of its own): the cookie path without
+          and with `dash_auth_redis`; then 100 logouts on one instance, each
+          timed until another instance refuses the cookie (median, worst)
 
 BENCH_CASES=A,B,F0,F1 runs only those cases (with BENCH_OUT elsewhere, to
 keep docs/bench as the full run left it).
@@ -45,7 +49,8 @@ callgrind counts their instructions per request, and those of R, Ra, Rf, L,
 La and Lf (bench/callgrind_profile.py).
 
 Writes docs/bench/results.md, results.png, results.json, profile-perf.txt and
-profile-callgrind.txt. Reports figures; never fails on them.
+profile-callgrind.txt, and store.json for the store. Reports figures; never
+fails on them.
 `bench.py --report` rewrites results.md and results.png from results.json.
 
 This file only runs the steps in order. The rest of bench/:
@@ -57,6 +62,7 @@ This file only runs the steps in order. The rest of bench/:
     stats.py       medians per case, ratios per round, the targets
     report.py      results.md, results.png, the machine description
     perf_profile.py, callgrind_profile.py   the two profiles
+    store.py       the Redis store's cases and logout propagation
 """
 from __future__ import annotations
 
@@ -185,6 +191,17 @@ def main():
         log(f"work directory kept: {w}")
     else:
         shutil.rmtree(w, ignore_errors=True)
+
+    if not ONLY or "RD" in ONLY:
+        import store  # noqa: PLC0415 (its own nginx instances and Redis, after the main ones are gone)
+        log("the Redis store: cookie path with and without it, then logout propagation")
+        res = store.run()
+        with (OUT / "results.md").open("a") as f:
+            f.write(store.report(res))
+        (OUT / "store.json").write_text(json.dumps(res, indent=1))
+        p = res["propagation_ms"]
+        print(f"{'logout propagation A -> B (median / worst of ' + str(p['logouts']) + ')':<60} "
+              f"{p['median']:7.0f} / {p['worst']:.0f} ms")
 
     print()
     for r in rats:

@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 BUILD=1
 [ "${1:-}" = "--no-build" ] && BUILD=0
 
-APT_PACKAGES=(libclang-dev libpcre2-dev zlib1g-dev libssl-dev pkg-config openssl curl ca-certificates chromium chromium-driver)
+# redis-server: the shared store's tests (tests/test_redis.py).
+APT_PACKAGES=(libclang-dev libpcre2-dev zlib1g-dev libssl-dev pkg-config openssl curl ca-certificates chromium chromium-driver redis-server)
 
 need_apt=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -37,6 +37,20 @@ use ext::{parse_size, parse_time, NgxConfExt, ThreadPool};
 #[derive(Default)]
 pub struct MainConf {
     zone: Setting<Zone>,
+    /// `dash_auth_redis`, with where it was written.
+    pub store: Option<(crate::store::StoreConf, String)>,
+    /// The longest token lifetime of any location: how long a logout
+    /// cut-off shared through the store lives.
+    pub horizon: u64,
+}
+
+impl MainConf {
+    pub fn zone(&self) -> Option<Zone> {
+        match &self.zone {
+            Setting::On(zone) => Some(*zone),
+            _ => None,
+        }
+    }
 }
 
 /// Location configuration, as written by the directives.
@@ -75,6 +89,8 @@ enum DirectiveError {
     Secret(dash_auth_core::token::SecretError),
     Sections(dash_auth_core::section::SectionError),
     SectionPaths(dash_auth_core::section::PagePathError),
+    Store(dash_auth_core::store::DirectiveError),
+    Resolve(String, String),
 }
 
 impl fmt::Display for DirectiveError {
@@ -98,6 +114,8 @@ impl fmt::Display for DirectiveError {
             Self::Secret(e) => write!(f, "cannot load secret: {e}"),
             Self::Sections(e) => write!(f, "{e}"),
             Self::SectionPaths(e) => write!(f, "{e}"),
+            Self::Store(e) => write!(f, "{e}"),
+            Self::Resolve(host, e) => write!(f, "cannot resolve \"{host}\": {e}"),
         }
     }
 }
@@ -139,6 +157,9 @@ pub unsafe extern "C" fn merge_loc_conf(
         }
         Err(e) => return cf.emerg(&e),
     };
+    if let Some(main) = DashAuthModule::main_conf_mut(cf) {
+        main.horizon = main.horizon.max(policy.token_horizon());
+    }
     let pool = settings.thread_pool();
     let Some(threads) = cf.thread_pool(&pool) else {
         return cf.emerg(&format_args!("cannot use thread pool \"{pool}\""));
@@ -168,7 +189,15 @@ const fn command(name: ngx_str_t, args: u32, set: Handler) -> ngx_command_t {
     }
 }
 
-pub static mut COMMANDS: [ngx_command_t; 28] = [
+pub static mut COMMANDS: [ngx_command_t; 29] = [
+    ngx_command_t {
+        name: ngx_string!("dash_auth_redis"),
+        type_: (NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE) as ngx_uint_t,
+        set: Some(cmd_redis),
+        conf: NGX_HTTP_MAIN_CONF_OFFSET,
+        offset: 0,
+        post: core::ptr::null_mut(),
+    },
     ngx_command_t {
         name: ngx_string!("dash_auth_zone"),
         type_: (NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE12) as ngx_uint_t,
@@ -591,4 +620,77 @@ extern "C" fn cmd_zone(
             Ok(Setting::On(zone))
         })
     })
+}
+
+extern "C" fn cmd_redis(
+    cf: *mut ngx_conf_t,
+    _: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    directive::<MainConf>(cf, conf, |cf, main| {
+        if main.store.is_some() {
+            return Ok(false);
+        }
+        let mut args = Vec::new();
+        for a in cf.args().get(1..).unwrap_or_default() {
+            args.push(text(a)?);
+        }
+        let d = dash_auth_core::store::parse_directive(&args).map_err(DirectiveError::Store)?;
+        // Resolved once, at configuration time, as nginx does for the
+        // servers of an upstream block.
+        let addr = std::net::ToSocketAddrs::to_socket_addrs(&(d.host.as_str(), d.port))
+            .map_err(|e| DirectiveError::Resolve(d.host.clone(), e.to_string()))?
+            .next()
+            .ok_or_else(|| DirectiveError::Resolve(d.host.clone(), "no address".into()))?;
+        let password = match &d.password_file {
+            None => None,
+            Some(f) => {
+                let path = cf.full_path_of(f).ok_or(DirectiveError::Path)?;
+                let shown = path.display().to_string();
+                let bytes = zeroize::Zeroizing::new(
+                    std::fs::read(&path).map_err(|e| DirectiveError::Io(shown, e))?,
+                );
+                let end = bytes
+                    .iter()
+                    .rposition(|b| !b.is_ascii_whitespace())
+                    .map_or(0, |i| i + 1);
+                Some(zeroize::Zeroizing::new(
+                    bytes.get(..end).unwrap_or_default().to_vec(),
+                ))
+            }
+        };
+        let timeout_ms = match &d.timeout {
+            None => dash_auth_core::store::DEFAULT_TIMEOUT_MS,
+            Some(t) => ext::parse_msec(t)
+                .filter(|ms| *ms > 0)
+                .ok_or_else(|| DirectiveError::InvalidTime(t.clone()))?,
+        };
+        let name = format!("{}:{}", d.host, d.port);
+        let store = crate::store::StoreConf {
+            addr,
+            name,
+            prefix: d.prefix,
+            password,
+            timeout_ms,
+        };
+        main.store = Some((store, cf.position()));
+        Ok(true)
+    })
+}
+
+/// `init_main_conf`: the store writes into the zone, so it needs one.
+pub unsafe extern "C" fn init_main_conf(cf: *mut ngx_conf_t, conf: *mut c_void) -> *mut c_char {
+    // SAFETY: nginx passes the configuration and the `MainConf` made by
+    // `create_main_conf`.
+    let (Some(cf), Some(main)) = (unsafe { cf.as_ref() }, unsafe {
+        conf.cast::<MainConf>().as_ref()
+    }) else {
+        return NGX_CONF_ERROR;
+    };
+    match (&main.store, main.zone()) {
+        (Some((_, at)), None) => cf.emerg(&format_args!(
+            "\"dash_auth_redis\" in {at} needs \"dash_auth_zone\""
+        )),
+        _ => NGX_CONF_OK,
+    }
 }

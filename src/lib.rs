@@ -12,6 +12,7 @@
 //! - `response_filter.rs`: holding back and judging the app's replies;
 //! - `conf.rs` (+ `conf/ext.rs`, the config-time FFI): the directives;
 //! - `shm.rs`: the `dash_auth_zone` shared memory;
+//! - `store.rs`: the `dash_auth_redis` connection, on the event loop;
 //! - `ctx.rs` / `buffers.rs`: per-request state, buffer chains;
 //! - `variables.rs`: `$dash_auth_user` and `$dash_auth_sections`.
 use core::ffi::c_char;
@@ -33,6 +34,7 @@ mod request_body;
 mod respond;
 mod response_filter;
 mod shm;
+mod store;
 mod variables;
 
 pub struct DashAuthModule;
@@ -83,7 +85,7 @@ static NGX_HTTP_DASH_AUTH_MODULE_CTX: ngx_http_module_t = ngx_http_module_t {
     preconfiguration: Some(DashAuthModule::preconfiguration),
     postconfiguration: Some(DashAuthModule::postconfiguration),
     create_main_conf: Some(DashAuthModule::create_main_conf),
-    init_main_conf: None,
+    init_main_conf: Some(conf::init_main_conf),
     create_srv_conf: None,
     merge_srv_conf: None,
     create_loc_conf: Some(DashAuthModule::create_loc_conf),
@@ -100,6 +102,7 @@ pub static mut ngx_http_dash_auth_module: ngx_module_t = ngx_module_t {
     // SAFETY: nginx reads the command table; it is never moved or freed.
     commands: unsafe { addr_of_mut!(conf::COMMANDS[0]) },
     type_: NGX_HTTP_MODULE as _,
+    init_process: Some(store::init_process),
     ..ngx_module_t::default()
 };
 

@@ -361,3 +361,44 @@ class Stack:
     def worker_pids(self) -> set[int]:
         out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True).stdout
         return {int(p) for p in out.split()}
+
+
+class Redis:
+    """A redis-server of its own on a free loopback port: no persistence, its
+    own directory, so a restart starts empty, as after a crash."""
+
+    def __init__(self, workdir: Path, password: str | None = None):
+        self.port = free_port()
+        self.password = password
+        self.dir = Path(tempfile.mkdtemp(prefix="dash-auth-redis-", dir=workdir))
+        self.proc = None
+        self.start()
+
+    def start(self):
+        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--dir", str(self.dir), "--daemonize", "no", "--logfile",
+                str(self.dir / "redis.log")]
+        if self.password:
+            args += ["--requirepass", self.password]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        wait_for(lambda: port_open(self.port), 10 * SLOW, "redis-server")
+        return self
+
+    def kill(self):
+        """Gone at once, as in a crash: no goodbye to its clients."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self):
+        self.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def cli(self, *args: str) -> str:
+        auth = ["-a", self.password, "--no-auth-warning"] if self.password else []
+        return subprocess.run(["redis-cli", "-p", str(self.port), *auth, *args], capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"

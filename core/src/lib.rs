@@ -32,6 +32,7 @@ pub mod revocation;
 pub mod section;
 pub mod session;
 pub mod shared_table;
+pub mod store;
 pub mod syntax;
 pub mod token;
 pub mod users;

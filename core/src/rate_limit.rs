@@ -173,6 +173,11 @@ impl Attempts<'_> {
     pub fn fail(&self, who: Subject<'_>, now: u64) -> bool {
         let tag = who.tag(&self.table);
         let limit = self.limit;
+        crate::store::outbox::push(|| crate::store::Event::Failed {
+            who: who.into(),
+            limit,
+            at: now,
+        });
         let slot = self
             .table
             .entry(tag, |s| limit.stale_rank(s, now))
@@ -217,7 +222,11 @@ impl Attempts<'_> {
     pub fn succeed(&self, user: &str, addr: &[u8], now: u64) {
         for who in [Subject::User(user), Subject::UserAt(user, addr)] {
             let tag = who.tag(&self.table);
-            if let Some(s) = self.table.get(tag) {
+            let state = self.table.get(tag);
+            if !state.is_some_and(|s| self.limit.blocked(s, now)) {
+                crate::store::outbox::push(|| crate::store::Event::Cleared { who: who.into() });
+            }
+            if let Some(s) = state {
                 if s != 0 && !self.limit.blocked(s, now) {
                     if let Some(v) = self.table.entry(tag, |_| None) {
                         v.store(0, Ordering::Release);
@@ -225,6 +234,38 @@ impl Attempts<'_> {
                 }
             }
         }
+    }
+}
+
+impl Attempts<'_> {
+    /// Takes in `count`, the failures of `who` over every instance (this
+    /// one's included) right after one of them. `true` if it starts a block.
+    pub fn absorb(&self, who: Subject<'_>, count: u64, now: u64) -> bool {
+        let tag = who.tag(&self.table);
+        let limit = self.limit;
+        let max = u64::from(limit.max_failures);
+        let slot = self
+            .table
+            .entry(tag, |s| limit.stale_rank(s, now))
+            .or_else(|| self.table.entry(tag, |s| Some(unpack(s).0)));
+        let Some(slot) = slot else {
+            return false;
+        };
+        update(slot, |s| {
+            if limit.blocked(s, now) {
+                return (s, false);
+            }
+            let (start, local) = unpack(s);
+            if count >= max {
+                // The failure that reached the limit was a moment ago.
+                return (pack(now, max), true);
+            }
+            if s != 0 && local < max && now < start.saturating_add(limit.window) {
+                (pack(start, local.max(count)), false)
+            } else {
+                (pack(now, count), false)
+            }
+        })
     }
 }
 
@@ -330,6 +371,43 @@ mod tests {
         assert!(!a.fail(Subject::User("ann"), 101));
         assert!(!a.fail(Subject::User("ann"), 102));
         assert!(!a.blocked(Subject::User("ann"), 102));
+    }
+
+    #[test]
+    fn counts_from_other_instances_join_the_local_one() {
+        let words = zone(32);
+        let a = Attempts {
+            table: Table::new(&words).unwrap(),
+            limit: L,
+        };
+        let mike = Subject::User("mike");
+        assert!(!a.fail(mike, 100));
+        // Redis says two so far (this one and another instance's): no double count.
+        assert!(!a.absorb(mike, 2, 100));
+        assert!(!a.blocked(mike, 100));
+        assert!(a.fail(mike, 101));
+        assert!(a.blocked(mike, 101));
+        // Reaching the limit elsewhere blocks here, from now, once.
+        let ann = Subject::User("ann");
+        assert!(!a.absorb(ann, 1, 200));
+        assert!(a.absorb(ann, 3, 210));
+        assert!(a.blocked(ann, 210));
+        assert!(!a.absorb(ann, 4, 211));
+        assert!(a.blocked(ann, 329));
+        assert!(!a.blocked(ann, 330));
+        // Never lowers a local count.
+        let bob = Subject::User("bob");
+        a.fail(bob, 100);
+        a.fail(bob, 100);
+        assert!(!a.absorb(bob, 1, 100));
+        assert!(a.fail(bob, 101));
+        // A stale local window starts over from the remote count.
+        let eve = Subject::Address(b"10.0.0.9");
+        a.fail(eve, 100);
+        a.fail(eve, 100);
+        assert!(!a.absorb(eve, 1, 500));
+        assert!(!a.fail(eve, 500));
+        assert!(a.fail(eve, 501));
     }
 
     #[test]

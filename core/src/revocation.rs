@@ -45,9 +45,34 @@ impl Revocations<'_> {
         let stale = |cutoff: u64| (cutoff.saturating_add(horizon) < now).then_some(cutoff);
         match self.0.entry(tag, stale) {
             Some(v) => {
-                let _ = v.fetch_update(Ordering::AcqRel, Ordering::Acquire, |cutoff| {
-                    Some(login_iat(now, cutoff))
+                let before = v
+                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cutoff| {
+                        Some(login_iat(now, cutoff))
+                    })
+                    .unwrap_or_else(|cur| cur);
+                let cutoff = login_iat(now, before);
+                crate::store::outbox::push(|| crate::store::Event::Revoked {
+                    user: user.to_owned(),
+                    cutoff,
                 });
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Takes in a cut-off another instance recorded: the later of the two
+    /// holds. Not queued for the store, which it came from. `false` if no
+    /// entry could be had.
+    pub fn merge(&self, user: &str, cutoff: u64, horizon: u64, now: u64) -> bool {
+        if cutoff.saturating_add(horizon) < now {
+            return true;
+        }
+        let tag = self.0.tag(KIND, user.as_bytes());
+        let stale = |c: u64| (c.saturating_add(horizon) < now).then_some(c);
+        match self.0.entry(tag, stale) {
+            Some(v) => {
+                v.fetch_max(cutoff, Ordering::AcqRel);
                 true
             }
             None => false,
@@ -109,6 +134,28 @@ mod tests {
         // In the next second the clock catches up.
         assert!(r.revoke("mike", 1005, 3600));
         assert_eq!(r.cutoff("mike"), 1005);
+    }
+
+    #[test]
+    fn merge_keeps_the_later_cutoff() {
+        let words = zone(16);
+        let r = Revocations(Table::new(&words).unwrap());
+        assert!(r.merge("mike", 1000, 3600, 1001));
+        assert_eq!(r.cutoff("mike"), 1000);
+        assert!(r.merge("mike", 900, 3600, 1001));
+        assert_eq!(r.cutoff("mike"), 1000);
+        assert!(r.revoke("mike", 1200, 3600));
+        assert!(r.merge("mike", 1100, 3600, 1201));
+        assert_eq!(r.cutoff("mike"), 1200);
+        // A cut-off that only covers expired tokens takes no entry.
+        assert!(r.merge("mica", 10, 100, 1000));
+        assert_eq!(r.cutoff("mica"), 0);
+        // Logging in again after a remote logout gives a token past it.
+        assert!(r.merge("ann", 5000, 3600, 5000));
+        assert!(!is_revoked(
+            login_iat(5000, r.cutoff("ann")),
+            r.cutoff("ann")
+        ));
     }
 
     #[test]

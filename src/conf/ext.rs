@@ -31,6 +31,8 @@ pub trait NgxConfExt {
     fn position(&self) -> String;
     /// Resolves a path against the configuration prefix, as `auth_basic_user_file` does.
     fn full_path(&self, name: &ngx_str_t) -> Option<PathBuf>;
+    /// [`NgxConfExt::full_path`] of a path that is part of an argument.
+    fn full_path_of(&self, name: &str) -> Option<PathBuf>;
     /// Adds (or finds, on reload) the shared zone `name` of `size` bytes
     /// owned by `tag`; `init` is set on a zone that has none yet.
     fn shared_zone(
@@ -83,6 +85,21 @@ pub fn parse_time(arg: &ngx_str_t) -> Option<u64> {
     u64::try_from(secs).ok()
 }
 
+/// nginx's time syntax in milliseconds (`500ms`, `2s`).
+pub fn parse_msec(text: &str) -> Option<u64> {
+    let mut bytes = text.as_bytes().to_vec();
+    let mut value = ngx_str_t {
+        len: bytes.len(),
+        data: bytes.as_mut_ptr(),
+    };
+    // SAFETY: ngx_parse_time only reads the `len` bytes it is given.
+    let ms = unsafe { ngx_parse_time(&mut value, 0) };
+    if ms == NGX_ERROR as isize {
+        return None;
+    }
+    u64::try_from(ms).ok()
+}
+
 /// nginx's size syntax (`512`, `64k`, `1m`), in bytes; zero included.
 pub fn parse_size(arg: &ngx_str_t) -> Option<usize> {
     let mut value = *arg;
@@ -130,6 +147,16 @@ impl NgxConfExt for ngx_conf_t {
             return None;
         }
         Some(PathBuf::from(std::ffi::OsStr::from_bytes(full.as_bytes())))
+    }
+
+    fn full_path_of(&self, name: &str) -> Option<PathBuf> {
+        let mut bytes = name.as_bytes().to_vec();
+        let s = ngx_str_t {
+            len: bytes.len(),
+            data: bytes.as_mut_ptr(),
+        };
+        // The result is copied before `bytes` goes.
+        self.full_path(&s)
     }
 
     fn shared_zone(
