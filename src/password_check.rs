@@ -18,8 +18,8 @@ use std::collections::VecDeque;
 use ngx::ffi::{
     __priority_which_PRIO_PROCESS, gettid, ngx_add_timer, ngx_del_timer, ngx_event_t,
     ngx_http_request_t, ngx_http_run_posted_requests, ngx_log_t, ngx_post_event, ngx_posted_events,
-    ngx_thread_task_alloc, ngx_thread_task_post, ngx_thread_task_t, setpriority, NGX_LOG_WARN,
-    NGX_OK,
+    ngx_thread_task_alloc, ngx_thread_task_post, ngx_thread_task_t, sched_param,
+    sched_setscheduler, setpriority, NGX_LOG_WARN, NGX_OK, SCHED_IDLE,
 };
 use ngx::http::Request;
 use ngx::ngx_log_error;
@@ -328,20 +328,26 @@ fn answer_followers(leader: Ticket, verdict: Option<&Verdict>) {
 }
 
 thread_local! {
-    /// This pool thread runs at [`HASH_NICE`] already.
+    /// This pool thread runs at the lowest priority already.
     static LOWERED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Hashes share the CPUs with the workers' event loops: at the lowest
-/// priority, a burst of logins takes only what sessions leave over, and
-/// the queue bound turns a backlog into 503s instead of slow pages.
+/// Hashes share the CPUs with the workers' event loops. A thread that
+/// hashes is `SCHED_IDLE`: any other thread that wakes up, an event loop
+/// first of all, preempts it at once, so a burst of logins takes only the
+/// CPU that sessions leave over, and the queue bound turns a backlog into
+/// 503s instead of slow pages. (A plain nice value is not enough: the
+/// event loop would still wait for the hash's time slice.)
 fn lower_priority() {
     LOWERED.with(|done| {
         if !done.get() {
             done.set(true);
-            // SAFETY: plain syscalls on the calling thread; on Linux a nice
-            // value is per thread, so nothing else is slowed.
+            let param = sched_param { sched_priority: 0 };
+            // SAFETY: plain syscalls on the calling thread; on Linux a policy
+            // and a nice value are per thread, so nothing else is slowed.
+            // Where the policy is refused, the nice value still lowers it.
             let _ = unsafe {
+                sched_setscheduler(0, SCHED_IDLE as i32, &param);
                 setpriority(
                     __priority_which_PRIO_PROCESS,
                     gettid().unsigned_abs(),

@@ -38,8 +38,8 @@ pub const DEFAULT_THREAD_POOL: &str = "default";
 /// event loops.
 pub const HASHES_AT_ONCE: usize = 1;
 
-/// The nice value of the threads that hash: the lowest priority, so that
-/// sessions' requests always go first.
+/// The nice value of the threads that hash, besides `SCHED_IDLE`: the
+/// lowest priority, so that sessions' requests always go first.
 pub const HASH_NICE: i32 = 19;
 
 /// Seconds a refused login is told to wait (`Retry-After`): the queue
