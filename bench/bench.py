@@ -314,7 +314,7 @@ def rerender():
     rows, m, st = data["cases"], data["machine"], data["settings"]
     profile_md = storm.markdown(data.get("storm"), data.get("logins")) + "\n"
     if data.get("profile"):
-        profile_md = callgrind_profile._markdown(data["profile"], {r["id"]: r for r in rows})
+        profile_md += callgrind_profile._markdown(data["profile"], {r["id"]: r for r in rows})
     if data.get("perf"):
         import perf_profile
 

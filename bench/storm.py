@@ -173,18 +173,45 @@ def sign_ins(port: int, seconds: float) -> float:
     return sum(counts) / (time.monotonic() - t0)
 
 
+def before() -> tuple[dict | None, dict | None, str]:
+    """S and P of another build, for a before/after: BENCH_STORM_BEFORE names
+    the results.json of a run with BENCH_MODULE=<that build> BENCH_CASES=B,S,P,
+    and BENCH_STORM_BEFORE_LABEL says which build it was."""
+    path = os.environ.get("BENCH_STORM_BEFORE")
+    if not path:
+        return None, None, ""
+    import json
+
+    data = json.loads(Path(path).read_text())
+    return data.get("storm"), data.get("logins"), os.environ.get("BENCH_STORM_BEFORE_LABEL", "before")
+
+
 def markdown(s: dict | None, p: dict | None) -> str:
+    s0, p0, label = before()
     out = []
     if s:
-        out.append(storm_markdown(s))
+        out.append(storm_markdown(s, s0, label))
     if p:
-        out.append(f"Basic logins per second, 2 workers, credential cache off, {p['connections']} users signing "
-                   f"in at once: **{p['rps']:.1f}** ({p['cpus']} CPUs).\n")
+        line = (f"Basic logins per second, 2 workers, credential cache off, {p['connections']} users signing "
+                f"in at once: **{p['rps']:.1f}** ({p['cpus']} CPUs)")
+        if p0:
+            line += f"; {label}: {p0['rps']:.1f}"
+        out.append(line + ".\n")
     return "\n".join(out)
 
 
-def storm_markdown(s: dict) -> str:
+def storm_markdown(s: dict, s0: dict | None = None, label: str = "") -> str:
     a, b = s["alone"], s["storm"]
+    then = ""
+    if s0:
+        a0, b0 = s0["alone"], s0["storm"]
+        then = (f"| {label}: cookie path alone | {a0['rps']:,.0f} | {a0['p50_us']} µs | {a0['p99_us']} µs |\n"
+                f"| {label}: cookie path beside the storm | {b0['rps']:,.0f} | {b0['p50_us']} µs | "
+                f"{b0['p99_us']} µs |\n")
+        then_ratio = (f" {label}: p99 {s0['p99_ratio']:.2f}×, requests/s {s0['rps_ratio']:.2f}× "
+                      f"(storm answered {', '.join(f'{k}: {v}' for k, v in sorted(s0['answers'].items()))}).")
+    else:
+        then_ratio = ""
     answers = ", ".join(f"{k}: {v}" for k, v in sorted(s["answers"].items()))
     return f"""## The cookie path under a login storm
 
@@ -196,6 +223,6 @@ alternating, medians over the rounds:
 |---|---|---|---|
 | cookie path alone | {a['rps']:,.0f} | {a['p50_us']} µs | {a['p99_us']} µs |
 | cookie path beside the storm | {b['rps']:,.0f} | {b['p50_us']} µs | {b['p99_us']} µs |
-
-p99 beside the storm / alone: **{s['p99_ratio']:.2f}×** (target ≤ 2×); requests/s: {s['rps_ratio']:.2f}×.
+{then}
+p99 beside the storm / alone: **{s['p99_ratio']:.2f}×** (target ≤ 2×); requests/s: {s['rps_ratio']:.2f}×.{then_ratio}
 """
