@@ -90,6 +90,7 @@ enum DirectiveError {
     Sections(dash_auth_core::section::SectionError),
     SectionPaths(dash_auth_core::section::PagePathError),
     Store(dash_auth_core::store::DirectiveError),
+    Tls,
     Resolve(String, String),
 }
 
@@ -115,6 +116,7 @@ impl fmt::Display for DirectiveError {
             Self::Sections(e) => write!(f, "{e}"),
             Self::SectionPaths(e) => write!(f, "{e}"),
             Self::Store(e) => write!(f, "{e}"),
+            Self::Tls => f.write_str("cannot make the TLS context for Redis (see the line above)"),
             Self::Resolve(host, e) => write!(f, "cannot resolve \"{host}\": {e}"),
         }
     }
@@ -665,6 +667,19 @@ extern "C" fn cmd_redis(
                 .filter(|ms| *ms > 0)
                 .ok_or_else(|| DirectiveError::InvalidTime(t.clone()))?,
         };
+        let tls = match &d.tls {
+            None => None,
+            Some(t) => {
+                let path = cf
+                    .full_path_of(&t.trusted_certificate)
+                    .ok_or(DirectiveError::Path)?;
+                let ssl = cf.ssl_client(&path).ok_or(DirectiveError::Tls)?;
+                Some(crate::store::StoreTls {
+                    ssl,
+                    name: t.name.clone().into_bytes(),
+                })
+            }
+        };
         let name = format!("{}:{}", d.host, d.port);
         let store = crate::store::StoreConf {
             addr,
@@ -672,6 +687,7 @@ extern "C" fn cmd_redis(
             prefix: d.prefix,
             password,
             timeout_ms,
+            tls,
         };
         main.store = Some((store, cf.position()));
         Ok(true)

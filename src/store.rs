@@ -18,10 +18,17 @@ use ngx::ffi::{
     sockaddr, NGX_AGAIN, NGX_LOG_CRIT, NGX_LOG_ERR, NGX_LOG_INFO, NGX_LOG_WARN, NGX_OK,
     NGX_PROCESS_SINGLE, NGX_PROCESS_WORKER,
 };
+use ngx::ffi::{
+    ngx_create_pool, ngx_destroy_pool, ngx_ssl_check_host, ngx_ssl_create_connection,
+    ngx_ssl_handshake, ngx_ssl_shutdown, SSL_ctrl, SSL_get_verify_result,
+    TLSEXT_NAMETYPE_host_name, NGX_SSL_BUFFER, NGX_SSL_CLIENT, SSL_CTRL_SET_TLSEXT_HOSTNAME,
+    X509_V_OK,
+};
 use ngx::http::HttpModuleMainConf;
 use ngx::ngx_log_error;
 use zeroize::Zeroizing;
 
+use crate::conf::ext::SslClient;
 use crate::shm::Zone;
 use crate::DashAuthModule;
 
@@ -33,6 +40,14 @@ pub struct StoreConf {
     pub prefix: String,
     pub password: Option<Zeroizing<Vec<u8>>>,
     pub timeout_ms: u64,
+    pub tls: Option<StoreTls>,
+}
+
+/// `tls`: the context that verifies the server, and the name its
+/// certificate must carry (also sent as SNI).
+pub struct StoreTls {
+    pub ssl: SslClient,
+    pub name: Vec<u8>,
 }
 
 /// A socket address in the layout `connect()` takes, built by hand so that
@@ -81,6 +96,10 @@ struct Runtime {
     log: *mut ngx_log_t,
     conn: *mut ngx_connection_t,
     connecting: bool,
+    /// The TLS context and the server's name, NUL-terminated for OpenSSL.
+    tls: Option<(SslClient, Vec<u8>)>,
+    /// Connected, the TLS handshake not done: nothing may be sent yet.
+    handshaking: bool,
 }
 
 fn now_ms() -> u64 {
@@ -142,6 +161,12 @@ pub unsafe extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
         log: cycle.log,
         conn: ptr::null_mut(),
         connecting: false,
+        tls: conf.tls.as_ref().map(|t| {
+            let mut name = t.name.clone();
+            name.push(0);
+            (t.ssl, name)
+        }),
+        handshaking: false,
     }));
     rt.name = ngx_str_t {
         len: rt.name_bytes.len(),
@@ -205,6 +230,14 @@ unsafe extern "C" fn on_write(ev: *mut ngx_event_t) {
     rt.flush();
 }
 
+unsafe extern "C" fn on_handshake(c: *mut ngx_connection_t) {
+    // SAFETY: nginx calls it for the connection made in `connect`, whose
+    // data is the runtime.
+    if let Some(rt) = unsafe { c.as_ref().and_then(|c| c.data.cast::<Runtime>().as_mut()) } {
+        rt.handshaken();
+    }
+}
+
 unsafe extern "C" fn on_read(ev: *mut ngx_event_t) {
     // SAFETY: nginx calls this for the connection made in `connect`.
     let Some(rt) = (unsafe { runtime_of(ev) }) else {
@@ -241,10 +274,26 @@ impl Runtime {
     }
 
     fn close(&mut self) {
+        self.handshaking = false;
+        // SAFETY: NULL or our live connection.
+        if let Some(ssl) = unsafe { self.conn.as_ref() }.and_then(|c| unsafe { c.ssl.as_mut() }) {
+            // Frees the TLS state without waiting for the peer's reply.
+            ssl.set_no_wait_shutdown(1);
+            ssl.set_no_send_shutdown(1);
+            // SAFETY: our live TLS connection.
+            let _ = unsafe { ngx_ssl_shutdown(self.conn) };
+        }
         if !self.conn.is_null() {
             // SAFETY: our live connection; nginx removes its events and
-            // timers and returns it to the free list.
-            unsafe { ngx_close_connection(self.conn) };
+            // timers and returns it to the free list. Its pool, made for
+            // TLS, is ours to free.
+            unsafe {
+                let pool = (*self.conn).pool;
+                ngx_close_connection(self.conn);
+                if !pool.is_null() {
+                    ngx_destroy_pool(pool);
+                }
+            }
             self.conn = ptr::null_mut();
         }
         self.connecting = false;
@@ -289,10 +338,94 @@ impl Runtime {
 
     fn established(&mut self) {
         self.connecting = false;
+        // SAFETY: our live connection.
+        if self.tls.is_some() && unsafe { (*self.conn).ssl.is_null() } {
+            return self.start_tls();
+        }
         self.client.connected(now_ms(), now());
     }
 
+    fn start_tls(&mut self) {
+        let Some((ssl, name)) = &self.tls else { return };
+        let c = self.conn;
+        // SAFETY: our live connection. A peer connection has no pool of
+        // its own, and the TLS state is allocated from one; `close` frees it.
+        unsafe {
+            if (*c).pool.is_null() {
+                (*c).pool = ngx_create_pool(4096, self.log);
+                if (*c).pool.is_null() {
+                    return self.fail("cannot start TLS");
+                }
+            }
+        }
+        // SAFETY: our live connection and a context made at configuration
+        // time; nginx attaches the TLS state to the connection.
+        let rc = unsafe {
+            ngx_ssl_create_connection(ssl.0.as_ptr(), c, (NGX_SSL_BUFFER | NGX_SSL_CLIENT) as _)
+        };
+        if rc != NGX_OK as ngx_int_t {
+            return self.fail("cannot start TLS");
+        }
+        // SAFETY: the TLS state just made; `name` is NUL-terminated and
+        // OpenSSL copies it.
+        unsafe {
+            SSL_ctrl(
+                (*(*c).ssl).connection,
+                SSL_CTRL_SET_TLSEXT_HOSTNAME as _,
+                TLSEXT_NAMETYPE_host_name as _,
+                name.as_ptr().cast_mut().cast(),
+            )
+        };
+        self.handshaking = true;
+        // SAFETY: as above.
+        let rc = unsafe { ngx_ssl_handshake(c) };
+        if rc == NGX_AGAIN as ngx_int_t {
+            // SAFETY: as above; nginx calls it when the handshake ends.
+            unsafe { (*(*c).ssl).handler = Some(on_handshake) };
+            return;
+        }
+        self.handshaken();
+    }
+
+    /// The handshake ended: the server must have shown a certificate the
+    /// trusted CAs sign, for the configured name.
+    fn handshaken(&mut self) {
+        self.handshaking = false;
+        let c = self.conn;
+        if c.is_null() {
+            return;
+        }
+        // SAFETY: our live connection; nginx's handshake handler took its
+        // events over and leaves them to us again.
+        let ssl = unsafe {
+            (*(*c).read).handler = Some(on_read);
+            (*(*c).write).handler = Some(on_write);
+            (*c).ssl.as_ref()
+        };
+        let Some(ssl) = ssl.filter(|s| s.handshaked() != 0) else {
+            return self.fail("TLS handshake failed");
+        };
+        // SAFETY: the connection's TLS state, handshake done.
+        if unsafe { SSL_get_verify_result(ssl.connection) } != X509_V_OK as core::ffi::c_long {
+            return self.fail("TLS: the server's certificate is not signed by the trusted CAs");
+        }
+        let Some((_, name)) = &self.tls else { return };
+        let mut host = ngx_str_t {
+            len: name.len().saturating_sub(1),
+            data: name.as_ptr().cast_mut(),
+        };
+        // SAFETY: as above; nginx only reads the name.
+        if unsafe { ngx_ssl_check_host(c, &mut host) } != NGX_OK as ngx_int_t {
+            return self.fail("TLS: the server's certificate is not for its tls_name");
+        }
+        self.client.connected(now_ms(), now());
+        self.flush();
+    }
+
     fn flush(&mut self) {
+        if self.handshaking {
+            return;
+        }
         while !self.conn.is_null() && !self.client.output().is_empty() {
             // SAFETY: our live connection; nginx set its I/O functions.
             let Some(send) = (unsafe { (*self.conn).send }) else {
@@ -318,6 +451,9 @@ impl Runtime {
     }
 
     fn read(&mut self) {
+        if self.handshaking {
+            return;
+        }
         let mut buf = [0u8; 16 * 1024];
         while !self.conn.is_null() {
             // SAFETY: our live connection; nginx set its I/O functions.

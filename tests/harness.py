@@ -367,15 +367,22 @@ class Redis:
     """A redis-server of its own on a free loopback port: no persistence, its
     own directory, so a restart starts empty, as after a crash."""
 
-    def __init__(self, workdir: Path, password: str | None = None):
+    def __init__(self, workdir: Path, password: str | None = None, tls: bool = False):
         self.port = free_port()
         self.password = password
         self.dir = Path(tempfile.mkdtemp(prefix="dash-auth-redis-", dir=workdir))
+        self.tls = tls
+        if tls:
+            self.ca = make_ca(self.dir / "ca")
+            self.cert, self.key = make_cert(self.dir / "ca", self.dir / "server", "localhost")
         self.proc = None
         self.start()
 
     def start(self):
-        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+        port = ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file", str(self.cert), "--tls-key-file",
+                str(self.key), "--tls-ca-cert-file", str(self.ca), "--tls-auth-clients", "no"] if self.tls \
+            else ["--port", str(self.port)]
+        args = ["redis-server", *port, "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no", "--dir", str(self.dir), "--daemonize", "no", "--logfile",
                 str(self.dir / "redis.log")]
         if self.password:
@@ -396,9 +403,40 @@ class Redis:
 
     def cli(self, *args: str) -> str:
         auth = ["-a", self.password, "--no-auth-warning"] if self.password else []
+        if self.tls:
+            auth += ["--tls", "--cacert", str(self.ca)]
         return subprocess.run(["redis-cli", "-p", str(self.port), *auth, *args], capture_output=True,
                               text=True, timeout=10).stdout.strip()
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def directive(self) -> str:
+        """The arguments of `dash_auth_redis` that reach this server."""
+        if self.tls:
+            return f"{self.address} tls tls_trusted_certificate={self.ca} tls_name=localhost"
+        return self.address
+
+
+def make_ca(d: Path) -> Path:
+    """A test CA in `d` (ca.pem, ca.key)."""
+    d.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                    "/CN=dash-auth test CA", "-keyout", str(d / "ca.key"), "-out", str(d / "ca.pem")],
+                   check=True, capture_output=True)
+    return d / "ca.pem"
+
+
+def make_cert(ca: Path, d: Path, name: str) -> tuple[Path, Path]:
+    """A server certificate for `name` (and 127.0.0.1) signed by the CA in `ca`."""
+    d.mkdir(parents=True, exist_ok=True)
+    key, csr, crt, ext = d / "server.key", d / "server.csr", d / "server.pem", d / "ext.cnf"
+    ext.write_text(f"subjectAltName=DNS:{name},IP:127.0.0.1\n")
+    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-keyout", str(key),
+                    "-out", str(csr)], check=True, capture_output=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca / "ca.pem"), "-CAkey",
+                    str(ca / "ca.key"), "-CAcreateserial", "-days", "2", "-extfile", str(ext), "-out", str(crt)],
+                   check=True, capture_output=True)
+    return crt, key

@@ -12,7 +12,7 @@ import urllib.parse
 
 import pytest
 
-from harness import SLOW, Redis, Stack, basic
+from harness import SLOW, Redis, Stack, basic, make_ca, wait_for
 
 FORM = "Content-Type: application/x-www-form-urlencoded"
 X, Y = "127.0.0.2", "127.0.0.3"
@@ -30,7 +30,7 @@ def instances(dashboard):
     made = []
 
     def make(redis, env=None, like=None, prefix="t:"):
-        env = {"EXTRA_HTTP": f"dash_auth_redis {redis.address} prefix={prefix};", **(env or {})}
+        env = {"EXTRA_HTTP": f"dash_auth_redis {redis.directive} prefix={prefix};", **(env or {})}
         s = Stack(dashboard, env=env)
         if like is not None:
             shutil.copy(like.prefix / "secrets/secret", s.prefix / "secrets/secret")
@@ -218,7 +218,7 @@ def test_password_file(instances, tmp_path):
     ("dash_auth_redis 127.0.0.1:0;", "invalid address"),
     ("dash_auth_redis unix:/tmp/redis.sock;", "invalid address"),
     ("dash_auth_redis 127.0.0.1:6379 colour=red;", "invalid parameter \"colour=red\""),
-    ("dash_auth_redis 127.0.0.1:6379 tls;", "TLS"),
+    ("dash_auth_redis 127.0.0.1:6379 tls;", 'without "tls_trusted_certificate=file"'),
     ("dash_auth_redis 127.0.0.1:6379 prefix=;", "invalid prefix"),
     ("dash_auth_redis 127.0.0.1:6379 timeout=soon;", "invalid time value"),
     ("dash_auth_redis 127.0.0.1:6379 password_file=/nonexistent/pw;", "cannot read"),
@@ -269,3 +269,55 @@ def test_reload_keeps_the_store_consistent(instances, redis):
         assert status(b, "/", mica) == 200
     logout(a, mica)
     until(lambda: status(b, "/", mica) == 401, 1.0, "reloaded B refusing mica")
+
+
+@pytest.fixture
+def tls_redis(tmp_path):
+    r = Redis(tmp_path, tls=True)
+    yield r
+    r.stop()
+
+
+def test_over_tls_a_logout_on_a_is_refused_on_b(instances, tls_redis):
+    a, b = pair(instances, tls_redis)
+    mike, mica = login(a, "mike", "123456"), login(a, "mica", "1234")
+    assert status(b, "/marketing", mike) == 200
+    logout(a, mike)
+    until(lambda: status(b, "/marketing", mike) == 401, 1.0, "B refusing mike's cookie over TLS")
+    # Allowed twin: another user's cookie still works on B.
+    assert status(b, "/", mica) == 200
+    assert tls_redis.cli("ZSCORE", "t:revoked", "mike") != ""
+
+
+def test_over_tls_a_server_the_cas_do_not_sign_is_not_used(dashboard, tls_redis, tmp_path):
+    """The trusted file holds another CA: the store never gets past the handshake,
+    and says why once; the instance works on its own (its twin is the test above)."""
+    other = make_ca(tmp_path / "other-ca")
+    s = Stack(dashboard, env={"EXTRA_HTTP": f"dash_auth_redis {tls_redis.address} tls "
+                                            f"tls_trusted_certificate={other} tls_name=localhost;"}).start()
+    try:
+        mike = login(s, "mike", "123456")
+        wait_for(lambda: "not signed by the trusted CAs" in s.error_log, 10 * SLOW, "the TLS refusal logged")
+        assert tls_redis.cli("ZCARD", "t:revoked") in ("0", "")
+        logout(s, mike)
+        # Local state still holds: the logout is enforced here.
+        assert status(s, "/marketing", mike) == 401
+        assert tls_redis.cli("EXISTS", "dash_auth:revoked") == "0"
+    finally:
+        s.stop()
+
+
+@pytest.mark.parametrize("args, message", [
+    ("tls", 'without "tls_trusted_certificate=file"'),
+    ("tls_trusted_certificate=/nonexistent/ca.pem", 'without "tls"'),
+    ("tls tls_trusted_certificate=/nonexistent/ca.pem", "/nonexistent/ca.pem"),
+])
+def test_bad_tls_settings_fail_nginx_t(dashboard, tls_redis, args, message):
+    s = Stack(dashboard, env={"EXTRA_HTTP": f"dash_auth_redis {tls_redis.address} {args};"})
+    t = s.test_config()
+    assert t.returncode != 0
+    assert "[emerg]" in t.stderr and message in t.stderr, t.stderr
+    assert f"{s.conf}:" in t.stderr, t.stderr
+    # Twin: the trusted file that signs the server passes.
+    s.render(EXTRA_HTTP=f"dash_auth_redis {tls_redis.directive};")
+    assert s.test_config().returncode == 0, s.test_config().stderr

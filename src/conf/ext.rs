@@ -5,6 +5,7 @@
 //! made here, so they themselves hold no `unsafe`.
 use core::ffi::{c_char, c_void};
 use core::fmt::Display;
+use core::ptr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
@@ -50,6 +51,10 @@ pub trait NgxConfExt {
     /// Whether the location being merged lists `status` in an
     /// `error_page` (the core module's own merge has run by then).
     fn has_error_page(&self, status: ngx_int_t) -> bool;
+    /// A TLS client context (TLS 1.2 and 1.3) that verifies servers
+    /// against the CA certificates in `trusted` (a resolved path), freed
+    /// with the cycle. `None` if nginx refused it; it has logged why.
+    fn ssl_client(&self, trusted: &std::path::Path) -> Option<SslClient>;
     /// Appends `handler` to the ACCESS phase (postconfiguration only).
     fn add_access_handler(&self, handler: AccessHandler) -> bool;
     /// Declares the variable `name` (preconfiguration only); nginx owns it.
@@ -61,6 +66,10 @@ pub trait NgxConfExt {
 }
 
 pub type AccessHandler = extern "C" fn(*mut ngx_http_request_t) -> ngx_int_t;
+
+/// A TLS client context made by [`NgxConfExt::ssl_client`].
+#[derive(Clone, Copy)]
+pub struct SslClient(pub core::ptr::NonNull<ngx::ffi::ngx_ssl_t>);
 
 /// A pool of nginx's `thread_pool` module.
 #[derive(Clone, Copy)]
@@ -216,6 +225,49 @@ impl NgxConfExt for ngx_conf_t {
             core::slice::from_raw_parts(pages.elts.cast::<ngx_http_err_page_t>(), pages.nelts)
         };
         pages.iter().any(|p| p.status == status)
+    }
+
+    fn ssl_client(&self, trusted: &std::path::Path) -> Option<SslClient> {
+        use ngx::ffi::{
+            ngx_pcalloc, ngx_pool_cleanup_add, ngx_ssl_cleanup_ctx, ngx_ssl_create, ngx_ssl_t,
+            ngx_ssl_trusted_certificate, NGX_SSL_TLSv1_2, NGX_SSL_TLSv1_3,
+        };
+        let cf = core::ptr::from_ref(self).cast_mut();
+        // SAFETY: the configuration's pool is the cycle's; zeroed is the
+        // state nginx's own modules start an `ngx_ssl_t` from.
+        let ssl = unsafe { ngx_pcalloc(self.pool, core::mem::size_of::<ngx_ssl_t>()) }
+            .cast::<ngx_ssl_t>();
+        // SAFETY: NULL or the zeroed context just allocated.
+        let s = unsafe { ssl.as_mut() }?;
+        s.log = self.log;
+        // SAFETY: a zeroed context; nginx fills it in and logs failures.
+        if unsafe {
+            ngx_ssl_create(
+                ssl,
+                (NGX_SSL_TLSv1_2 | NGX_SSL_TLSv1_3) as _,
+                ptr::null_mut(),
+            )
+        } != NGX_OK as isize
+        {
+            return None;
+        }
+        // SAFETY: the cycle's pool; the cleanup frees the OpenSSL context
+        // when the cycle goes, as for `proxy_ssl`.
+        if let Some(cln) = unsafe { ngx_pool_cleanup_add(self.pool, 0).as_mut() } {
+            cln.handler = Some(ngx_ssl_cleanup_ctx);
+            cln.data = ssl.cast();
+        }
+        let mut bytes = trusted.as_os_str().as_bytes().to_vec();
+        let mut file = ngx_str_t {
+            len: bytes.len(),
+            data: bytes.as_mut_ptr(),
+        };
+        // SAFETY: a context made above; nginx reads the file now and copies
+        // nothing of the name past the call.
+        if unsafe { ngx_ssl_trusted_certificate(cf, ssl, &mut file, 4) } != NGX_OK as isize {
+            return None;
+        }
+        core::ptr::NonNull::new(ssl).map(SslClient)
     }
 
     fn add_access_handler(&self, handler: AccessHandler) -> bool {

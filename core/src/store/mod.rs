@@ -75,6 +75,16 @@ pub struct Directive {
     pub prefix: String,
     pub password_file: Option<String>,
     pub timeout: Option<String>,
+    /// `tls`: the connection is TLS, verified against this file of CA
+    /// certificates (required), for this name (the host by default).
+    pub tls: Option<TlsDirective>,
+}
+
+/// `tls tls_trusted_certificate=file [tls_name=name]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsDirective {
+    pub trusted_certificate: String,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +92,11 @@ pub enum DirectiveError {
     Address(String),
     Parameter(String),
     Prefix(String),
-    Tls,
+    /// `tls` without `tls_trusted_certificate=`: a server that is not
+    /// verified is not trusted.
+    TlsUnverified,
+    /// A `tls_…` parameter without `tls`.
+    TlsOff(String),
 }
 
 impl std::fmt::Display for DirectiveError {
@@ -94,9 +108,10 @@ impl std::fmt::Display for DirectiveError {
                 f,
                 "has invalid prefix \"{p}\", it must be printable ASCII without spaces"
             ),
-            Self::Tls => f.write_str(
-                "cannot use TLS to Redis; reach it over loopback or a private network, or through a local TLS tunnel",
+            Self::TlsUnverified => f.write_str(
+                "has \"tls\" without \"tls_trusted_certificate=file\": the server's certificate must be verified",
             ),
+            Self::TlsOff(p) => write!(f, "has \"{p}\" without \"tls\""),
         }
     }
 }
@@ -113,12 +128,23 @@ pub fn parse_directive(args: &[&str]) -> Result<Directive, DirectiveError> {
         prefix: DEFAULT_PREFIX.to_owned(),
         password_file: None,
         timeout: None,
+        tls: None,
     };
+    let (mut tls, mut trusted, mut name) = (false, None, None);
     for a in rest {
         if *a == "tls" {
-            return Err(DirectiveError::Tls);
+            tls = true;
+            continue;
         }
         match a.split_once('=') {
+            Some(("tls_trusted_certificate", f)) if !f.is_empty() => trusted = Some(f.to_owned()),
+            Some(("tls_name", n))
+                if !n.is_empty()
+                    && n.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)) =>
+            {
+                name = Some(n.to_owned())
+            }
             Some(("prefix", p)) => {
                 if p.is_empty() || !p.bytes().all(|b| b.is_ascii_graphic()) {
                     return Err(DirectiveError::Prefix(p.to_owned()));
@@ -129,6 +155,18 @@ pub fn parse_directive(args: &[&str]) -> Result<Directive, DirectiveError> {
             Some(("timeout", t)) if !t.is_empty() => d.timeout = Some(t.to_owned()),
             _ => return Err(DirectiveError::Parameter((*a).to_owned())),
         }
+    }
+    match (tls, trusted) {
+        (true, Some(trusted_certificate)) => {
+            d.tls = Some(TlsDirective {
+                trusted_certificate,
+                name: name.unwrap_or_else(|| d.host.clone()),
+            })
+        }
+        (true, None) => return Err(DirectiveError::TlsUnverified),
+        (false, Some(_)) => return Err(DirectiveError::TlsOff("tls_trusted_certificate".into())),
+        (false, None) if name.is_some() => return Err(DirectiveError::TlsOff("tls_name".into())),
+        (false, None) => {}
     }
     Ok(d)
 }

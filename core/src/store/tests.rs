@@ -95,13 +95,39 @@ fn directive() {
         &["h", "colour=red"],
         &["h", "timeout="],
         &["h", "tls"],
+        &["h", "tls_trusted_certificate=ca.pem"],
+        &["h", "tls_name=x"],
+        &["h", "tls", "tls_trusted_certificate="],
+        &["h", "tls", "tls_trusted_certificate=ca.pem", "tls_name=a b"],
     ] {
         assert!(parse_directive(bad).is_err(), "{bad:?}");
     }
     assert!(parse_directive(&["h", "tls"])
         .unwrap_err()
         .to_string()
-        .contains("TLS"));
+        .contains("must be verified"));
+    let d = parse_directive(&[
+        "redis.internal:6380",
+        "tls",
+        "tls_trusted_certificate=ca.pem",
+    ])
+    .unwrap();
+    assert_eq!(
+        d.tls,
+        Some(TlsDirective {
+            trusted_certificate: "ca.pem".into(),
+            name: "redis.internal".into()
+        })
+    );
+    let d = parse_directive(&[
+        "10.0.0.5",
+        "tls",
+        "tls_trusted_certificate=ca.pem",
+        "tls_name=redis",
+    ])
+    .unwrap();
+    assert_eq!(d.tls.map(|t| t.name), Some("redis".into()));
+    assert_eq!(parse_directive(&["h"]).unwrap().tls, None);
 }
 
 #[test]
