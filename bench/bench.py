@@ -322,6 +322,11 @@ def rerender():
     plot(rows, OUT / "results.png", chart_title(m, st))
     write_report(OUT, m, st, rows, data["ratios"], data["users_scale"], data["notes"], profile_md,
                  any(r["id"] == "D" for r in rows))
+    if (OUT / "store.json").exists():
+        import store  # noqa: PLC0415
+
+        with (OUT / "results.md").open("a") as f:
+            f.write(store.report(json.loads((OUT / "store.json").read_text())))
 
 
 if __name__ == "__main__":
