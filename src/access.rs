@@ -12,9 +12,9 @@ use dash_auth_core::RequestView;
 use crate::conf::Active;
 use crate::ctx::RequestCtx;
 use crate::password_check::{self, with_queue, Progress, Resume};
-use crate::request::with_view;
+use crate::request::{now, with_sso_view, with_view};
 use crate::respond::{carry_out, finalize, Next};
-use crate::{request_body, DashAuthModule};
+use crate::{request_body, sso, DashAuthModule};
 
 pub extern "C" fn access_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     // SAFETY: nginx calls phase handlers with a live request.
@@ -31,7 +31,22 @@ fn handle(r: &mut Request) -> Status {
         if let Some(status) = ctx.access_status {
             return Status(status);
         }
+        // Back from the OpenID Provider, or woken while still waiting.
+        if let Some(state) = ctx.sso.as_mut() {
+            if state.waiting {
+                return Status::NGX_AGAIN;
+            }
+            let Some(sso) = active.policy.sso.as_deref() else {
+                return Status::NGX_ERROR;
+            };
+            let plan = match sso.absorb(&mut state.progress, now()) {
+                Some(plan) => plan,
+                None => with_sso_view(r, active, &state.progress, |view| active.policy.decide(view)),
+            };
+            return next(r, active, plan);
+        }
     }
+    sso::redact(r, active);
     let decide = |view: &RequestView<'_>| active.policy.decide(view);
     let plan = match password_check::progress(r) {
         // Woken before its check is done: keep waiting.
@@ -51,6 +66,7 @@ fn next(r: &mut Request, active: &'static Active, plan: dash_auth_core::Plan) ->
             Status::NGX_DONE
         }
         Next::ReadBody(of) => request_body::start(r, of),
+        Next::Fetch(fetch) => sso::start(r, active, fetch),
         // The phases stop here; the check's completion runs them again.
         Next::Hash(job) => {
             if password_check::start(r, active, job, Resume::Phases) {

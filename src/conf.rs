@@ -13,6 +13,8 @@ use std::sync::Arc;
 use dash_auth_core::config::{self, Flag, Setting, Settings, ValueError};
 use dash_auth_core::dash::Registry;
 use dash_auth_core::endpoint::UncheckedRoutes;
+use dash_auth_core::oidc::config as sso;
+use dash_auth_core::oidc::groups;
 use dash_auth_core::section::{SectionPaths, Sections};
 use dash_auth_core::token::Secret;
 use dash_auth_core::users::UsersFile;
@@ -92,6 +94,8 @@ enum DirectiveError {
     Store(dash_auth_core::store::DirectiveError),
     Tls,
     Resolve(String, String),
+    /// A file's content is wrong: where, and what.
+    InFile(String, String),
 }
 
 impl fmt::Display for DirectiveError {
@@ -118,6 +122,7 @@ impl fmt::Display for DirectiveError {
             Self::Store(e) => write!(f, "{e}"),
             Self::Tls => f.write_str("cannot make the TLS context for Redis (see the line above)"),
             Self::Resolve(host, e) => write!(f, "cannot resolve \"{host}\": {e}"),
+            Self::InFile(at, e) => write!(f, "in {at}: {e}"),
         }
     }
 }
@@ -191,7 +196,7 @@ const fn command(name: ngx_str_t, args: u32, set: Handler) -> ngx_command_t {
     }
 }
 
-pub static mut COMMANDS: [ngx_command_t; 29] = [
+pub static mut COMMANDS: [ngx_command_t; 42] = [
     ngx_command_t {
         name: ngx_string!("dash_auth_redis"),
         type_: (NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE) as ngx_uint_t,
@@ -313,6 +318,67 @@ pub static mut COMMANDS: [ngx_command_t; 29] = [
         ngx_string!("dash_auth_allow_unchecked"),
         NGX_CONF_1MORE,
         cmd_allow_unchecked,
+    ),
+    command(ngx_string!("dash_auth_password"), NGX_CONF_TAKE1, cmd_password),
+    command(
+        ngx_string!("dash_auth_oidc_issuer"),
+        NGX_CONF_TAKE1,
+        cmd_oidc_issuer,
+    ),
+    command(
+        ngx_string!("dash_auth_oidc_client_id"),
+        NGX_CONF_TAKE1,
+        cmd_oidc_client_id,
+    ),
+    command(
+        ngx_string!("dash_auth_oidc_client_secret_file"),
+        NGX_CONF_TAKE1,
+        cmd_oidc_client_secret,
+    ),
+    command(
+        ngx_string!("dash_auth_oidc_client_auth"),
+        NGX_CONF_TAKE1,
+        cmd_oidc_client_auth,
+    ),
+    command(
+        ngx_string!("dash_auth_oidc_scopes"),
+        NGX_CONF_1MORE,
+        cmd_oidc_scopes,
+    ),
+    command(
+        ngx_string!("dash_auth_oidc_redirect_path"),
+        NGX_CONF_TAKE1,
+        cmd_oidc_redirect,
+    ),
+    command(
+        ngx_string!("dash_auth_oidc_user_claim"),
+        NGX_CONF_TAKE1,
+        cmd_oidc_user_claim,
+    ),
+    command(
+        ngx_string!("dash_auth_oidc_groups_claim"),
+        NGX_CONF_TAKE1,
+        cmd_oidc_groups_claim,
+    ),
+    command(
+        ngx_string!("dash_auth_oidc_groups"),
+        NGX_CONF_TAKE1,
+        cmd_oidc_groups,
+    ),
+    command(
+        ngx_string!("dash_auth_oidc_fetch_location"),
+        NGX_CONF_TAKE1,
+        cmd_oidc_fetch,
+    ),
+    command(
+        ngx_string!("dash_auth_oidc_jwks_refresh"),
+        NGX_CONF_TAKE1,
+        cmd_oidc_refresh,
+    ),
+    command(
+        ngx_string!("dash_auth_oidc_post_logout_path"),
+        NGX_CONF_TAKE1,
+        cmd_oidc_post_logout,
     ),
     ngx_command_t::empty(),
 ];
@@ -593,6 +659,94 @@ one_value!(cmd_thread_pool, thread_pool, |cf| {
 one_value!(cmd_hash_queue, hash_queue, |cf| Ok(Setting::On(
     config::hash_queue(arg1(cf)?)?
 )));
+
+/// [`one_value!`] for the single sign-on directives.
+macro_rules! sso_value {
+    ($handler:ident, $field:ident, |$cf:ident| $parse:expr) => {
+        extern "C" fn $handler(
+            cf: *mut ngx_conf_t,
+            _: *mut ngx_command_t,
+            conf: *mut c_void,
+        ) -> *mut c_char {
+            setting(cf, conf, |$cf, s| set_once(&mut s.sso.$field, || $parse))
+        }
+    };
+}
+
+sso_value!(cmd_password, passwords, |cf| flag(cf));
+
+sso_value!(cmd_oidc_issuer, issuer, |cf| match arg1(cf)? {
+    "off" => Ok(Setting::Off),
+    url => Ok(Setting::On(sso::issuer(url, cf.position())?)),
+});
+
+sso_value!(cmd_oidc_client_id, client_id, |cf| {
+    let id = arg1(cf)?;
+    if id.is_empty() || id.bytes().any(|b| !(0x20..0x7f).contains(&b)) {
+        return Err(DirectiveError::InvalidParameter(id.into()));
+    }
+    Ok(Setting::On(id.to_owned()))
+});
+
+sso_value!(cmd_oidc_client_secret, client_secret, |cf| {
+    let path = file(cf)?;
+    let shown = path.display().to_string();
+    let bytes = zeroize::Zeroizing::new(
+        std::fs::read(&path).map_err(|e| DirectiveError::Io(shown.clone(), e))?,
+    );
+    sso::client_secret(&bytes)
+        .map(Setting::On)
+        .map_err(|e| DirectiveError::InFile(shown, e.to_string()))
+});
+
+sso_value!(cmd_oidc_client_auth, client_auth, |cf| Ok(Setting::On(
+    sso::client_auth(arg1(cf)?)?
+)));
+
+sso_value!(cmd_oidc_scopes, scopes, |cf| {
+    let mut values = Vec::new();
+    for a in cf.args().get(1..).unwrap_or_default() {
+        values.push(text(a)?);
+    }
+    Ok(Setting::On(sso::scopes(values)?))
+});
+
+sso_value!(cmd_oidc_redirect, redirect, |cf| Ok(Setting::On(
+    config::page_path(arg1(cf)?)?
+)));
+
+sso_value!(cmd_oidc_post_logout, post_logout, |cf| Ok(Setting::On(
+    config::page_path(arg1(cf)?)?
+)));
+
+sso_value!(cmd_oidc_fetch, fetch, |cf| Ok(Setting::On(
+    config::page_path(arg1(cf)?)?
+)));
+
+sso_value!(cmd_oidc_user_claim, user_claim, |cf| Ok(Setting::On(
+    sso::claim(arg1(cf)?)?
+)));
+
+sso_value!(cmd_oidc_groups_claim, groups_claim, |cf| Ok(Setting::On(
+    sso::claim(arg1(cf)?)?
+)));
+
+sso_value!(cmd_oidc_refresh, refresh, |cf| Ok(Setting::On(
+    nonzero_time_arg(cf, 1)?
+)));
+
+sso_value!(cmd_oidc_groups, groups, |cf| {
+    let path = file(cf)?;
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(&path).map_err(|e| DirectiveError::Io(shown.clone(), e))?;
+    match groups::parse(&text) {
+        Ok(map) => Ok(Setting::On(Arc::new(sso::GroupsFile { map, path: shown }))),
+        Err(e) => Err(DirectiveError::InFile(
+            format!("{shown}:{}", e.line),
+            e.to_string(),
+        )),
+    }
+});
 
 one_value!(cmd_login_limit, login_limit, |cf| {
     let first = arg1(cf)?;

@@ -11,6 +11,7 @@ use dash_auth_core::plan::Held;
 
 use crate::conf::Active;
 use crate::password_check::Pending;
+use crate::sso::SsoState;
 use crate::DashAuthModule;
 
 pub struct RequestCtx {
@@ -35,6 +36,8 @@ pub struct RequestCtx {
     pub response_body: Vec<u8>,
     /// The password check the request waits for, or waited for.
     pub hashing: Option<Pending>,
+    /// A single sign-on's fetches from the provider.
+    pub sso: Option<SsoState>,
 }
 
 impl RequestCtx {
@@ -50,6 +53,7 @@ impl RequestCtx {
             reply_max: 0,
             response_body: Vec::new(),
             hashing: None,
+            sso: None,
         }
     }
 

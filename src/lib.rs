@@ -13,6 +13,8 @@
 //! - `conf.rs` (+ `conf/ext.rs`, the config-time FFI): the directives;
 //! - `shm.rs`: the `dash_auth_zone` shared memory;
 //! - `store.rs`: the `dash_auth_redis` connection, on the event loop;
+//! - `sso.rs`: single sign-on's fetches from the OpenID Provider, as
+//!   subrequests;
 //! - `ctx.rs` / `buffers.rs`: per-request state, buffer chains;
 //! - `variables.rs`: `$dash_auth_user` and `$dash_auth_sections`.
 use core::ffi::c_char;
@@ -34,6 +36,7 @@ mod request_body;
 mod respond;
 mod response_filter;
 mod shm;
+mod sso;
 mod store;
 mod variables;
 
@@ -49,7 +52,13 @@ impl HttpModule for DashAuthModule {
     unsafe extern "C" fn preconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
         // SAFETY: nginx always passes a valid configuration.
         match unsafe { cf.as_ref() } {
-            Some(cf) => variables::register(cf),
+            Some(cf) => {
+                let rc = variables::register(cf);
+                if rc != Status::NGX_OK.0 {
+                    return rc;
+                }
+                sso::register(cf)
+            }
             None => Status::NGX_ERROR.into(),
         }
     }

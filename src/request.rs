@@ -6,6 +6,7 @@ use ngx::http::Request;
 
 use dash_auth_core::csrf::FromHeaders;
 use dash_auth_core::endpoint::Method;
+use dash_auth_core::oidc::sso::Progress;
 use dash_auth_core::password_check::Hashing;
 use dash_auth_core::RequestView;
 
@@ -21,7 +22,17 @@ pub fn with_view<R>(
     hashing: Hashing<'_>,
     f: impl FnOnce(&RequestView<'_>) -> R,
 ) -> R {
-    with_headers(r, active, hashing, f)
+    with_headers(r, active, hashing, None, f)
+}
+
+/// [`with_view`] for a single sign-on that fetched from the provider.
+pub fn with_sso_view<R>(
+    r: &Request,
+    active: &Active,
+    sso: &Progress,
+    f: impl FnOnce(&RequestView<'_>) -> R,
+) -> R {
+    with_headers(r, active, Hashing::Inline, Some(sso), f)
 }
 
 /// The view with every header core reads.
@@ -29,6 +40,7 @@ fn with_headers<R>(
     r: &Request,
     active: &Active,
     hashing: Hashing<'_>,
+    sso: Option<&Progress>,
     f: impl FnOnce(&RequestView<'_>) -> R,
 ) -> R {
     // A request rarely carries more than one Cookie header (HTTP/2 may
@@ -84,7 +96,7 @@ fn with_headers<R>(
         upgrade,
         from,
     };
-    build(r, active, headers, active.zone, hashing, f)
+    build(r, active, headers, active.zone, hashing, sso, f)
 }
 
 /// The view for a body that was asked for.
@@ -102,8 +114,8 @@ pub fn with_body_view<R>(
     f: impl FnOnce(&RequestView<'_>) -> R,
 ) -> R {
     match of {
-        Body::Callback => build(r, active, Credentials::default(), None, hashing, f),
-        Body::Form(_) => with_headers(r, active, hashing, f),
+        Body::Callback => build(r, active, Credentials::default(), None, hashing, None, f),
+        Body::Form(_) => with_headers(r, active, hashing, None, f),
     }
 }
 
@@ -123,6 +135,7 @@ fn build<R>(
     headers: Credentials<'_>,
     zone: Option<Zone>,
     hashing: Hashing<'_>,
+    sso: Option<&Progress>,
     f: impl FnOnce(&RequestView<'_>) -> R,
 ) -> R {
     let (revocations, attempts) = zone.map(|z| z.tables()).unwrap_or_default();
@@ -153,6 +166,7 @@ fn build<R>(
         shared: Some(&shared),
         error_page_403: active.error_page_403,
         hashing,
+        sso,
     };
     f(&view)
 }
@@ -186,7 +200,7 @@ fn is_https(r: &Request) -> bool {
     }
 }
 
-fn now() -> u64 {
+pub fn now() -> u64 {
     // nginx's cached clock: updated once per event loop iteration, which is
     // finer than the one-second resolution of JWT times.
     u64::try_from(ngx::ffi::ngx_time()).unwrap_or(0)

@@ -72,7 +72,7 @@ unsafe extern "C" fn callback_ready(r: *mut ngx_http_request_t) {
         // request ends here, as after the login form.
         Next::Sent(rc) => return finalize(req, rc),
         Next::Return(status) => status,
-        Next::ReadBody(_) | Next::Hash(_) => Status::NGX_ERROR,
+        Next::ReadBody(_) | Next::Hash(_) | Next::Fetch(_) => Status::NGX_ERROR,
     };
     if let Some(ctx) = RequestCtx::get(req) {
         ctx.access_status = Some(status.0);
@@ -147,7 +147,8 @@ fn form_answer(r: &mut Request, form: Form, hashing: Hashing<'_>) -> Option<Stat
 fn carried_out(r: &mut Request, active: &'static Active, plan: Plan) -> Option<Status> {
     match carry_out(r, active, plan) {
         Next::Return(status) | Next::Sent(status) => Some(status),
-        Next::ReadBody(_) => Some(Status::NGX_ERROR),
+        // A form never needs the provider.
+        Next::ReadBody(_) | Next::Fetch(_) => Some(Status::NGX_ERROR),
         Next::Hash(job) => {
             if password_check::start(r, active, job, Resume::Form) {
                 None

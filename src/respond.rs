@@ -7,6 +7,7 @@ use ngx::ffi::{
 use ngx::http::Request;
 use ngx::ngx_log_error;
 
+use dash_auth_core::oidc::sso::Fetch;
 use dash_auth_core::password_check::HashJob;
 use dash_auth_core::plan::{Content, Form, Inspect, Level, Log, Plan};
 use dash_auth_core::Identity;
@@ -27,6 +28,8 @@ pub enum Next {
     ReadBody(Body),
     /// Check this password on the thread pool, then ask again.
     Hash(HashJob),
+    /// Ask the OpenID Provider, then ask again.
+    Fetch(Fetch),
 }
 
 /// Which body is being read; the post handler asks core about it.
@@ -64,6 +67,7 @@ pub fn carry_out(r: &mut Request, active: &'static Active, plan: Plan) -> Next {
         } => allow(r, active, identity, set_cookie, inspect),
         Plan::Proceed => Next::Return(Status::NGX_OK),
         Plan::Hash(job) => Next::Hash(job),
+        Plan::Fetch(fetch) => Next::Fetch(fetch),
         Plan::Busy { retry_after, .. } => {
             if r.add_header_out("Retry-After", &retry_after.to_string())
                 .is_none()

@@ -51,6 +51,10 @@ pub struct Policy {
     /// Password checks queued or running per worker past which a login
     /// that needs one is refused with 503.
     pub hash_queue: usize,
+    /// Single sign-on through an OpenID Provider.
+    pub sso: Option<Arc<crate::oidc::sso::Sso>>,
+    /// Basic and the login form; off leaves single sign-on alone.
+    pub passwords: bool,
 }
 
 /// State shared by every worker (the module keeps it in shared memory):
@@ -108,6 +112,9 @@ pub struct RequestView<'a> {
     /// Where a password would be hashed, or the verdict of this request's
     /// hash when it was asked again after one.
     pub hashing: Hashing<'a>,
+    /// A single sign-on under way: what this request already fetched from
+    /// the provider.
+    pub sso: Option<&'a crate::oidc::sso::Progress>,
 }
 
 /// Who the request is from.
@@ -151,6 +158,8 @@ pub enum DenyReason {
     /// A valid session cookie whose user is not in the users file loaded
     /// now (removed since the login, then `nginx -s reload`).
     NotInUsersFile,
+    /// A session from single sign-on where SSO is not configured.
+    SsoOff,
     /// A failed login that reached the failure limit.
     LimitReached {
         failure: AuthFailure,
@@ -173,6 +182,9 @@ impl fmt::Display for DenyReason {
             DenyReason::SessionTooOld => f.write_str("session reached its maximum age"),
             DenyReason::NotInUsersFile => {
                 f.write_str("session user is no longer in the users file")
+            }
+            DenyReason::SsoOff => {
+                f.write_str("session signed in by SSO, which is not configured here")
             }
             DenyReason::LimitReached { failure, who } => {
                 write!(f, "{failure}; login failure limit reached for the {who}")
@@ -263,6 +275,8 @@ impl Policy {
             limit: Some(DEFAULT_LOGIN_LIMIT),
             unchecked: Arc::default(),
             hash_queue: DEFAULT_HASH_QUEUE,
+            sso: None,
+            passwords: true,
         }
     }
 
@@ -300,7 +314,8 @@ impl Policy {
             },
         };
 
-        let Some(authorization) = req.authorization else {
+        // With passwords off, a Basic header is not even looked at.
+        let Some(authorization) = req.authorization.filter(|_| self.passwords) else {
             let (user, reason) = cookie_problem.unwrap_or((None, DenyReason::NoCredentials));
             return Decision::Unauthorized { user, reason };
         };
@@ -332,7 +347,7 @@ impl Policy {
     /// A session cookie's claims, and the user's logout cut-off, if the
     /// token is one this policy signed and it is still running: signature
     /// and times, the maximum session age, the user's last logout.
-    fn verified(
+    pub(crate) fn verified(
         &self,
         value: &[u8],
         req: &RequestView<'_>,
@@ -365,13 +380,22 @@ impl Policy {
         let (mut claims, cutoff) = self.verified(value, req).map_err(|r| (None, r))?;
         // One hash lookup per request: what makes a reload reach every
         // live session at its next request.
-        let Some(user) = self.users.get(&claims.sub) else {
-            return Err((Some(claims.sub), DenyReason::NotInUsersFile));
-        };
-        claims.allowed_resources = grants::effective(
-            std::mem::take(&mut claims.allowed_resources),
-            &user.sections,
-        );
+        if claims.sso {
+            // The provider's groups were mapped at sign-in; the users file
+            // does not know this user. Without SSO here, such a session
+            // has no standing.
+            if self.sso.is_none() {
+                return Err((Some(claims.sub), DenyReason::SsoOff));
+            }
+        } else {
+            let Some(user) = self.users.get(&claims.sub) else {
+                return Err((Some(claims.sub), DenyReason::NotInUsersFile));
+            };
+            claims.allowed_resources = grants::effective(
+                std::mem::take(&mut claims.allowed_resources),
+                &user.sections,
+            );
+        }
         let mut refreshed = None;
         if session::refresh_due(claims.iat, claims.exp, req.now) {
             let iat = revocation::login_iat(req.now, cutoff);
@@ -410,15 +434,23 @@ impl Policy {
     /// users file is still named: the cut-off keeps the cookie dead should
     /// the user be added back before it expires.
     pub fn session_users(&self, req: &RequestView<'_>) -> Vec<String> {
+        self.sessions(req).0
+    }
+
+    /// [`Policy::session_users`], and whether any of those sessions came
+    /// from single sign-on.
+    pub fn sessions(&self, req: &RequestView<'_>) -> (Vec<String>, bool) {
+        let mut sso = false;
         let mut users: Vec<String> = Vec::new();
         for value in all_values(req.cookie_headers.iter().copied(), &self.cookie_name) {
             if let Ok((claims, _)) = self.verified(value, req) {
+                sso |= claims.sso;
                 if !users.contains(&claims.sub) {
                     users.push(claims.sub);
                 }
             }
         }
-        users
+        (users, sso)
     }
 
     /// The longest a token of this policy can live: a logout cut-off older
@@ -546,19 +578,12 @@ impl Policy {
                 });
             }
         };
-        // `iat` may run ahead of the clock after logouts (see
-        // `revocation::login_iat`); `exp` is counted from the clock, so
-        // that no token outlives the lifetime.
-        let iat = revocation::login_iat(req.now, self.cutoff(&found.name, req));
-        let claims = token::Claims {
-            sub: found.name.clone(),
+        let identity = Identity {
+            user: found.name.clone(),
             allowed_resources: found.sections.clone(),
-            iat,
-            exp: session::capped_exp(req.now, self.ttl, req.now, self.max_age),
-            auth_time: req.now,
         };
-        let token = match token::issue_claims(&self.secret, &claims) {
-            Ok(t) => t,
+        let set_cookie = match self.mint(&identity, false, req) {
+            Ok(c) => c,
             Err(e) => {
                 return LoginResult::Denied(Decision::Unauthorized {
                     user: Some(user.to_owned()),
@@ -573,18 +598,39 @@ impl Policy {
             _ => None,
         };
         LoginResult::Success {
-            identity: Identity {
-                user: found.name.clone(),
-                allowed_resources: found.sections.clone(),
-            },
-            set_cookie: set_cookie(
-                &self.cookie_name,
-                &token,
-                claims.exp.saturating_sub(req.now),
-                req.secure,
-            ),
+            identity,
+            set_cookie,
             device_cookie,
         }
+    }
+
+    /// A new session for `identity`, signed in now: the `Set-Cookie` value.
+    /// `sso`: through the OpenID Provider rather than the users file.
+    pub fn mint(
+        &self,
+        identity: &Identity,
+        sso: bool,
+        req: &RequestView<'_>,
+    ) -> Result<String, TokenError> {
+        // `iat` may run ahead of the clock after logouts (see
+        // `revocation::login_iat`); `exp` is counted from the clock, so
+        // that no token outlives the lifetime.
+        let iat = revocation::login_iat(req.now, self.cutoff(&identity.user, req));
+        let claims = token::Claims {
+            sub: identity.user.clone(),
+            allowed_resources: identity.allowed_resources.clone(),
+            iat,
+            exp: session::capped_exp(req.now, self.ttl, req.now, self.max_age),
+            auth_time: req.now,
+            sso,
+        };
+        let token = token::issue_claims(&self.secret, &claims)?;
+        Ok(set_cookie(
+            &self.cookie_name,
+            &token,
+            claims.exp.saturating_sub(req.now),
+            req.secure,
+        ))
     }
 
     fn admit(&self, identity: Identity, uri: &[u8], set_cookie: Option<String>) -> Decision {

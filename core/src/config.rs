@@ -16,6 +16,8 @@ use crate::csrf::SiteOrigin;
 use crate::dash::Registry;
 use crate::endpoint::UncheckedRoutes;
 use crate::login;
+use crate::oidc::config::SsoSettings;
+use crate::oidc::sso::Sso;
 use crate::password_check::{DEFAULT_HASH_QUEUE, DEFAULT_THREAD_POOL};
 use crate::rate_limit::{self, Limit};
 use crate::return_path;
@@ -139,6 +141,8 @@ pub struct Settings {
     pub allow_unchecked: Setting<Arc<UncheckedRoutes>>,
     pub thread_pool: Setting<String>,
     pub hash_queue: Setting<usize>,
+    /// Single sign-on and `dash_auth_password`.
+    pub sso: SsoSettings,
 }
 
 /// Why a directive's argument was refused. Printed after
@@ -173,6 +177,8 @@ pub enum MergeError {
     },
     Prefix(SectionError),
     SectionPaths(PathsConflict),
+    /// Single sign-on cannot work as configured; the message says why.
+    Sso(String),
 }
 
 impl fmt::Display for MergeError {
@@ -186,6 +192,7 @@ impl fmt::Display for MergeError {
                 "\"dash_auth\" enabled at {defined_at} has no \"{directive}\" in effect"
             ),
             Self::Prefix(e) => write!(f, "\"dash_auth_dash_prefix\": {e}"),
+            Self::Sso(why) => f.write_str(why),
             Self::SectionPaths(e) => {
                 write!(f, "\"dash_auth_section_paths\" at {}: {e}", e.defined_at())
             }
@@ -331,6 +338,7 @@ impl Settings {
             allow_unchecked,
             thread_pool,
             hash_queue,
+            sso,
         } = self;
         let Settings {
             realm: p_realm,
@@ -359,6 +367,7 @@ impl Settings {
             allow_unchecked: p_allow_unchecked,
             thread_pool: p_thread_pool,
             hash_queue: p_hash_queue,
+            sso: p_sso,
         } = parent;
         realm.inherit(p_realm);
         users.inherit(p_users);
@@ -386,6 +395,7 @@ impl Settings {
         allow_unchecked.inherit(p_allow_unchecked);
         thread_pool.inherit(p_thread_pool);
         hash_queue.inherit(p_hash_queue);
+        sso.inherit(p_sso);
     }
 
     /// The name of the nginx thread pool password checks run on.
@@ -443,6 +453,23 @@ impl Settings {
                 .map_err(MergeError::SectionPaths)?,
             Setting::Unset | Setting::Off => sections,
         };
+        let sso = self.sso.build(&sections)?;
+        let passwords = self.sso.passwords.enabled(true);
+        if !passwords && sso.is_none() {
+            return Err(MergeError::Sso(format!(
+                "\"dash_auth_password off\" in effect for \"dash_auth\" enabled at {} \
+                 leaves no way to sign in: it needs \"dash_auth_oidc_issuer\"",
+                realm.defined_at
+            )));
+        }
+        if let (Some(sso), Some(login)) = (&sso, &login) {
+            if [login.path.as_str(), login.logout.as_str()].contains(&sso.redirect.as_str()) {
+                return Err(MergeError::Sso(format!(
+                    "\"dash_auth_oidc_redirect_path\" \"{}\" is also the login or logout path",
+                    sso.redirect
+                )));
+            }
+        }
         // One cache per location, in each worker's memory (see
         // basic_cache); none if no random key could be had.
         let basic_cache = if self.basic_cache.enabled(true) {
@@ -475,6 +502,8 @@ impl Settings {
             limit: self.login_limit.or(Some(DEFAULT_LOGIN_LIMIT)),
             unchecked: self.allow_unchecked.value_or(Arc::default()),
             hash_queue: self.hash_queue.value_or(DEFAULT_HASH_QUEUE),
+            sso: sso.map(|c| Arc::new(Sso::new(c))),
+            passwords,
         }))
     }
 }

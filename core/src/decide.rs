@@ -25,8 +25,13 @@ impl Policy {
     /// the request is authenticated, and whoever is let in gets what to
     /// inspect of the request and its reply.
     pub fn decide(&self, req: &RequestView<'_>) -> Plan {
+        if let Some(sso) = &self.sso {
+            if req.uri == sso.config.redirect.as_bytes() {
+                return sso.callback(self, req, req.sso);
+            }
+        }
         if let Some(login) = &self.login {
-            if req.uri == login.path.as_bytes() {
+            if self.passwords && req.uri == login.path.as_bytes() {
                 return self.login_page(login, req);
             }
             if req.uri == login.logout.as_bytes() {
@@ -134,8 +139,29 @@ impl Policy {
             Some(user) => format!("user \"{}\": {}", user.escape_debug(), reason),
             None => reason.to_string(),
         });
-        if let Some(login) = &self.login {
-            if wants_login_page(req.method.is_safe_read(), req.accept) {
+        let navigation = wants_login_page(req.method.is_safe_read(), req.accept);
+        if let Some(sso) = &self.sso {
+            if navigation {
+                return match sso.start(self, req, req.sso) {
+                    Plan::Redirect {
+                        status,
+                        location,
+                        set_cookie,
+                        device_cookie,
+                        log: None,
+                    } => Plan::Redirect {
+                        status,
+                        location,
+                        set_cookie,
+                        device_cookie,
+                        log: Some(log),
+                    },
+                    other => other,
+                };
+            }
+        }
+        if let Some(login) = self.login.as_ref().filter(|_| self.passwords) {
+            if navigation {
                 return Plan::Redirect {
                     status: 302,
                     location: login_redirect(&login.path, req.target),
@@ -144,12 +170,17 @@ impl Policy {
                     log: Some(log),
                 };
             }
-            // A Dash callback after the session ended: the page's script
-            // sends the user to the login page; a Basic challenge here
-            // would pop up the browser's password dialog instead.
-            if Endpoint::classify(req.uri, self.sections.prefix()) == Endpoint::Callback {
-                return Plan::refuse(401, Some(log));
-            }
+        }
+        // A Dash callback after the session ended: the page's script
+        // sends the user to sign in again; a Basic challenge here would
+        // pop up the browser's password dialog instead. Without passwords
+        // there is nothing to challenge for.
+        let browser = self.login.is_some() || self.sso.is_some();
+        if !self.passwords
+            || (browser
+                && Endpoint::classify(req.uri, self.sections.prefix()) == Endpoint::Callback)
+        {
+            return Plan::refuse(401, Some(log));
         }
         Plan::Challenge {
             www_authenticate: self.challenge.clone(),
@@ -259,8 +290,8 @@ impl Policy {
     /// those tokens from now on.
     fn end_sessions(&self, login: &LoginPages, req: &RequestView<'_>) -> Plan {
         let revocations = req.shared.and_then(|s| s.revocations.as_ref());
-        let lines: Vec<Log> = self
-            .session_users(req)
+        let (users, via_sso) = self.sessions(req);
+        let lines: Vec<Log> = users
             .iter()
             .map(|user| {
                 let recorded =
@@ -284,8 +315,16 @@ impl Policy {
             },
             text: format!("{}; {}", a.text, b.text),
         });
+        // A session from the provider ends there too, when it offers a
+        // way; else the next sign-in would be silent.
+        let location = self
+            .sso
+            .as_ref()
+            .filter(|_| via_sso)
+            .and_then(|sso| sso.end_session(req))
+            .unwrap_or_else(|| login.path.clone());
         Plan::Logout {
-            location: login.path.clone(),
+            location,
             set_cookie: expire_cookie(&self.cookie_name, req.secure),
             log,
         }

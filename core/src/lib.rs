@@ -22,6 +22,7 @@ pub mod endpoint;
 pub mod grants;
 pub mod hash;
 pub mod login;
+pub mod oidc;
 pub mod password_check;
 pub mod plan;
 pub mod rate_limit;

@@ -85,6 +85,10 @@ pub enum Plan {
     /// for the form) with its verdict in
     /// [`Hashing::Done`](crate::password_check::Hashing::Done).
     Hash(HashJob),
+    /// Ask the OpenID Provider (through nginx's internal location), put
+    /// the reply in [`Progress::fetched`](crate::oidc::sso::Progress), then
+    /// ask the same question again.
+    Fetch(crate::oidc::sso::Fetch),
     /// 503 with `Retry-After`: the worker's password checks are at their
     /// bound.
     Busy { retry_after: u64, log: Log },
@@ -183,7 +187,11 @@ impl Plan {
     /// The log line the plan carries, if any.
     pub fn log(&self) -> Option<&Log> {
         match self {
-            Plan::Allow { .. } | Plan::Proceed | Plan::ReadForm(_) | Plan::Hash(_) => None,
+            Plan::Allow { .. }
+            | Plan::Proceed
+            | Plan::ReadForm(_)
+            | Plan::Hash(_)
+            | Plan::Fetch(_) => None,
             Plan::Challenge { log, .. } | Plan::Busy { log, .. } => Some(log),
             Plan::Redirect { log, .. }
             | Plan::Refuse { log, .. }

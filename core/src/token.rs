@@ -302,6 +302,14 @@ pub struct Claims {
     /// When the user typed their password; kept across sliding refreshes so
     /// a session has an absolute end. Tokens without it count from `iat`.
     pub auth_time: u64,
+    /// Signed in through the OpenID Provider: the user is not in the users
+    /// file, and logout also ends the provider's session.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub sso: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// What [`verify`] accepts: every field typed exactly (`exp` an unsigned
@@ -314,12 +322,14 @@ struct WireClaims<'d> {
     exp: u64,
     nbf: Option<u64>,
     auth_time: Option<u64>,
+    sso: bool,
 }
 
 impl<'d> WireClaims<'d> {
     fn read(root: Val<'d, '_>) -> Option<WireClaims<'d>> {
         let (mut sub, mut resources, mut iat, mut exp, mut nbf, mut auth_time) =
             (None, None, None, None, None, None);
+        let mut sso = false;
         for (key, value) in root.as_object()? {
             match key {
                 "sub" => sub = Some(value.as_str()?),
@@ -336,6 +346,7 @@ impl<'d> WireClaims<'d> {
                 // When present, a number: `null` is not "absent".
                 "nbf" => nbf = Some(unsigned(value)?),
                 "auth_time" => auth_time = Some(unsigned(value)?),
+                "sso" => sso = matches!(value.kind(), Kind::Bool(true)),
                 _ => {}
             }
         }
@@ -346,6 +357,7 @@ impl<'d> WireClaims<'d> {
             exp: exp?,
             nbf,
             auth_time,
+            sso,
         })
     }
 }
@@ -428,6 +440,7 @@ pub fn issue(
             iat: now,
             exp: now.saturating_add(ttl),
             auth_time: now,
+            sso: false,
         },
     )
 }
@@ -598,6 +611,7 @@ pub fn verify(secret: &Secret, token: &[u8], now: u64, leeway: u64) -> Result<Cl
         iat: claims.iat,
         exp: claims.exp,
         auth_time: claims.auth_time.unwrap_or(claims.iat),
+        sso: claims.sso,
     })
 }
 
@@ -756,6 +770,7 @@ pub(crate) mod tests {
                 iat: NOW,
                 exp: NOW + 3600,
                 auth_time: NOW,
+                sso: false,
             }
         );
         // The header is exactly what the spec (and PyJWT) write.
