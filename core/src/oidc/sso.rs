@@ -555,3 +555,7 @@ fn page(title: &str, text: &str) -> String {
         x = html_escape(text)
     )
 }
+
+#[cfg(test)]
+#[path = "sso_tests.rs"]
+mod tests;
