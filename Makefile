@@ -65,7 +65,7 @@ clippy:
 
 clean:
 	cargo clean
-	rm -rf .venv run tests/tools/node_modules
+	rm -rf .venv run tests/tools/node_modules tests/oidc/node_modules
 
 # Requests/s, latency and nginx CPU per request of the module against unprotected
 # nginx and against auth_request -> Flask + PyJWT, interleaved, on Debian's nginx
