@@ -86,6 +86,14 @@ class _Forms(HTMLParser):
             self.error += data
 
 
+# What a browser sends, so the provider answers with its pages, errors included.
+BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+
+def _why(page: "_Forms", body: bytes) -> str:
+    return page.error.strip() or body[:300].decode("utf-8", "replace")
+
+
 def _forms(body: bytes) -> _Forms:
     parser = _Forms()
     parser.feed(body.decode("utf-8", "replace"))
@@ -94,7 +102,13 @@ def _forms(body: bytes) -> _Forms:
 
 class OpenIDProvider:
     """One provider process: its own CA and certificate (DNS:localhost, IP:127.0.0.1),
-    TLS port and control port. Started by the constructor (unless start=False)."""
+    TLS port and control port. Started by the constructor unless start=False: then
+    `issuer` and `ca` are known before the relying party's port is, and `clients`
+    (registered at each start) can be filled in before start().
+
+    A client: client_id, client_secret, redirect_uris (exact match), and optionally
+    post_logout_redirect_uris ([]), token_endpoint_auth_method (client_secret_basic
+    or client_secret_post), id_token_signed_response_alg (RS256, PS256 or ES256)."""
 
     def __init__(self, workdir: Path, clients: list[dict], port: int | None = None, *, start: bool = True):
         self.port = port or free_port()
@@ -104,7 +118,7 @@ class OpenIDProvider:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.ca = make_ca(self.dir / "ca")
         self.cert, self.key = make_cert(self.dir / "ca", self.dir / "tls", "localhost")
-        self.clients = [self._client(c) for c in clients]
+        self.clients = list(clients)
         self.log_path = self.dir / "provider.log"
         self.proc: subprocess.Popen | None = None
         self._log = None
@@ -135,7 +149,7 @@ class OpenIDProvider:
         config.write_text(json.dumps({
             "issuer": self.issuer, "port": self.port, "control_port": self.control_port,
             "tls_cert": str(self.cert), "tls_key": str(self.key), "keys_file": str(self.dir / "keys.json"),
-            "fresh_keys": fresh_keys, "clients": self.clients,
+            "fresh_keys": fresh_keys, "clients": [self._client(c) for c in self.clients],
         }, indent=1))
         node = os.environ.get("NODE_BIN") or shutil.which("node") or "node"
         self._log = open(self.log_path, "ab")
@@ -264,7 +278,7 @@ class OpenIDProvider:
         opener = self._opener(session if session is not None else self.session())
         url, data, submitted = authorize_url, None, False
         for _ in range(20):
-            status, headers, body = self._fetch(opener, url, data)
+            status, headers, body = self._fetch(opener, url, data, BROWSER)
             data = None
             if status in (301, 302, 303, 307, 308):
                 nxt = urllib.parse.urljoin(url, headers["Location"])
@@ -281,7 +295,7 @@ class OpenIDProvider:
                 url, data, submitted = urllib.parse.urljoin(url, form["action"]), urllib.parse.urlencode(
                     fields).encode(), True
                 continue
-            raise ProviderError(f"{status} at {urllib.parse.urlsplit(url).path}: {page.error.strip()}")
+            raise ProviderError(f"{status} at {urllib.parse.urlsplit(url).path}: {_why(page, body)}")
         raise ProviderError("too many redirects at the provider")
 
     def logout_confirm(self, url: str, *, session: http.cookiejar.CookieJar | None = None) -> str:
@@ -293,7 +307,7 @@ class OpenIDProvider:
         opener = self._opener(session if session is not None else self.session())
         data, submitted = None, False
         for _ in range(20):
-            status, headers, body = self._fetch(opener, url, data)
+            status, headers, body = self._fetch(opener, url, data, BROWSER)
             data = None
             if status in (301, 302, 303, 307, 308):
                 url = urllib.parse.urljoin(url, headers["Location"])
@@ -309,5 +323,5 @@ class OpenIDProvider:
                 continue
             if status == 200 and not page.forms:
                 return url
-            raise ProviderError(f"{status} at {urllib.parse.urlsplit(url).path}: {page.error.strip()}")
+            raise ProviderError(f"{status} at {urllib.parse.urlsplit(url).path}: {_why(page, body)}")
         raise ProviderError("too many redirects at the provider")

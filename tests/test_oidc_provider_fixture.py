@@ -72,7 +72,7 @@ def _int(b: bytes) -> bytes:
 
 
 def jwk_pem(jwk: dict) -> str:
-    """The SPKI PEM of a public JWK (RSA or EC P-256), as jose's exportSPKI writes it."""
+    """The SPKI PEM of a public JWK (RSA or EC P-256), as openssl writes it."""
     if jwk["kty"] == "RSA":
         alg = _der(0x30, bytes.fromhex("06092a864886f70d010101") + b"\x05\x00")
         key = _der(0x30, _int(b64d(jwk["n"])) + _int(b64d(jwk["e"])))
@@ -82,7 +82,7 @@ def jwk_pem(jwk: dict) -> str:
         key = b"\x04" + b64d(jwk["x"]) + b64d(jwk["y"])
     b64 = base64.b64encode(_der(0x30, alg + _der(0x03, b"\0" + key))).decode()
     lines = [b64[i:i + 64] for i in range(0, len(b64), 64)]
-    return "-----BEGIN PUBLIC KEY-----\n" + "\n".join(lines) + "\n-----END PUBLIC KEY-----"
+    return "-----BEGIN PUBLIC KEY-----\n" + "\n".join(lines) + "\n-----END PUBLIC KEY-----\n"
 
 
 def signed_by(token: str, jwk: dict) -> bool:
@@ -104,7 +104,7 @@ def signed_by(token: str, jwk: dict) -> bool:
         return False
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
-        (d / "k").write_text(jwk_pem(jwk) + "\n")
+        (d / "k").write_text(jwk_pem(jwk))
         (d / "s").write_bytes(sig)
         (d / "i").write_bytes(signing_input)
         r = subprocess.run(["openssl", "dgst", "-sha256", "-verify", str(d / "k"), *opts, "-signature",
@@ -333,7 +333,10 @@ def test_es256_client_kid_modes_keep_the_key_type(op):
 
 
 def test_restart_keeps_keys_unless_fresh(tmp_path):
-    op = OpenIDProvider(tmp_path, clients=CLIENTS[:1])
+    op = OpenIDProvider(tmp_path, clients=[], start=False)
+    assert op.ca.is_file() and op.issuer == f"https://127.0.0.1:{op.port}"
+    op.clients.append(CLIENTS[0])
+    op.start()
     try:
         before = key(op, "rsa-1")
         op.set_mode("none")

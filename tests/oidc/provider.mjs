@@ -15,7 +15,9 @@
 //                   token_endpoint_auth_method, id_token_signed_response_alg}]
 //
 // Never logs a password, code or token: only method, path (no query) and status.
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createHash, createHmac, createPublicKey, randomBytes, timingSafeEqual,
+} from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -59,9 +61,11 @@ const extra = {
   'rsa-2': await privateJwk('RS256', 'rsa-2'),
   'ec-2': await privateJwk('ES256', 'ec-2'),
 };
-const rsaPublicPem = await jose.exportSPKI(await jose.importJWK(publicJwk(keys.rsa), 'RS256'));
+// The HMAC secret of hs256-pubkey: rsa-1's SPKI PEM as openssl writes it (64-column
+// base64, a final newline), so a test can rebuild it from the JWKS alone.
+const rsaPublicPem = createPublicKey({ key: publicJwk(keys.rsa), format: 'jwk' }).export({ type: 'spki', format: 'pem' });
 
-// WebCrypto keys are bound to one algorithm: import per (kid, alg).
+// jose imports a key for one algorithm (a WebCrypto key is bound to it): one per (kid, alg).
 const imported = new Map();
 async function signingKey(jwk, alg) {
   const id = `${jwk.kid}/${alg}`;
@@ -248,7 +252,7 @@ const provider = new Provider(config.issuer, {
   conformIdTokenClaims: false,
   responseTypes: ['code'],
   clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
-  pkce: { required: () => true },
+  pkce: { methods: ['S256'], required: () => true },
   routes: ROUTES,
   interactions: { url: (_ctx, i) => `/interaction/${i.uid}` },
   features: {
