@@ -21,6 +21,10 @@ SECRET = "dash-client-secret-0123456789"
 EXAMPLES = ROOT / "dashboard/examples"
 HTML = "Accept: text/html,application/xhtml+xml"
 
+# The flow over HTTP/1.1 and again over HTTP/2 (the callback's cookies may come
+# split in several headers there).
+pytestmark = pytest.mark.usefixtures("both_protocols")
+
 
 def example(name):
     return json.loads((EXAMPLES / f"{name}.json").read_text())
@@ -489,3 +493,64 @@ def test_the_code_and_state_stay_out_of_the_logs(sso):
     assert code not in sso.error_log and code not in sso.access_log
     assert state not in sso.error_log and SECRET not in sso.error_log
     assert "/oauth2/callback?[redacted]" in sso.error_log
+
+
+# A real browser through the provider's own pages
+
+def provider_sign_in(d, user):
+    from chromium import wait
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    wait(d, EC.visibility_of_element_located((By.ID, "login"))).send_keys(user)
+    d.find_element(By.ID, "password").send_keys(PASSWORDS[user])
+    d.find_element(By.ID, "login-submit").click()
+
+
+def test_browser_signs_in_through_the_provider(sso, browser):
+    from chromium import choose, graph_title, shot, wait
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    d = browser
+    d.get(sso.url("/hr"))
+    wait(d, EC.url_contains(sso.op.issuer))
+    shot(d, "20-sso-provider-login")
+    provider_sign_in(d, "mike")
+    wait(d, EC.url_matches(r"/hr$"))
+    assert d.current_url == sso.url("/hr")
+    # Landed where he asked, refused the section that is not his.
+    assert d.find_element(By.TAG_NAME, "h1").text == "Not your section"
+    assert d.find_element(By.ID, "user").text == "mike"
+    shot(d, "21-sso-mike-hr-forbidden")
+    d.get(sso.url("/marketing"))
+    assert graph_title(d, "marketing-graph") == "Monthly leads: email"
+    links = [a.get_attribute("id") for a in d.find_elements(By.CSS_SELECTOR, "#nav-links a")]
+    assert links == ["nav-home", "nav-marketing"], links
+    choose(d, "marketing-dropdown", "Social")
+    wait(d, lambda d: graph_title(d, "marketing-graph") == "Monthly leads: social")
+    shot(d, "22-sso-mike-marketing")
+    old = d.get_cookie("example_jwt")["value"]
+    # Sign out: here, then at the provider, then back to the dashboard, which
+    # asks the provider again.
+    wait(d, EC.text_to_be_present_in_element((By.ID, "nav-user"), "Signed in as mike"))
+    d.find_element(By.ID, "nav-sign-out").click()
+    wait(d, EC.element_to_be_clickable((By.ID, "logout-confirm"))).click()
+    wait(d, EC.visibility_of_element_located((By.ID, "login")))
+    assert d.current_url.startswith(sso.op.issuer)
+    assert d.get_cookie("example_jwt") is None
+    assert get(sso, old, "/marketing").status == 302
+    shot(d, "23-sso-signed-out")
+
+
+def test_browser_mica_sees_every_section(sso, browser):
+    from chromium import graph_title, wait
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    d = browser
+    d.get(sso.url("/marketing"))
+    provider_sign_in(d, "mica")
+    wait(d, EC.url_matches(r"/marketing$"))
+    assert graph_title(d, "marketing-graph") == "Monthly leads: email"
+    d.get(sso.url("/hr"))
+    wait(d, EC.visibility_of_element_located((By.ID, "hr-graph")))
+    links = [a.get_attribute("id") for a in d.find_elements(By.CSS_SELECTOR, "#nav-links a")]
+    assert "nav-hr" in links, links
