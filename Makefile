@@ -4,12 +4,16 @@
 #               vendored nginx 1.28.3 and again against Debian's /usr/sbin/nginx
 # and, as root with a Docker engine (installed and started when missing):
 #   make test-docker  docker-compose build + up of a clean copy, checked from the host
-.PHONY: run test test-docker check test-unit test-integration test-debian module-debian build setup clean fmt clippy soak test-valgrind bench fuzz fuzz-smoke
+.PHONY: run run-sso test test-docker check test-unit test-integration test-debian module-debian build setup clean fmt clippy soak test-valgrind bench fuzz fuzz-smoke
 
 DEBIAN_MODULE := target/debian/release/libngx_http_dash_auth_module.so
 
 run:
 	scripts/run-demo.sh
+
+# The demo signing browsers in through a local OpenID Provider (tests/oidc).
+run-sso:
+	SSO=1 scripts/run-demo.sh
 
 test: setup check test-unit test-integration test-debian
 

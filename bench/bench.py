@@ -33,6 +33,8 @@ keepalive, a 13-byte static file.
           instances and a redis-server of its own): the cookie path without
           and with `dash_auth_redis`; then 100 logouts on one instance, each
           timed until another instance refuses the cookie (median, worst)
+    O     a whole single sign-on login against the local OpenID Provider
+          (bench/sso.py, information only): median and p90, and nginx's part
 
 BENCH_CASES=A,B,F0,F1 runs only those cases (with BENCH_OUT elsewhere, to
 keep docs/bench as the full run left it).
@@ -63,6 +65,7 @@ This file only runs the steps in order. The rest of bench/:
     report.py      results.md, results.png, the machine description
     perf_profile.py, callgrind_profile.py   the two profiles
     store.py       the Redis store's cases and logout propagation
+    sso.py         the time of a whole SSO login
 """
 from __future__ import annotations
 
@@ -203,6 +206,16 @@ def main():
         print(f"{'logout propagation A -> B (median / worst of ' + str(p['logouts']) + ')':<60} "
               f"{p['median']:7.0f} / {p['worst']:.0f} ms")
 
+    if not ONLY or "O" in ONLY:
+        import sso  # noqa: PLC0415 (its own nginx and OpenID Provider)
+        log("single sign-on: the time of a whole login against the local provider")
+        res = sso.run()
+        with (OUT / "results.md").open("a") as f:
+            f.write(sso.report(res))
+        (OUT / "sso.json").write_text(json.dumps(res, indent=1))
+        print(f"{'SSO login, whole / nginx callback (median)':<60} "
+              f"{res['total_ms']['median']:7.1f} / {res['callback_ms']['median']:.1f} ms")
+
     print()
     for r in rats:
         print(f"{r['name']:<60} {r['median']:10.3f} {r['unit']:<3} {r['verdict']}")
@@ -327,6 +340,11 @@ def rerender():
 
         with (OUT / "results.md").open("a") as f:
             f.write(store.report(json.loads((OUT / "store.json").read_text())))
+    if (OUT / "sso.json").exists():
+        import sso  # noqa: PLC0415
+
+        with (OUT / "results.md").open("a") as f:
+            f.write(sso.report(json.loads((OUT / "sso.json").read_text())))
 
 
 if __name__ == "__main__":

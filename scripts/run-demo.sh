@@ -5,7 +5,9 @@
 #
 # Environment: HTTP_PORT (8080), HTTPS_PORT (8443), DASH_AUTH_USERS (users file,
 # default nginx-conf/users), RUN_DIR (run), DASH_CACHE_DIR (background
-# callbacks' jobs and results, $RUN_DIR/dash-cache).
+# callbacks' jobs and results, $RUN_DIR/dash-cache). SSO=1 (`make run-sso`)
+# also starts a local OpenID Provider (scripts/start-oidc-provider.sh, on
+# OP_PORT 9443) and signs browsers in through it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,6 +42,16 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
+if [ "${SSO:-}" = 1 ]; then
+    OP_PORT=${OP_PORT:-9443} RUN_DIR=$RUN_DIR HTTPS_PORT=$HTTPS_PORT scripts/start-oidc-provider.sh &
+    pids+=($!)
+    for _ in $(seq 1 150); do
+        curl -sk -o /dev/null "https://127.0.0.1:${OP_PORT:-9443}/.well-known/openid-configuration" && break
+        sleep 0.2
+    done
+    export EXTRA_SERVER="include $(realpath -m "$RUN_DIR")/oidc/sso.conf;"
+fi
+
 # start-dashboard.sh runs from dashboard/: the path must not be relative.
 DASH_BIND=$DASH_UPSTREAM DASH_CACHE_DIR=$(realpath -m "${DASH_CACHE_DIR:-$RUN_DIR/dash-cache}") scripts/start-dashboard.sh &
 pids+=($!)
@@ -48,7 +60,11 @@ pids+=($!)
 
 for _ in $(seq 1 150); do
     if curl -sk -o /dev/null "https://127.0.0.1:$HTTPS_PORT/"; then
-        echo "ready: https://localhost:$HTTPS_PORT (http://localhost:$HTTP_PORT redirects); log in as mica/1234 or mike/123456; Ctrl-C stops"
+        if [ "${SSO:-}" = 1 ]; then
+            echo "ready: https://localhost:$HTTPS_PORT signs in through the OpenID Provider at https://127.0.0.1:${OP_PORT:-9443} (its own CA: accept it in the browser) as mica/mica-sso-pass or mike/mike-sso-pass; curl still takes mica/1234; Ctrl-C stops"
+        else
+            echo "ready: https://localhost:$HTTPS_PORT (http://localhost:$HTTP_PORT redirects); log in as mica/1234 or mike/123456; Ctrl-C stops"
+        fi
         wait -n "${pids[@]}" || true
         exit 1
     fi
