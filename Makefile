@@ -84,7 +84,7 @@ bench: module-debian
 # see fuzz/README.md. Manual only, not run by CI. cargo-fuzz needs -Z flags:
 # RUSTC_BOOTSTRAP=1 lets the stable toolchain take them. New corpus entries
 # go to fuzz/work/<target> (ignored by git), crashes to fuzz/artifacts/<target>.
-FUZZ_TARGETS := basic_header cookie_header token users_file dash_callback json_differential section_path login_form
+FUZZ_TARGETS := basic_header cookie_header token users_file dash_callback json_differential section_path login_form oidc
 FUZZ_SECONDS ?= 600
 FUZZ_FLAGS := -rss_limit_mb=2048 -max_len=65536 -timeout=10
 

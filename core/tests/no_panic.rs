@@ -315,3 +315,63 @@ fn dash_parsers_never_panic() {
         let _ = Registry::from_dependencies_json(bomb.as_bytes());
     }
 }
+
+#[test]
+fn oidc_parsers_never_panic() {
+    use dash_auth_core::oidc::{discovery, flow, groups, id_token, jwks};
+    let mut rng = Rng(0x0123_4567_89AB_CDEF);
+    let secret = Secret::from_bytes(&[7u8; 32]).unwrap();
+    let issuer = "https://op.example";
+    let doc = br#"{"issuer":"https://op.example","authorization_endpoint":"https://op.example/auth","token_endpoint":"https://op.example/token","jwks_uri":"https://op.example/jwks","id_token_signing_alg_values_supported":["RS256"],"code_challenge_methods_supported":["S256"]}"#;
+    let keys = br#"{"keys":[{"kty":"RSA","kid":"k1","use":"sig","n":"AQAB","e":"AQAB"},{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}]}"#;
+    let pending = flow::fresh("/hr?a=1", 1000, 600).unwrap();
+    let sealed = flow::seal(&pending, &secret).unwrap();
+    let token_reply = br#"{"id_token":"eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln","token_type":"Bearer"}"#;
+    let seeds: [&[u8]; 7] = [
+        doc,
+        keys,
+        sealed.as_bytes(),
+        token_reply,
+        b"code=abc&state=xyz&iss=https%3A%2F%2Fop.example",
+        b"dash-all _all_\n# c\ndash-marketing marketing,hr\r\n",
+        b"eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0.eyJhdWQiOlsiYSIsImIiXX0.",
+    ];
+    // A usable key set, so that tokens reach the signature and claim checks.
+    let usable = jwks::parse(
+        format!(
+            r#"{{"keys":[{{"kty":"RSA","kid":"k1","n":"{}","e":"AQAB"}}]}}"#,
+            // 2048 bits, odd: a modulus the parser keeps.
+            format!("wf{}AQ", "_".repeat(338))
+        )
+        .as_bytes(),
+    )
+    .ok();
+    assert!(usable.is_some());
+    for round in 0..20_000 {
+        let input = if round % 2 == 0 {
+            rng.bytes(96)
+        } else {
+            let seed = seeds[rng.below(seeds.len())];
+            rng.mutate(seed)
+        };
+        let _ = discovery::parse(&input, issuer);
+        let _ = jwks::parse(&input);
+        let _ = flow::open(&input, &secret, 1000);
+        let _ = flow::parse_callback(&input);
+        let _ = flow::parse_token_response(200, &input);
+        let _ = flow::parse_token_response(400, &input);
+        if let Ok(text) = std::str::from_utf8(&input) {
+            let _ = groups::parse(text);
+            if let Some(keys) = &usable {
+                let expect = id_token::Expect {
+                    issuer,
+                    client_id: "dash",
+                    nonce: "n",
+                    now: 1000,
+                    leeway: 5,
+                };
+                let _ = id_token::verify(text, keys, &expect);
+            }
+        }
+    }
+}
