@@ -326,7 +326,8 @@ fn oidc_parsers_never_panic() {
     let keys = br#"{"keys":[{"kty":"RSA","kid":"k1","use":"sig","n":"AQAB","e":"AQAB"},{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}]}"#;
     let pending = flow::fresh("/hr?a=1", 1000, 600).unwrap();
     let sealed = flow::seal(&pending, &secret).unwrap();
-    let token_reply = br#"{"id_token":"eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln","token_type":"Bearer"}"#;
+    let token_reply =
+        br#"{"id_token":"eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln","token_type":"Bearer"}"#;
     let seeds: [&[u8]; 7] = [
         doc,
         keys,
@@ -338,10 +339,10 @@ fn oidc_parsers_never_panic() {
     ];
     // A usable key set, so that tokens reach the signature and claim checks.
     let usable = jwks::parse(
+        // 2048 bits, odd: a modulus the parser keeps.
         format!(
-            r#"{{"keys":[{{"kty":"RSA","kid":"k1","n":"{}","e":"AQAB"}}]}}"#,
-            // 2048 bits, odd: a modulus the parser keeps.
-            format!("wf{}AQ", "_".repeat(338))
+            r#"{{"keys":[{{"kty":"RSA","kid":"k1","n":"wf{}AQ","e":"AQAB"}}]}}"#,
+            "_".repeat(338)
         )
         .as_bytes(),
     )

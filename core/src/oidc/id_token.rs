@@ -24,7 +24,7 @@ use super::{crypto_ready, shown, supported_alg};
 pub const MAX_ID_TOKEN_LEN: usize = 16 * 1024;
 
 /// What the token must say, and the clock to check it with.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Expect<'a> {
     /// The configured issuer, compared exactly.
     pub issuer: &'a str,
@@ -35,6 +35,17 @@ pub struct Expect<'a> {
     pub now: u64,
     /// Clock skew allowed, in seconds, on `exp`, `iat` and `nbf`.
     pub leeway: u64,
+}
+
+impl fmt::Debug for Expect<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Expect")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("now", &self.now)
+            .field("leeway", &self.leeway)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why an ID token was refused. None of them carries token text but the
@@ -52,7 +63,8 @@ pub enum IdTokenError {
     Critical,
     /// No JWKS key fits the header's `kid` and `alg`. Distinct because the
     /// provider may have rotated its keys: the caller refetches the JWKS
-    /// once and retries.
+    /// once and retries. The `kid` is as the token has it (for
+    /// [`Jwks::has_kid`]); `Display` escapes it.
     UnknownKey {
         kid: Option<String>,
     },
@@ -89,7 +101,8 @@ impl fmt::Display for IdTokenError {
             IdTokenError::Critical => f.write_str("ID token has a \"crit\" header"),
             IdTokenError::UnknownKey { kid: Some(kid) } => write!(
                 f,
-                "no key in the provider's JWKS for the ID token's kid \"{kid}\" and alg"
+                "no key in the provider's JWKS for the ID token's kid \"{}\" and alg",
+                shown(kid, 64)
             ),
             IdTokenError::UnknownKey { kid: None } => f.write_str(
                 "ID token has no kid and the provider's JWKS has no single key for its alg",
@@ -160,7 +173,7 @@ pub fn verify(
     let key = jwks
         .key_for(kid, alg)
         .ok_or_else(|| IdTokenError::UnknownKey {
-            kid: kid.map(|k| shown(k, 64)),
+            kid: kid.map(str::to_owned),
         })?;
     if !crypto_ready() {
         return Err(IdTokenError::NoCryptoProvider);
@@ -736,6 +749,12 @@ mod tests {
     }
 
     #[test]
+    fn expect_debug_hides_the_nonce() {
+        let debug = format!("{:?}", expect());
+        assert!(debug.contains(CLIENT) && !debug.contains(NONCE), "{debug}");
+    }
+
+    #[test]
     fn tampering() {
         let jwks = keys();
         let token = sign(&claims());
@@ -862,12 +881,11 @@ mod tests {
         );
         let text = verify(&token, &jwks, &expect()).unwrap_err().to_string();
         assert!(!text.contains('\n') && text.len() < 200, "{text}");
-        let token = forge(
-            &json!({"alg": "RS256", "kid": "k\r\n".repeat(100)}),
-            &claims(),
-            None,
-        );
-        let text = verify(&token, &jwks, &expect()).unwrap_err().to_string();
+        let kid = "k\r\n".repeat(100);
+        let token = forge(&json!({"alg": "RS256", "kid": kid}), &claims(), None);
+        let err = verify(&token, &jwks, &expect()).unwrap_err();
+        assert_eq!(err, IdTokenError::UnknownKey { kid: Some(kid) });
+        let text = err.to_string();
         assert!(!text.contains('\n') && text.len() < 400, "{text}");
     }
 }

@@ -146,7 +146,9 @@ fn rsa_key(n: &str, e: &str) -> Option<DecodingKey> {
         Some(&top) => n.len() * 8 - top.leading_zeros() as usize,
         None => 0,
     };
-    if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
+    // A modulus is a product of two odd primes: an even one is junk that
+    // would only fail later, looking like a bad signature.
+    if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) || n.last().is_none_or(|b| b % 2 == 0) {
         return None;
     }
     let e_bytes = b64(e)?;
@@ -225,6 +227,12 @@ mod tests {
         json!({"kty": "EC", "kid": kid, "use": "sig", "crv": "P-256", "x": EC_X, "y": EC_Y})
     }
 
+    fn even_n() -> String {
+        let mut n = b64(RSA_N).unwrap();
+        *n.last_mut().unwrap() &= 0xfe;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(n)
+    }
+
     fn set(keys: Vec<Value>) -> Result<Jwks, DocError> {
         parse(&serde_json::to_vec(&json!({ "keys": keys })).unwrap())
     }
@@ -290,6 +298,7 @@ mod tests {
             (with(ec("k"), "crv", Value::Null), ec("k")),
             (with(rsa("k"), "n", json!(SMALL_N)), rsa("k")),
             (with(rsa("k"), "n", json!("")), rsa("k")),
+            (with(rsa("k"), "n", json!(even_n())), rsa("k")),
             (with(rsa("k"), "n", json!("not base64!")), rsa("k")),
             (with(rsa("k"), "n", Value::Null), rsa("k")),
             (

@@ -10,8 +10,6 @@
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use subtle::ConstantTimeEq;
-
 use super::config::SsoConfig;
 use super::discovery::{self, Discovery};
 use super::flow::{self, Pending};
@@ -131,7 +129,11 @@ impl Sso {
         )
     }
 
-    fn cached_discovery(&self, now: u64, progress: Option<&Progress>) -> Result<Arc<Discovery>, Fetch> {
+    fn cached_discovery(
+        &self,
+        now: u64,
+        progress: Option<&Progress>,
+    ) -> Result<Arc<Discovery>, Fetch> {
         let stale_ok = progress.is_some_and(|p| p.stale_discovery);
         let held = self.cache.lock().ok().and_then(|c| c.discovery.clone());
         match held {
@@ -145,7 +147,12 @@ impl Sso {
         }
     }
 
-    fn cached_jwks(&self, d: &Discovery, now: u64, progress: &Progress) -> Result<Arc<Jwks>, Fetch> {
+    fn cached_jwks(
+        &self,
+        d: &Discovery,
+        now: u64,
+        progress: &Progress,
+    ) -> Result<Arc<Jwks>, Fetch> {
         let held = self.cache.lock().ok().and_then(|c| c.jwks.clone());
         match held {
             Some((k, at))
@@ -194,7 +201,11 @@ impl Sso {
         let d = self.cached_discovery(req.now, None).ok()?;
         let endpoint = d.end_session_endpoint.as_deref()?;
         let back = absolute(req, &self.config.post_logout)?;
-        Some(flow::end_session_url(endpoint, &self.config.client_id, &back))
+        Some(flow::end_session_url(
+            endpoint,
+            &self.config.client_id,
+            &back,
+        ))
     }
 
     /// Takes in what a fetch brought back. `Some` is the answer to the
@@ -244,7 +255,13 @@ impl Sso {
 
     /// A refresh that failed keeps the document already held; with none,
     /// the sign-in cannot go on.
-    fn stale_or(&self, progress: &mut Progress, step: Step, status: u16, why: &str) -> Option<Plan> {
+    fn stale_or(
+        &self,
+        progress: &mut Progress,
+        step: Step,
+        status: u16,
+        why: &str,
+    ) -> Option<Plan> {
         let held = self.cache.lock().ok().is_some_and(|c| match step {
             Step::Discovery => c.discovery.is_some(),
             Step::Jwks => c.jwks.is_some(),
@@ -263,7 +280,12 @@ impl Sso {
 
     /// A browser without a session: off to the provider, with a fresh
     /// state, nonce and PKCE verifier bound to this browser.
-    pub fn start(&self, policy: &Policy, req: &RequestView<'_>, progress: Option<&Progress>) -> Plan {
+    pub fn start(
+        &self,
+        policy: &Policy,
+        req: &RequestView<'_>,
+        progress: Option<&Progress>,
+    ) -> Plan {
         let d = match self.cached_discovery(req.now, progress) {
             Ok(d) => d,
             Err(fetch) => return Plan::Fetch(fetch),
@@ -273,10 +295,16 @@ impl Sso {
         };
         let return_to = return_path::sanitize(req.target);
         let Some(pending) = flow::fresh(return_to, req.now, STATE_LIFETIME) else {
-            return Plan::refuse(500, Some(Log::error("cannot start a sign-in: no randomness".into())));
+            return Plan::refuse(
+                500,
+                Some(Log::error("cannot start a sign-in: no randomness".into())),
+            );
         };
         let Some(sealed) = flow::seal(&pending, &policy.secret) else {
-            return Plan::refuse(500, Some(Log::error("cannot seal the sign-in state".into())));
+            return Plan::refuse(
+                500,
+                Some(Log::error("cannot seal the sign-in state".into())),
+            );
         };
         Plan::Redirect {
             status: 302,
@@ -296,7 +324,12 @@ impl Sso {
     /// The provider sent the browser back: the state must be this
     /// browser's, the code is exchanged, the ID token verified, and the
     /// module's own session begins.
-    pub fn callback(&self, policy: &Policy, req: &RequestView<'_>, progress: Option<&Progress>) -> Plan {
+    pub fn callback(
+        &self,
+        policy: &Policy,
+        req: &RequestView<'_>,
+        progress: Option<&Progress>,
+    ) -> Plan {
         if !matches!(req.method, Method::Get | Method::Head) {
             return Plan::refuse(405, None);
         }
@@ -310,7 +343,9 @@ impl Sso {
         let pending = match find_cookie(req.cookie_headers.iter().copied(), flow::STATE_COOKIE) {
             CookieLookup::Found(v) => match flow::open(v, &policy.secret, req.now) {
                 Ok(p) => p,
-                Err(e) => return failed(403, format!("sign-in callback refused: state cookie {e}")),
+                Err(e) => {
+                    return failed(403, format!("sign-in callback refused: state cookie {e}"))
+                }
             },
             _ => {
                 return failed(
@@ -324,16 +359,13 @@ impl Sso {
         if let Some(error) = &callback.error {
             return failed(
                 403,
-                format!(
-                    "sign-in refused by the provider: {}",
-                    sanitize_code(error)
-                ),
+                format!("sign-in refused by the provider: {}", sanitize_code(error)),
             );
         }
         let (Some(code), Some(state)) = (&callback.code, &callback.state) else {
             return failed(400, "sign-in callback refused: no code or no state".into());
         };
-        if !bool::from(state.as_bytes().ct_eq(pending.state.as_bytes())) {
+        if !pending.state_matches(state) {
             return failed(
                 403,
                 "sign-in callback refused: the state is not this browser's".into(),
@@ -345,20 +377,13 @@ impl Sso {
         };
         // RFC 9207: the answer must come from the provider the browser was
         // sent to, not from another one it also trusts.
-        match &callback.iss {
-            Some(iss) if *iss != self.config.issuer => {
-                return failed(
-                    403,
-                    "sign-in callback refused: \"iss\" names another provider".into(),
-                )
-            }
-            None if d.iss_parameter_supported => {
-                return failed(
-                    403,
-                    "sign-in callback refused: no \"iss\", which the provider always sends".into(),
-                )
-            }
-            _ => {}
+        if !callback.iss_ok(&self.config.issuer, d.iss_parameter_supported) {
+            let why = if callback.iss.is_some() {
+                "sign-in callback refused: \"iss\" names another provider"
+            } else {
+                "sign-in callback refused: no \"iss\", which the provider always sends"
+            };
+            return failed(403, why.into());
         }
         let Some(redirect_uri) = absolute(req, &self.config.redirect) else {
             return insecure();
@@ -417,7 +442,9 @@ impl Sso {
             );
         };
         let groups: Vec<&str> = match claims.get(&self.config.groups_claim) {
-            Some(serde_json::Value::Array(items)) => items.iter().filter_map(|v| v.as_str()).collect(),
+            Some(serde_json::Value::Array(items)) => {
+                items.iter().filter_map(|v| v.as_str()).collect()
+            }
             Some(serde_json::Value::String(one)) => vec![one.as_str()],
             _ => Vec::new(),
         };
@@ -441,7 +468,11 @@ impl Sso {
             Err(e) => {
                 return Plan::refuse(
                     500,
-                    Some(Log::user(Level::Error, user, format_args!("cannot issue session token: {e}"))),
+                    Some(Log::user(
+                        Level::Error,
+                        user,
+                        format_args!("cannot issue session token: {e}"),
+                    )),
                 )
             }
         };

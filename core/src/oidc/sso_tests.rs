@@ -53,7 +53,11 @@ fn sso(p: &Policy) -> &Sso {
     p.sso.as_deref().unwrap()
 }
 
-fn nav<'a>(uri: &'a str, cookies: &'a [&'a [u8]], progress: Option<&'a Progress>) -> RequestView<'a> {
+fn nav<'a>(
+    uri: &'a str,
+    cookies: &'a [&'a [u8]],
+    progress: Option<&'a Progress>,
+) -> RequestView<'a> {
     RequestView {
         method: Method::Get,
         cookie_headers: cookies,
@@ -91,7 +95,13 @@ fn jwks_doc(kid: &str) -> Vec<u8> {
         .into_bytes()
 }
 
-fn feed(p: &Policy, progress: &mut Progress, step: Step, status: u16, body: Vec<u8>) -> Option<Plan> {
+fn feed(
+    p: &Policy,
+    progress: &mut Progress,
+    step: Step,
+    status: u16,
+    body: Vec<u8>,
+) -> Option<Plan> {
     progress.fetched = Some(Fetched { step, status, body });
     sso(p).absorb(progress, NOW)
 }
@@ -111,7 +121,11 @@ fn claims(nonce: &str, user: &str, groups: &[&str]) -> Value {
 /// A sign-in under way: the sealed state cookie and its pending values.
 fn pending(p: &Policy, return_to: &str) -> (String, Pending) {
     let pending = flow::fresh(return_to, NOW, STATE_LIFETIME).unwrap();
-    let cookie = format!("{}={}", flow::STATE_COOKIE, flow::seal(&pending, &p.secret).unwrap());
+    let cookie = format!(
+        "{}={}",
+        flow::STATE_COOKIE,
+        flow::seal(&pending, &p.secret).unwrap()
+    );
     (cookie, pending)
 }
 
@@ -134,39 +148,71 @@ fn page_status(plan: &Plan) -> u16 {
 fn a_navigation_fetches_discovery_once_then_goes_to_the_provider() {
     let p = sso_policy();
     let plan = p.decide(&nav("/hr?tab=2", &[], None));
-    let Plan::Fetch(f) = plan else { panic!("{plan:?}") };
+    let Plan::Fetch(f) = plan else {
+        panic!("{plan:?}")
+    };
     assert_eq!(f.step, Step::Discovery);
     assert_eq!(f.url, "https://op.example/.well-known/openid-configuration");
     assert!(f.form.is_none() && f.authorization.is_none());
     let mut progress = Progress::default();
     assert!(feed(&p, &mut progress, Step::Discovery, 200, discovery_doc()).is_none());
-    let Plan::Redirect { status: 302, location, set_cookie: Some(cookie), log: Some(_), .. } =
-        p.decide(&nav("/hr?tab=2", &[], Some(&progress)))
+    let Plan::Redirect {
+        status: 302,
+        location,
+        set_cookie: Some(cookie),
+        log: Some(_),
+        ..
+    } = p.decide(&nav("/hr?tab=2", &[], Some(&progress)))
     else {
         panic!()
     };
-    assert!(location.starts_with("https://op.example/auth?response_type=code&"), "{location}");
-    assert!(location.contains("redirect_uri=https%3A%2F%2Fdash.example%2Foauth2%2Fcallback"), "{location}");
+    assert!(
+        location.starts_with("https://op.example/auth?response_type=code&"),
+        "{location}"
+    );
+    assert!(
+        location.contains("redirect_uri=https%3A%2F%2Fdash.example%2Foauth2%2Fcallback"),
+        "{location}"
+    );
     assert!(location.contains("code_challenge_method=S256"));
     assert!(cookie.starts_with("__Host-dash_auth_oidc=") && cookie.contains("Secure"));
     let value = cookie.split(';').next().unwrap().split_once('=').unwrap().1;
-    assert_eq!(flow::open(value.as_bytes(), &p.secret, NOW).unwrap().return_to, "/hr?tab=2");
+    assert_eq!(
+        flow::open(value.as_bytes(), &p.secret, NOW)
+            .unwrap()
+            .return_to,
+        "/hr?tab=2"
+    );
     // Cached: the next navigation needs no fetch.
-    assert!(matches!(p.decide(&nav("/", &[], None)), Plan::Redirect { .. }));
+    assert!(matches!(
+        p.decide(&nav("/", &[], None)),
+        Plan::Redirect { .. }
+    ));
 }
 
 #[test]
 fn scripts_still_get_basic_and_a_bad_discovery_is_a_502() {
     let p = sso_policy();
-    let script = RequestView { accept: None, ..nav("/hr", &[], None) };
+    let script = RequestView {
+        accept: None,
+        ..nav("/hr", &[], None)
+    };
     assert!(matches!(p.decide(&script), Plan::Challenge { .. }));
     let mut progress = Progress::default();
-    let wrong = String::from_utf8(discovery_doc()).unwrap().replace(ISSUER, "https://evil.example");
+    let wrong = String::from_utf8(discovery_doc())
+        .unwrap()
+        .replace(ISSUER, "https://evil.example");
     let plan = feed(&p, &mut progress, Step::Discovery, 200, wrong.into_bytes()).unwrap();
     assert_eq!(page_status(&plan), 502);
     assert!(plan.log().unwrap().text.contains("discovery"), "{plan:?}");
-    assert_eq!(page_status(&feed(&p, &mut progress, Step::Discovery, 504, vec![]).unwrap()), 504);
-    assert_eq!(page_status(&feed(&p, &mut progress, Step::Discovery, 0, vec![]).unwrap()), 502);
+    assert_eq!(
+        page_status(&feed(&p, &mut progress, Step::Discovery, 504, vec![]).unwrap()),
+        504
+    );
+    assert_eq!(
+        page_status(&feed(&p, &mut progress, Step::Discovery, 0, vec![]).unwrap()),
+        502
+    );
     // A refresh that fails keeps what was held.
     assert!(feed(&p, &mut progress, Step::Discovery, 200, discovery_doc()).is_none());
     let mut later = Progress::default();
@@ -185,14 +231,30 @@ fn sign_in(p: &Policy, user: &str, groups: &[&str], kid: &str) -> Plan {
             assert!(feed(p, &mut progress, Step::Discovery, 200, discovery_doc()).is_none());
         }
     }
-    let Plan::Fetch(token) = p.decide(&nav(&uri, &cookies, Some(&progress))) else { panic!() };
+    let Plan::Fetch(token) = p.decide(&nav(&uri, &cookies, Some(&progress))) else {
+        panic!()
+    };
     assert_eq!(token.step, Step::Token);
     assert_eq!(token.url, "https://op.example/token");
     let form = token.form.as_deref().unwrap();
-    assert!(form.contains("code=the-code") && form.contains(&format!("code_verifier={}", pending.verifier)));
-    assert!(token.authorization.as_deref().unwrap().starts_with("Basic "));
+    assert!(
+        form.contains("code=the-code")
+            && form.contains(&format!("code_verifier={}", pending.verifier))
+    );
+    assert!(token
+        .authorization
+        .as_deref()
+        .unwrap()
+        .starts_with("Basic "));
     let reply = json!({"id_token": id_token(kid, claims(&pending.nonce, user, groups)), "token_type": "Bearer"});
-    assert!(feed(p, &mut progress, Step::Token, 200, reply.to_string().into_bytes()).is_none());
+    assert!(feed(
+        p,
+        &mut progress,
+        Step::Token,
+        200,
+        reply.to_string().into_bytes()
+    )
+    .is_none());
     loop {
         match p.decide(&nav(&uri, &cookies, Some(&progress))) {
             Plan::Fetch(f) if f.step == Step::Jwks => {
@@ -204,7 +266,13 @@ fn sign_in(p: &Policy, user: &str, groups: &[&str], kid: &str) -> Plan {
 }
 
 fn session_of(plan: &Plan) -> String {
-    let Plan::Redirect { set_cookie: Some(c), .. } = plan else { panic!("{plan:?}") };
+    let Plan::Redirect {
+        set_cookie: Some(c),
+        ..
+    } = plan
+    else {
+        panic!("{plan:?}")
+    };
     c.split(';').next().unwrap().to_owned()
 }
 
@@ -212,7 +280,13 @@ fn session_of(plan: &Plan) -> String {
 fn a_callback_ends_in_the_modules_own_session_with_mapped_sections() {
     let p = sso_policy();
     let plan = sign_in(&p, "mike", &["dash-marketing", "other"], "k1");
-    let Plan::Redirect { status: 302, location, device_cookie: Some(clear), .. } = &plan else {
+    let Plan::Redirect {
+        status: 302,
+        location,
+        device_cookie: Some(clear),
+        ..
+    } = &plan
+    else {
         panic!("{plan:?}")
     };
     assert_eq!(location, "/marketing?x=1");
@@ -220,26 +294,51 @@ fn a_callback_ends_in_the_modules_own_session_with_mapped_sections() {
     // mike of the provider is not the users file's mike: the session stands alone.
     let cookie = session_of(&plan);
     let cookies: [&[u8]; 1] = [cookie.as_bytes()];
-    let Plan::Allow { identity, .. } = p.decide(&nav("/marketing", &cookies, None)) else { panic!() };
+    let Plan::Allow { identity, .. } = p.decide(&nav("/marketing", &cookies, None)) else {
+        panic!()
+    };
     assert_eq!(identity.allowed_resources, vec!["marketing".to_string()]);
-    assert!(matches!(p.decide(&nav("/hr", &cookies, None)), Plan::Answer { status: 403, .. }));
+    assert!(matches!(
+        p.decide(&nav("/hr", &cookies, None)),
+        Plan::Answer { status: 403, .. }
+    ));
     // An SSO user the users file does not know.
     let plan = sign_in(&p, "sam@example.com", &["dash-all"], "k1");
     let cookie = session_of(&plan);
     let cookies: [&[u8]; 1] = [cookie.as_bytes()];
-    let Plan::Allow { identity, .. } = p.decide(&nav("/hr", &cookies, None)) else { panic!() };
-    assert_eq!((identity.user.as_str(), identity.allowed_resources), ("sam@example.com", vec!["_all_".into()]));
+    let Plan::Allow { identity, .. } = p.decide(&nav("/hr", &cookies, None)) else {
+        panic!()
+    };
+    assert_eq!(
+        (identity.user.as_str(), identity.allowed_resources),
+        ("sam@example.com", vec!["_all_".into()])
+    );
     // No group mapped: in, with no section.
     let cookie = session_of(&sign_in(&p, "nina", &["unmapped"], "k1"));
     let cookies: [&[u8]; 1] = [cookie.as_bytes()];
-    assert!(matches!(p.decide(&nav("/", &cookies, None)), Plan::Allow { .. }));
-    assert!(matches!(p.decide(&nav("/marketing", &cookies, None)), Plan::Answer { status: 403, .. }));
+    assert!(matches!(
+        p.decide(&nav("/", &cookies, None)),
+        Plan::Allow { .. }
+    ));
+    assert!(matches!(
+        p.decide(&nav("/marketing", &cookies, None)),
+        Plan::Answer { status: 403, .. }
+    ));
     // Where SSO is off, such a session has no standing; a password session does.
     let plain = policy(true);
-    assert!(matches!(plain.decide(&nav("/", &cookies, None)), Plan::Redirect { .. }));
-    let pw = format!("example_jwt={}", crate::token::issue(&plain.secret, "mike", &["marketing".into()], NOW, 3600).unwrap());
+    assert!(matches!(
+        plain.decide(&nav("/", &cookies, None)),
+        Plan::Redirect { .. }
+    ));
+    let pw = format!(
+        "example_jwt={}",
+        crate::token::issue(&plain.secret, "mike", &["marketing".into()], NOW, 3600).unwrap()
+    );
     let pw: [&[u8]; 1] = [pw.as_bytes()];
-    assert!(matches!(plain.decide(&nav("/marketing", &pw, None)), Plan::Allow { .. }));
+    assert!(matches!(
+        plain.decide(&nav("/marketing", &pw, None)),
+        Plan::Allow { .. }
+    ));
 }
 
 #[test]
@@ -253,8 +352,14 @@ fn an_unknown_kid_refreshes_the_keys_once_per_interval() {
     assert!(plan.log().unwrap().text.contains("k2"));
     // Past the interval: one refresh, which finds the rotated key.
     let p = sso_policy();
-    let mut progress = Progress::default();
-    progress.fetched = Some(Fetched { step: Step::Jwks, status: 200, body: jwks_doc("k0") });
+    let mut progress = Progress {
+        fetched: Some(Fetched {
+            step: Step::Jwks,
+            status: 200,
+            body: jwks_doc("k0"),
+        }),
+        ..Progress::default()
+    };
     sso(&p).absorb(&mut progress, NOW - 120);
     let (cookie, pending) = pending(&p, "/");
     let uri = callback_uri(&pending, ISSUER);
@@ -262,17 +367,39 @@ fn an_unknown_kid_refreshes_the_keys_once_per_interval() {
     let mut progress = Progress::default();
     assert!(feed(&p, &mut progress, Step::Discovery, 200, discovery_doc()).is_none());
     let reply = json!({"id_token": id_token("k1", claims(&pending.nonce, "mike", &[]))});
-    assert!(feed(&p, &mut progress, Step::Token, 200, reply.to_string().into_bytes()).is_none());
-    let Plan::Fetch(f) = p.decide(&nav(&uri, &cookies, Some(&progress))) else { panic!() };
+    assert!(feed(
+        &p,
+        &mut progress,
+        Step::Token,
+        200,
+        reply.to_string().into_bytes()
+    )
+    .is_none());
+    let Plan::Fetch(f) = p.decide(&nav(&uri, &cookies, Some(&progress))) else {
+        panic!()
+    };
     assert_eq!(f.step, Step::Jwks);
     // The refresh still lacks it: refused, no second fetch.
     assert!(feed(&p, &mut progress, Step::Jwks, 200, jwks_doc("k9")).is_none());
-    assert_eq!(page_status(&p.decide(&nav(&uri, &cookies, Some(&progress)))), 403);
+    assert_eq!(
+        page_status(&p.decide(&nav(&uri, &cookies, Some(&progress)))),
+        403
+    );
     // The twin: the refresh has it.
     let mut progress2 = Progress::default();
-    assert!(feed(&p, &mut progress2, Step::Token, 200, reply.to_string().into_bytes()).is_none());
+    assert!(feed(
+        &p,
+        &mut progress2,
+        Step::Token,
+        200,
+        reply.to_string().into_bytes()
+    )
+    .is_none());
     assert!(feed(&p, &mut progress2, Step::Jwks, 200, jwks_doc("k1")).is_none());
-    assert!(matches!(p.decide(&nav(&uri, &cookies, Some(&progress2))), Plan::Redirect { status: 302, .. }));
+    assert!(matches!(
+        p.decide(&nav(&uri, &cookies, Some(&progress2))),
+        Plan::Redirect { status: 302, .. }
+    ));
 }
 
 #[test]
@@ -285,7 +412,11 @@ fn hostile_callbacks_are_refused_before_the_code_is_spent() {
     let good = callback_uri(&pending, ISSUER);
     let c: [&[u8]; 1] = [cookie.as_bytes()];
     let other: [&[u8]; 1] = [other_cookie.as_bytes()];
-    let forged = format!("{}=x{}", flow::STATE_COOKIE, &cookie[flow::STATE_COOKIE.len() + 1..]);
+    let forged = format!(
+        "{}=x{}",
+        flow::STATE_COOKIE,
+        &cookie[flow::STATE_COOKIE.len() + 1..]
+    );
     let forged: [&[u8]; 1] = [forged.as_bytes()];
     let no_iss = good.split("&iss=").next().unwrap().to_owned();
     let cases: Vec<(&str, String, &[&[u8]], u16)> = vec![
@@ -293,31 +424,72 @@ fn hostile_callbacks_are_refused_before_the_code_is_spent() {
         ("forged state cookie", good.clone(), &forged, 403),
         ("another sign-in's cookie", good.clone(), &other, 403),
         ("forged state", good.replace("state=", "state=x"), &c, 403),
-        ("iss mix-up", callback_uri(&pending, "https://evil.example"), &c, 403),
+        (
+            "iss mix-up",
+            callback_uri(&pending, "https://evil.example"),
+            &c,
+            403,
+        ),
         ("no iss though promised", no_iss, &c, 403),
-        ("provider error", format!("/oauth2/callback?error=access_denied&state={}", pending.state), &c, 403),
-        ("no code", format!("/oauth2/callback?state={}", pending.state), &c, 400),
-        ("state twice", format!("{good}&state={}", pending.state), &c, 400),
+        (
+            "provider error",
+            format!(
+                "/oauth2/callback?error=access_denied&state={}",
+                pending.state
+            ),
+            &c,
+            403,
+        ),
+        (
+            "no code",
+            format!("/oauth2/callback?state={}", pending.state),
+            &c,
+            400,
+        ),
+        (
+            "state twice",
+            format!("{good}&state={}", pending.state),
+            &c,
+            400,
+        ),
     ];
     for (what, uri, cookies, status) in cases {
         let plan = p.decide(&nav(&uri, cookies, Some(&progress)));
         assert_eq!(page_status(&plan), status, "{what}: {plan:?}");
-        let Plan::Page { set_cookie: Some(clear), .. } = &plan else { panic!() };
+        let Plan::Page {
+            set_cookie: Some(clear),
+            ..
+        } = &plan
+        else {
+            panic!()
+        };
         assert!(clear.contains("Max-Age=0"), "{what}");
     }
     // Over plain http no sign-in can work.
-    let plain = RequestView { secure: false, ..nav(&good, &c, Some(&progress)) };
+    let plain = RequestView {
+        secure: false,
+        ..nav(&good, &c, Some(&progress))
+    };
     assert_eq!(page_status(&p.decide(&plain)), 403);
     // The twin: the same callback, as it came, goes on to the exchange.
-    let Plan::Fetch(f) = p.decide(&nav(&good, &c, Some(&progress))) else { panic!() };
+    let Plan::Fetch(f) = p.decide(&nav(&good, &c, Some(&progress))) else {
+        panic!()
+    };
     assert_eq!(f.step, Step::Token);
     // The token endpoint refusing the code (used twice) is a 403, not a 502.
-    let refused = br#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#.to_vec();
+    let refused =
+        br#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#.to_vec();
     let plan = feed(&p, &mut progress, Step::Token, 400, refused).unwrap();
     assert_eq!(page_status(&plan), 403);
     assert!(plan.log().unwrap().text.contains("invalid_grant"));
-    assert_eq!(page_status(&feed(&p, &mut progress, Step::Token, 504, vec![]).unwrap()), 504);
-    assert_eq!(page_status(&feed(&p, &mut progress, Step::Token, 502, vec![]).unwrap()), 502);
+    assert_eq!(
+        page_status(&feed(&p, &mut progress, Step::Token, 504, vec![]).unwrap()),
+        504
+    );
+    assert_eq!(
+        page_status(&feed(&p, &mut progress, Step::Token, 502, vec![]).unwrap()),
+        502
+    );
 }
 
 #[test]
@@ -334,14 +506,29 @@ fn a_wrong_nonce_or_audience_is_refused() {
     for (what, claims, ok) in [
         ("wrong nonce", claims("forged", "mike", &[]), false),
         ("wrong aud", bad_aud, false),
-        ("no user claim", json!({"iss": ISSUER, "aud": "dash", "sub": "u-1", "exp": NOW + 300, "iat": NOW, "nonce": pending.nonce}), false),
+        (
+            "no user claim",
+            json!({"iss": ISSUER, "aud": "dash", "sub": "u-1", "exp": NOW + 300, "iat": NOW, "nonce": pending.nonce}),
+            false,
+        ),
         ("right", claims(&pending.nonce, "mike", &[]), true),
     ] {
         let mut progress = Progress::default();
         let reply = json!({"id_token": id_token("k1", claims)});
-        assert!(feed(&p, &mut progress, Step::Token, 200, reply.to_string().into_bytes()).is_none());
+        assert!(feed(
+            &p,
+            &mut progress,
+            Step::Token,
+            200,
+            reply.to_string().into_bytes()
+        )
+        .is_none());
         let plan = p.decide(&nav(&uri, &c, Some(&progress)));
-        assert_eq!(matches!(plan, Plan::Redirect { status: 302, .. }), ok, "{what}: {plan:?}");
+        assert_eq!(
+            matches!(plan, Plan::Redirect { status: 302, .. }),
+            ok,
+            "{what}: {plan:?}"
+        );
     }
 }
 
@@ -350,12 +537,18 @@ fn passwords_off_leaves_only_single_sign_on() {
     let mut p = sso_policy();
     p.passwords = false;
     let auth = format!("Basic {}", STANDARD.encode("mike:123456")).into_bytes();
-    let basic = RequestView { accept: None, authorization: Some(&auth), ..nav("/marketing", &[], None) };
+    let basic = RequestView {
+        accept: None,
+        authorization: Some(&auth),
+        ..nav("/marketing", &[], None)
+    };
     assert!(matches!(p.decide(&basic), Plan::Refuse { status: 401, .. }));
     // The login form's path goes to the provider too.
     let mut progress = Progress::default();
     assert!(feed(&p, &mut progress, Step::Discovery, 200, discovery_doc()).is_none());
-    assert!(matches!(p.decide(&nav("/login", &[], None)), Plan::Redirect { location, .. } if location.starts_with(ISSUER)));
+    assert!(
+        matches!(p.decide(&nav("/login", &[], None)), Plan::Redirect { location, .. } if location.starts_with(ISSUER))
+    );
     // The twin: with passwords on, the same header signs in.
     p.passwords = true;
     assert!(matches!(p.decide(&basic), Plan::Allow { .. }));
@@ -371,18 +564,28 @@ fn an_sso_logout_goes_on_to_the_provider() {
     let origin = b"https://dash.example".as_slice();
     let logout = |cookies| RequestView {
         method: Method::Post,
-        from: crate::csrf::FromHeaders { origin: Some(origin), ..Default::default() },
+        from: crate::csrf::FromHeaders {
+            origin: Some(origin),
+            ..Default::default()
+        },
         ..nav("/logout", cookies, None)
     };
-    let Plan::Logout { location, .. } = p.decide(&logout(&c)) else { panic!() };
+    let Plan::Logout { location, .. } = p.decide(&logout(&c)) else {
+        panic!()
+    };
     assert_eq!(
         location,
         "https://op.example/session/end?client_id=dash&post_logout_redirect_uri=https%3A%2F%2Fdash.example%2F"
     );
     // A password session's logout stays here.
-    let pw = format!("example_jwt={}", crate::token::issue(&p.secret, "mike", &["marketing".into()], NOW, 3600).unwrap());
+    let pw = format!(
+        "example_jwt={}",
+        crate::token::issue(&p.secret, "mike", &["marketing".into()], NOW, 3600).unwrap()
+    );
     let pw: [&[u8]; 1] = [pw.as_bytes()];
-    let Plan::Logout { location, .. } = p.decide(&logout(&pw)) else { panic!() };
+    let Plan::Logout { location, .. } = p.decide(&logout(&pw)) else {
+        panic!()
+    };
     assert_eq!(location, "/login");
 }
 
@@ -391,22 +594,35 @@ fn the_request_line_of_a_callback_is_redacted() {
     let p = sso_policy();
     let s = sso(&p);
     assert_eq!(
-        s.redacted_request_line(b"/oauth2/callback", b"GET /oauth2/callback?code=abc&state=x HTTP/1.1").unwrap(),
+        s.redacted_request_line(
+            b"/oauth2/callback",
+            b"GET /oauth2/callback?code=abc&state=x HTTP/1.1"
+        )
+        .unwrap(),
         b"GET /oauth2/callback?[redacted] HTTP/1.1"
     );
-    assert!(s.redacted_request_line(b"/marketing", b"GET /marketing?code=1 HTTP/1.1").is_none());
-    assert!(s.redacted_request_line(b"/oauth2/callback", b"GET /oauth2/callback HTTP/1.1").is_none());
+    assert!(s
+        .redacted_request_line(b"/marketing", b"GET /marketing?code=1 HTTP/1.1")
+        .is_none());
+    assert!(s
+        .redacted_request_line(b"/oauth2/callback", b"GET /oauth2/callback HTTP/1.1")
+        .is_none());
 }
 
 #[test]
 fn settings_need_a_client_and_known_sections() {
     let base = || {
-        let mut s = Settings::default();
-        s.realm = Setting::On(crate::config::realm("Dash", "nginx.conf:1".into()).unwrap());
-        s.users = Setting::On(Arc::new(UsersFile::parse(demo_file().as_bytes()).unwrap()));
-        s.secret = Setting::On(Arc::new(secret()));
-        s.sections = Setting::On(Arc::new(crate::section::Sections::new(["hr", "marketing"]).unwrap()));
-        s.sso.issuer = Setting::On(super::super::config::issuer(ISSUER, "nginx.conf:9".into()).unwrap());
+        let mut s = Settings {
+            realm: Setting::On(crate::config::realm("Dash", "nginx.conf:1".into()).unwrap()),
+            users: Setting::On(Arc::new(UsersFile::parse(demo_file().as_bytes()).unwrap())),
+            secret: Setting::On(Arc::new(secret())),
+            sections: Setting::On(Arc::new(
+                crate::section::Sections::new(["hr", "marketing"]).unwrap(),
+            )),
+            ..Default::default()
+        };
+        s.sso.issuer =
+            Setting::On(super::super::config::issuer(ISSUER, "nginx.conf:9".into()).unwrap());
         s.sso.client_id = Setting::On("dash".into());
         s.sso.client_secret = Setting::On(ClientSecret(zeroize::Zeroizing::new("x".into())));
         s
@@ -416,7 +632,10 @@ fn settings_need_a_client_and_known_sections() {
     let mut s = base();
     s.sso.client_id = Setting::Unset;
     let e = s.policy(true).unwrap_err().to_string();
-    assert!(e.contains("dash_auth_oidc_client_id") && e.contains("nginx.conf:9"), "{e}");
+    assert!(
+        e.contains("dash_auth_oidc_client_id") && e.contains("nginx.conf:9"),
+        "{e}"
+    );
     let mut s = base();
     s.sso.groups = Setting::On(Arc::new(GroupsFile {
         map: groups::parse("a marketing\nb finance\n").unwrap(),
@@ -427,10 +646,25 @@ fn settings_need_a_client_and_known_sections() {
     let mut s = base();
     s.sso.issuer = Setting::Unset;
     s.sso.passwords = crate::config::Flag::from_bool(false);
-    assert!(s.policy(true).unwrap_err().to_string().contains("dash_auth_oidc_issuer"));
-    for bad in ["http://op.example", "https://", "https://op.example/?a", "https://u@op.example"] {
-        assert!(super::super::config::issuer(bad, String::new()).is_err(), "{bad}");
+    assert!(s
+        .policy(true)
+        .unwrap_err()
+        .to_string()
+        .contains("dash_auth_oidc_issuer"));
+    for bad in [
+        "http://op.example",
+        "https://",
+        "https://op.example/?a",
+        "https://u@op.example",
+    ] {
+        assert!(
+            super::super::config::issuer(bad, String::new()).is_err(),
+            "{bad}"
+        );
     }
     assert!(super::super::config::scopes(["profile"]).is_err());
-    assert_eq!(super::super::config::scopes(["openid", "groups"]).unwrap(), "openid groups");
+    assert_eq!(
+        super::super::config::scopes(["openid", "groups"]).unwrap(),
+        "openid groups"
+    );
 }

@@ -64,7 +64,7 @@ pub const EC_DER: &str = concat!(
 );
 
 /// Its public point's x, base64url.
-pub const EC_X: &str = concat!("tuujDRz7dCX4L9ObA4xtCPyhVl6fu9FoMTAU3b1k6Qg",);
+pub const EC_X: &str = "tuujDRz7dCX4L9ObA4xtCPyhVl6fu9FoMTAU3b1k6Qg";
 
 /// Its public point's y, base64url.
-pub const EC_Y: &str = concat!("uNjCr7JlSLfU0uqz0AMOkBFiJueNcCd9QwGTI_wSeQU",);
+pub const EC_Y: &str = "uNjCr7JlSLfU0uqz0AMOkBFiJueNcCd9QwGTI_wSeQU";
