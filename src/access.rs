@@ -41,7 +41,9 @@ fn handle(r: &mut Request) -> Status {
             };
             let plan = match sso.absorb(&mut state.progress, now()) {
                 Some(plan) => plan,
-                None => with_sso_view(r, active, &state.progress, |view| active.policy.decide(view)),
+                None => with_sso_view(r, active, &state.progress, |view| {
+                    active.policy.decide(view)
+                }),
             };
             return next(r, active, plan);
         }

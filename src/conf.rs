@@ -319,7 +319,11 @@ pub static mut COMMANDS: [ngx_command_t; 42] = [
         NGX_CONF_1MORE,
         cmd_allow_unchecked,
     ),
-    command(ngx_string!("dash_auth_password"), NGX_CONF_TAKE1, cmd_password),
+    command(
+        ngx_string!("dash_auth_password"),
+        NGX_CONF_TAKE1,
+        cmd_password,
+    ),
     command(
         ngx_string!("dash_auth_oidc_issuer"),
         NGX_CONF_TAKE1,

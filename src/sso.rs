@@ -19,9 +19,9 @@ use ngx::{ngx_log_error, ngx_string};
 use dash_auth_core::oidc::sso::{Fetch, Fetched, Progress};
 use dash_auth_core::Identity;
 
-use crate::conf::ext::NgxConfExt;
 use crate::conf::Active;
 use crate::ctx::RequestCtx;
+use crate::variables;
 
 /// A sign-in's fetches, kept in the request context.
 #[derive(Default)]
@@ -77,7 +77,8 @@ pub fn start(r: &mut Request, active: &'static Active, fetch: Fetch) -> Status {
     // SAFETY: `parent` is the live main request in its ACCESS phase; the
     // URI points into the location's configuration, which outlives every
     // request; `ps` was allocated from the request pool just above.
-    let rc = unsafe { ngx::ffi::ngx_http_subrequest(parent, &mut uri, null_mut(), &mut sr, ps, flags) };
+    let rc =
+        unsafe { ngx::ffi::ngx_http_subrequest(parent, &mut uri, null_mut(), &mut sr, ps, flags) };
     if rc != Status::NGX_OK.0 || sr.is_null() {
         state.waiting = false;
         state.fetch = None;
@@ -117,7 +118,11 @@ pub fn redact(r: &mut Request, active: &Active) {
 }
 
 /// The subrequest ended: its status and the body nginx kept in memory.
-unsafe extern "C" fn ended(sr: *mut ngx_http_request_t, data: *mut c_void, rc: ngx_int_t) -> ngx_int_t {
+unsafe extern "C" fn ended(
+    sr: *mut ngx_http_request_t,
+    data: *mut c_void,
+    rc: ngx_int_t,
+) -> ngx_int_t {
     let parent = data.cast::<ngx_http_request_t>();
     if sr.is_null() || parent.is_null() {
         return rc;
@@ -143,7 +148,11 @@ unsafe extern "C" fn ended(sr: *mut ngx_http_request_t, data: *mut c_void, rc: n
     } else {
         u16::try_from(sr.headers_out.status).unwrap_or(0)
     };
-    let body = if status == 0 { Vec::new() } else { in_memory_body(sr) };
+    let body = if status == 0 {
+        Vec::new()
+    } else {
+        in_memory_body(sr)
+    };
     state.progress.fetched = Some(Fetched {
         step: fetch.step,
         status,
@@ -197,15 +206,7 @@ static mut VARIABLES: [ngx_http_variable_t; 5] = [
 pub fn register(cf: &ngx_conf_t) -> ngx_int_t {
     // SAFETY: preconfiguration runs single-threaded, and nothing writes
     // the table.
-    let vars = unsafe { &*addr_of!(VARIABLES) };
-    for var in vars.iter() {
-        let Some(v) = cf.add_variable(&var.name, var.flags) else {
-            return Status::NGX_ERROR.into();
-        };
-        v.get_handler = var.get_handler;
-        v.data = var.data;
-    }
-    Status::NGX_OK.into()
+    variables::add(cf, unsafe { &*addr_of!(VARIABLES) })
 }
 
 /// The fetch under way, seen from its subrequest: the variables belong to
@@ -232,24 +233,10 @@ unsafe extern "C" fn get(
         METHOD => Some(if f.form.is_some() { "POST" } else { "GET" }),
         BODY => f.form.as_deref(),
         AUTHORIZATION => f.authorization.as_deref(),
-        CONTENT_TYPE => f
-            .form
-            .as_ref()
-            .map(|_| "application/x-www-form-urlencoded"),
+        CONTENT_TYPE => f.form.as_ref().map(|_| "application/x-www-form-urlencoded"),
         _ => None,
     });
-    match value {
-        Some(s) if !s.is_empty() => {
-            v.set_valid(1);
-            v.set_no_cacheable(0);
-            v.set_not_found(0);
-            v.set_len(s.len() as u32);
-            // nginx never writes through a variable's data pointer; the
-            // string lives in the main request's context.
-            v.data = s.as_ptr().cast_mut();
-        }
-        _ => v.set_not_found(1),
-    }
+    // The strings live in the main request's context until it ends.
+    variables::set(v, value);
     Status::NGX_OK.into()
 }
-

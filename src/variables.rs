@@ -41,7 +41,11 @@ static mut VARIABLES: [ngx_http_variable_t; 2] = [
 pub fn register(cf: &ngx_conf_t) -> ngx_int_t {
     // SAFETY: preconfiguration runs single-threaded, and nothing writes
     // the table.
-    let vars = unsafe { &*addr_of!(VARIABLES) };
+    add(cf, unsafe { &*addr_of!(VARIABLES) })
+}
+
+/// Adds each variable of `vars` with its handler.
+pub fn add(cf: &ngx_conf_t, vars: &[ngx_http_variable_t]) -> ngx_int_t {
     for var in vars.iter() {
         let Some(v) = cf.add_variable(&var.name, var.flags) else {
             return Status::NGX_ERROR.into();
@@ -75,17 +79,22 @@ unsafe extern "C" fn get(
                 ctx.sections()
             }
         });
+    set(v, value);
+    Status::NGX_OK.into()
+}
+
+/// Points `v` at `value`, or marks it not found when there is none or it
+/// is empty. The string must outlive the request: nginx keeps the pointer.
+pub fn set(v: &mut ngx_variable_value_t, value: Option<&str>) {
     match value {
         Some(s) if !s.is_empty() => {
             v.set_valid(1);
             v.set_no_cacheable(0);
             v.set_not_found(0);
             v.set_len(s.len() as u32);
-            // nginx never writes through a variable's data pointer; the
-            // string lives in the request context until the request ends.
+            // nginx never writes through a variable's data pointer.
             v.data = s.as_ptr().cast_mut();
         }
         _ => v.set_not_found(1),
     }
-    Status::NGX_OK.into()
 }
