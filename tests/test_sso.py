@@ -172,7 +172,7 @@ def test_callback_checks_apply_to_sso_sessions(sso):
 
 def test_scripts_without_a_session_still_get_basic(sso):
     r = sso.get("/marketing")
-    assert r.status == 401 and r.header("WWW-Authenticate", ).startswith("Basic")
+    assert r.status == 401 and r.header("WWW-Authenticate").startswith("Basic")
     ok = sso.get("/marketing", headers=[f"Authorization: {basic('mike', '123456')}"])
     assert ok.status == 200
 
