@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import ROOT, Stack, basic, wait_for
+from harness import ROOT, Stack, basic, curl, wait_for
 from oidc_provider import OpenIDProvider
 
 STATE = "__Host-dash_auth_oidc"
@@ -554,3 +554,23 @@ def test_browser_mica_sees_every_section(sso, browser):
     wait(d, EC.visibility_of_element_located((By.ID, "hr-graph")))
     links = [a.get_attribute("id") for a in d.find_elements(By.CSS_SELECTOR, "#nav-links a")]
     assert "nav-hr" in links, links
+
+
+def test_a_client_that_leaves_during_a_fetch_costs_nothing(sso):
+    """The browser gives up while nginx waits for the token endpoint: the
+    subrequest is torn down with the request, the worker lives on, and the
+    next sign-in works."""
+    location, state = begin(sso)
+    cb = sso.op.login(location, "mike", PASSWORDS["mike"])
+    workers = sso.worker_pids()
+    sso.op.delay("token", 4)
+    try:
+        parts = urllib.parse.urlsplit(cb)
+        with pytest.raises(RuntimeError, match="curl failed"):
+            curl(sso.url(f"{parts.path}?{parts.query}"), headers=[HTML, f"Cookie: {STATE}={state}"], timeout=1)
+        time.sleep(4.5)  # the provider answers a request nobody waits for
+    finally:
+        sso.op.delay("token", 0)
+    assert sso.worker_pids() == workers
+    assert "[alert]" not in sso.error_log and "exited on signal" not in sso.error_log
+    assert sign_in(sso, "mike").cookie()
