@@ -44,17 +44,29 @@ def browser():
     stop_browser(driver, profile)
 
 
-@pytest.fixture(scope="session")
+_SESSIONS: dict[str, str] = {}
+
+
+def _session(stack, user: str, password: str) -> str:
+    """A session cookie of `user` on the shared stack, signed in once and
+    reused while it lasts. Some tests sign users out on this stack (which
+    ends every session of theirs): then the next test signs in again, so no
+    test depends on the order the others ran in."""
+    from harness import basic
+    cookie = _SESSIONS.get(user)
+    if cookie and stack.get("/", headers=[f"Cookie: example_jwt={cookie}"]).status == 200:
+        return cookie
+    r = stack.get("/", headers=[f"Authorization: {basic(user, password)}"])
+    assert r.status == 200, r
+    _SESSIONS[user] = r.cookie()
+    return _SESSIONS[user]
+
+
+@pytest.fixture
 def mike_cookie(stack):
-    from harness import basic
-    r = stack.get("/", headers=[f"Authorization: {basic('mike', '123456')}"])
-    assert r.status == 200, r
-    return r.cookie()
+    return _session(stack, "mike", "123456")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def mica_cookie(stack):
-    from harness import basic
-    r = stack.get("/", headers=[f"Authorization: {basic('mica', '1234')}"])
-    assert r.status == 200, r
-    return r.cookie()
+    return _session(stack, "mica", "1234")

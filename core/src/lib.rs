@@ -23,6 +23,7 @@ pub mod grants;
 pub mod hash;
 pub mod login;
 pub mod oidc;
+pub mod page;
 pub mod password_check;
 pub mod plan;
 pub mod rate_limit;

@@ -14,7 +14,8 @@ pub const MAX_FORM_LEN: usize = 8192;
 /// The page served when no `dash_auth_login_page` is configured.
 pub const DEFAULT_PAGE: &str = include_str!("login.html");
 
-/// The logout page: one button that posts the logout form.
+/// The logout page's content (framed by [`crate::page`]): one button that
+/// posts the logout form.
 pub const LOGOUT_PAGE: &str = include_str!("logout.html");
 
 /// Placeholders a custom page may use.
@@ -229,7 +230,13 @@ pub fn render_page(
 
 /// The logout page, its form posting to `action`.
 pub fn render_logout_page(action: &str, notice: Notice, csrf: &str) -> String {
-    render_page(LOGOUT_PAGE, action, "/", notice, csrf)
+    render_page(
+        &crate::page::frame("Sign out", LOGOUT_PAGE),
+        action,
+        "/",
+        notice,
+        csrf,
+    )
 }
 
 /// The script injected into the app's HTML pages when form login is on: a

@@ -12,9 +12,11 @@ use serde_json::{json, Map, Value};
 use crate::access::{Identity, Policy, RequestView};
 use crate::dash::{pages_router_outputs, CallbackDenial, RouterOutputs, Via};
 use crate::login::{html_escape, wants_login_page};
+use crate::page::{fill, frame};
 use crate::plan::{Content, Level, Log, Plan};
 
-/// The page's template; its placeholders are filled in one pass.
+/// The page's content, framed by [`crate::page`]; its placeholders are
+/// filled in one pass.
 pub const PAGE: &str = include_str!("refusal.html");
 
 /// What the page and the in-app refusal are headed, and the tab's title.
@@ -103,7 +105,7 @@ pub fn render_page(user: &str, section: &str, home: &str, logout: Option<&str>) 
         })
         .unwrap_or_default();
     fill(
-        PAGE,
+        &frame(TITLE, PAGE),
         &[
             ("user", &html_escape(user)),
             ("section", &html_escape(section)),
@@ -111,35 +113,6 @@ pub fn render_page(user: &str, section: &str, home: &str, logout: Option<&str>) 
             ("signout", &signout),
         ],
     )
-}
-
-/// Replaces each `{{name}}` of `template` with its value, in one pass: a
-/// value (a user name holding `{{signout}}`, say) is never read again as
-/// a placeholder.
-fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(template.len() + 256);
-    let mut rest = template;
-    while let Some((before, after)) = rest.split_once("{{") {
-        out.push_str(before);
-        let value = after.split_once("}}").and_then(|(name, tail)| {
-            values
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| (*v, tail))
-        });
-        match value {
-            Some((value, tail)) => {
-                out.push_str(value);
-                rest = tail;
-            }
-            None => {
-                out.push_str("{{");
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 fn component(namespace: &str, kind: &str, props: Value) -> Value {

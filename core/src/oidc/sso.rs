@@ -577,13 +577,14 @@ fn unavailable(step: Step, status: u16, why: &str) -> Plan {
 }
 
 fn page(title: &str, text: &str) -> String {
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{t}</title></head><body><main><h1>{t}</h1><p>{x}</p>\
-         <p><a href=\"/\">Back to the dashboard</a></p></main></body></html>\n",
-        t = html_escape(title),
-        x = html_escape(text)
+    crate::page::frame(
+        title,
+        &format!(
+            "  <h1>{t}</h1>\n  <p class=\"error\" role=\"alert\">{x}</p>\n  \
+             <p class=\"back\"><a href=\"/\">Back to the dashboard</a></p>\n",
+            t = html_escape(title),
+            x = html_escape(text)
+        ),
     )
 }
 
