@@ -684,13 +684,9 @@ sso_value!(cmd_oidc_issuer, issuer, |cf| match arg1(cf)? {
     url => Ok(Setting::On(sso::issuer(url, cf.position())?)),
 });
 
-sso_value!(cmd_oidc_client_id, client_id, |cf| {
-    let id = arg1(cf)?;
-    if id.is_empty() || id.bytes().any(|b| !(0x20..0x7f).contains(&b)) {
-        return Err(DirectiveError::InvalidParameter(id.into()));
-    }
-    Ok(Setting::On(id.to_owned()))
-});
+sso_value!(cmd_oidc_client_id, client_id, |cf| Ok(Setting::On(
+    sso::client_id(arg1(cf)?)?
+)));
 
 sso_value!(cmd_oidc_client_secret, client_secret, |cf| {
     let path = file(cf)?;

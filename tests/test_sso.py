@@ -146,12 +146,18 @@ def test_mike_gets_marketing_only(sso):
     assert get(sso, cookie, "/marketing").status == 200
     assert get(sso, cookie, "/hr").status == 403
     assert get(sso, cookie, "/people").status == 403
+    # The twins: mica, in dash-all, opens both.
+    mica = session(sso, "mica")
+    assert get(sso, mica, "/hr").status == 200
+    assert get(sso, mica, "/people").status == 200
 
 
 def test_a_group_the_map_does_not_name_gets_no_section(sso):
     cookie = session(sso, "nobody", "/")
     assert get(sso, cookie, "/").status == 200
     assert get(sso, cookie, "/marketing").status == 403
+    # The twin: mike's group maps to marketing.
+    assert get(sso, session(sso, "mike"), "/marketing").status == 200
 
 
 def test_callback_checks_apply_to_sso_sessions(sso):
@@ -193,7 +199,8 @@ def reconfigured(stack, **server):
 def test_client_secret_post_es256_and_ps256(sso, client):
     """client_secret_post, and ID tokens signed ES256 and PS256, each by its own
     client; a twin of the default (client_secret_basic, RS256) above."""
-    with reconfigured(sso, client=client):
+    auth = "dash_auth_oidc_client_auth client_secret_post;" if client == "dash-post" else ""
+    with reconfigured(sso, client=client, extra=auth):
         location, state = begin(sso)
         assert f"client_id={client}" in location
         r = back(sso, sso.op.login(location, "mike", PASSWORDS["mike"]), state)

@@ -314,8 +314,14 @@ impl Policy {
             },
         };
 
-        // With passwords off, a Basic header is not even looked at.
-        let Some(authorization) = req.authorization.filter(|_| self.passwords) else {
+        // With passwords off, a Basic header is not even looked at. Asked
+        // again after a fetch from the provider, the header was judged the
+        // first time (and, if wrong, counted): judging it again would count
+        // the failure twice, and hash on the event loop.
+        let Some(authorization) = req
+            .authorization
+            .filter(|_| self.passwords && req.sso.is_none())
+        else {
             let (user, reason) = cookie_problem.unwrap_or((None, DenyReason::NoCredentials));
             return Decision::Unauthorized { user, reason };
         };

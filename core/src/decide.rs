@@ -142,22 +142,7 @@ impl Policy {
         let navigation = wants_login_page(req.method.is_safe_read(), req.accept);
         if let Some(sso) = &self.sso {
             if navigation {
-                return match sso.start(self, req, req.sso) {
-                    Plan::Redirect {
-                        status,
-                        location,
-                        set_cookie,
-                        device_cookie,
-                        log: None,
-                    } => Plan::Redirect {
-                        status,
-                        location,
-                        set_cookie,
-                        device_cookie,
-                        log: Some(log),
-                    },
-                    other => other,
-                };
+                return sso.start(self, req, req.sso, log);
             }
         }
         if let Some(login) = self.login.as_ref().filter(|_| self.passwords) {

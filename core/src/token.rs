@@ -346,7 +346,12 @@ impl<'d> WireClaims<'d> {
                 // When present, a number: `null` is not "absent".
                 "nbf" => nbf = Some(unsigned(value)?),
                 "auth_time" => auth_time = Some(unsigned(value)?),
-                "sso" => sso = matches!(value.kind(), Kind::Bool(true)),
+                "sso" => {
+                    sso = match value.kind() {
+                        Kind::Bool(b) => b,
+                        _ => return None,
+                    }
+                }
                 _ => {}
             }
         }

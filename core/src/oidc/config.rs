@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
+use super::discovery::check_https_url;
 use super::flow::ClientAuth;
 use super::groups::GroupMap;
 use crate::config::{Flag, MergeError, Setting, ValueError};
@@ -76,7 +77,8 @@ pub struct SsoConfig {
     pub issuer: String,
     pub client_id: String,
     pub client_secret: ClientSecret,
-    pub client_auth: ClientAuth,
+    /// `None`: as the provider's discovery offers ([`ClientAuth::pick`]).
+    pub client_auth: Option<ClientAuth>,
     pub scopes: String,
     pub redirect: String,
     pub user_claim: String,
@@ -90,21 +92,22 @@ pub struct SsoConfig {
 /// An issuer URL: `https://`, a host, no query, no fragment (OpenID
 /// Connect Discovery §2).
 pub fn issuer(url: &str, defined_at: String) -> Result<Issuer, ValueError> {
-    let rest = url
-        .strip_prefix("https://")
-        .ok_or_else(|| ValueError::InvalidParameter(url.to_owned()))?;
-    let host = rest.split('/').next().unwrap_or_default();
-    if host.is_empty()
-        || host.contains('@')
-        || url.contains(['?', '#'])
-        || url.bytes().any(|b| !(0x21..0x7f).contains(&b))
-    {
+    if check_https_url(url).is_err() || url.contains('?') {
         return Err(ValueError::InvalidParameter(url.to_owned()));
     }
     Ok(Issuer {
         url: url.to_owned(),
         defined_at,
     })
+}
+
+/// A client id: printable ASCII, as the token request and the logout URL
+/// carry it.
+pub fn client_id(id: &str) -> Result<String, ValueError> {
+    if id.is_empty() || id.bytes().any(|b| !(0x20..0x7f).contains(&b)) {
+        return Err(ValueError::InvalidParameter(id.to_owned()));
+    }
+    Ok(id.to_owned())
 }
 
 /// A claim name: printable ASCII, no space.
@@ -239,7 +242,7 @@ impl SsoSettings {
             issuer: issuer.url.clone(),
             client_id: client_id.clone(),
             client_secret: client_secret.clone(),
-            client_auth: self.client_auth.value_or(ClientAuth::Basic),
+            client_auth: self.client_auth.or(None),
             scopes: self.scopes.value_or(DEFAULT_SCOPES.to_owned()),
             redirect: self.redirect.value_or(DEFAULT_REDIRECT.to_owned()),
             user_claim: self.user_claim.value_or(DEFAULT_USER_CLAIM.to_owned()),

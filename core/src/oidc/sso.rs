@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use super::config::SsoConfig;
 use super::discovery::{self, Discovery};
-use super::flow::{self, Pending};
+use super::flow::{self, ClientAuth};
 use super::id_token::{self, Expect, IdTokenError};
 use super::jwks::{self, Jwks};
 use crate::access::{Identity, Policy, RequestView};
@@ -279,12 +279,14 @@ impl Sso {
     }
 
     /// A browser without a session: off to the provider, with a fresh
-    /// state, nonce and PKCE verifier bound to this browser.
+    /// state, nonce and PKCE verifier bound to this browser. `log` says
+    /// why there was no session.
     pub fn start(
         &self,
         policy: &Policy,
         req: &RequestView<'_>,
         progress: Option<&Progress>,
+        log: Log,
     ) -> Plan {
         let d = match self.cached_discovery(req.now, progress) {
             Ok(d) => d,
@@ -317,7 +319,7 @@ impl Sso {
             ),
             set_cookie: Some(flow::state_cookie(&sealed, STATE_LIFETIME)),
             device_cookie: None,
-            log: None,
+            log: Some(log),
         }
     }
 
@@ -397,7 +399,12 @@ impl Sso {
                 &redirect_uri,
                 &self.config.client_id,
                 &self.config.client_secret.0,
-                self.config.client_auth,
+                // Unset: Basic where the provider offers it, which every
+                // provider must (RFC 6749 §2.3.1), else Post.
+                self.config
+                    .client_auth
+                    .or_else(|| ClientAuth::pick(&d.token_auth_methods))
+                    .unwrap_or(ClientAuth::Basic),
             );
             return Plan::Fetch(Fetch {
                 step: Step::Token,
@@ -486,7 +493,8 @@ impl Sso {
         );
         Plan::Redirect {
             status: 302,
-            location: pending_return(&pending),
+            // `flow::open` let only a path on this origin through.
+            location: pending.return_to,
             set_cookie: Some(session),
             device_cookie: Some(flow::clear_state_cookie()),
             log: Some(log),
@@ -501,10 +509,6 @@ fn jwks_fetch(d: &Discovery) -> Fetch {
         form: None,
         authorization: None,
     }
-}
-
-fn pending_return(p: &Pending) -> String {
-    return_path::sanitize(p.return_to.as_bytes()).to_owned()
 }
 
 /// `https://host` + `path`, from the request's own Host: the provider

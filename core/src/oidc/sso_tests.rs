@@ -12,7 +12,7 @@ use super::*;
 use crate::config::{Setting, Settings};
 use crate::decide::tests::policy;
 use crate::oidc::config::{ClientSecret, GroupsFile, SsoConfig};
-use crate::oidc::flow::ClientAuth;
+use crate::oidc::flow::{ClientAuth, Pending};
 use crate::oidc::groups;
 use crate::oidc::test_keys::{RSA_DER, RSA_N};
 use crate::token::tests::secret;
@@ -28,7 +28,7 @@ fn config() -> SsoConfig {
         issuer: ISSUER.into(),
         client_id: "dash".into(),
         client_secret: ClientSecret(zeroize::Zeroizing::new("s3cret".into())),
-        client_auth: ClientAuth::Basic,
+        client_auth: None,
         scopes: "openid profile groups".into(),
         redirect: "/oauth2/callback".into(),
         user_claim: "preferred_username".into(),
@@ -666,5 +666,77 @@ fn settings_need_a_client_and_known_sections() {
     assert_eq!(
         super::super::config::scopes(["openid", "groups"]).unwrap(),
         "openid groups"
+    );
+}
+
+#[test]
+fn asked_again_after_a_fetch_the_basic_header_is_not_judged_twice() {
+    let p = sso_policy();
+    let auth = format!("Basic {}", STANDARD.encode("mike:123456")).into_bytes();
+    // First asked: a right Basic header signs in, even from a browser.
+    let first = RequestView {
+        authorization: Some(&auth),
+        ..nav("/marketing", &[], None)
+    };
+    assert!(matches!(p.decide(&first), Plan::Allow { .. }));
+    // A request only gets to a fetch when its header failed; asked again
+    // with what was fetched, no header is judged (or counted) again.
+    let mut progress = Progress::default();
+    assert!(feed(&p, &mut progress, Step::Discovery, 200, discovery_doc()).is_none());
+    let again = RequestView {
+        authorization: Some(&auth),
+        ..nav("/marketing", &[], Some(&progress))
+    };
+    assert!(
+        matches!(p.decide(&again), Plan::Redirect { location, .. } if location.starts_with(ISSUER))
+    );
+}
+
+#[test]
+fn the_client_authentication_follows_the_provider_unless_written() {
+    let token_request = |p: &Policy, methods: Option<&[&str]>| {
+        let mut doc: Value = serde_json::from_slice(&discovery_doc()).unwrap();
+        if let Some(m) = methods {
+            doc["token_endpoint_auth_methods_supported"] = json!(m);
+        }
+        let mut progress = Progress::default();
+        assert!(feed(
+            p,
+            &mut progress,
+            Step::Discovery,
+            200,
+            doc.to_string().into_bytes()
+        )
+        .is_none());
+        let (cookie, pending) = pending(p, "/");
+        let c: [&[u8]; 1] = [cookie.as_bytes()];
+        let uri = callback_uri(&pending, ISSUER);
+        let Plan::Fetch(f) = p.decide(&nav(&uri, &c, Some(&progress))) else {
+            panic!()
+        };
+        (
+            f.authorization.is_some(),
+            f.form.unwrap().contains("client_secret="),
+        )
+    };
+    let p = sso_policy();
+    assert_eq!(token_request(&p, None), (true, false));
+    assert_eq!(
+        token_request(&p, Some(&["client_secret_post", "client_secret_basic"])),
+        (true, false)
+    );
+    assert_eq!(
+        token_request(&p, Some(&["client_secret_post"])),
+        (false, true)
+    );
+    // Written, it wins.
+    let mut p = policy(true);
+    p.sso = Some(Arc::new(Sso::new(SsoConfig {
+        client_auth: Some(ClientAuth::Post),
+        ..config()
+    })));
+    assert_eq!(
+        token_request(&p, Some(&["client_secret_basic"])),
+        (false, true)
     );
 }
